@@ -1,0 +1,69 @@
+use serde::{Deserialize, Serialize};
+
+/// The body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, for code to act on.
+    pub code: ErrorCode,
+    /// What went wrong, for a developer to read (not shown to shoppers).
+    pub message: String,
+}
+
+/// What went wrong, as a stable machine-readable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body or query is malformed or a field is out of range.
+    InvalidRequest,
+    /// The credentials are missing or wrong.
+    Unauthorized,
+    /// No such session or intent, or not this caller's.
+    NotFound,
+    /// `Idempotency-Key` was missing on a request that needs it.
+    IdempotencyKeyMissing,
+    /// The `Idempotency-Key` was already used with a different request.
+    IdempotencyKeyReused,
+    /// The method is not offered, or not available in this context.
+    MethodUnavailable,
+    /// The session has expired; no new payment can start.
+    SessionExpired,
+    /// The session has already been paid.
+    SessionCompleted,
+    /// The intent is in a state that does not allow this.
+    IntentNotCancelable,
+    /// The payment provider refused or failed.
+    ProviderError,
+    /// The endpoint exists only on a sandbox server.
+    SandboxOnly,
+    /// Something broke on the server.
+    Internal,
+    /// A code this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_error_body_has_this_shape() {
+        let body = ErrorBody {
+            code: ErrorCode::IdempotencyKeyReused,
+            message: "key used with another body".into(),
+        };
+        let expected =
+            json!({"code": "idempotency_key_reused", "message": "key used with another body"});
+        assert_eq!(serde_json::to_value(&body).unwrap(), expected);
+    }
+
+    #[test]
+    fn unknown_codes_decode() {
+        let body: ErrorBody =
+            serde_json::from_value(json!({"code": "rate_limited", "message": "slow down"}))
+                .unwrap();
+        assert_eq!(body.code, ErrorCode::Unknown);
+    }
+}

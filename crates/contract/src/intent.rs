@@ -1,0 +1,330 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientContext, MethodKind, Money, UnixSeconds};
+
+/// The browser's request to start paying with one method. It names no amount:
+/// the server takes it from the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateIntent {
+    /// The chosen method.
+    pub method: MethodKind,
+    /// Where the shopper is, so the server picks the flow.
+    #[serde(default)]
+    pub client: ClientContext,
+}
+
+/// One attempt to pay a session with one method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentIntent {
+    /// The intent id (`pi_...`).
+    pub id: String,
+    /// The session it pays.
+    pub session_id: String,
+    /// The method chosen.
+    pub method: MethodKind,
+    /// The amount, copied from the session.
+    pub amount: Money,
+    /// Where it stands. Only the server moves it.
+    pub status: IntentStatus,
+    /// After this moment the attempt can no longer be paid.
+    pub expires_at: UnixSeconds,
+    /// What the browser must do next; present while `status` is
+    /// `requires_action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action: Option<NextAction>,
+}
+
+/// Where a payment intent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentStatus {
+    /// Waiting for the shopper: see `next_action`.
+    RequiresAction,
+    /// The shopper acted; the provider has not confirmed yet.
+    Processing,
+    /// Paid: confirmed by the provider to the server.
+    Succeeded,
+    /// The provider declined or the payment failed.
+    Failed,
+    /// Canceled by the shopper or the merchant.
+    Canceled,
+    /// Not paid in time.
+    Expired,
+}
+
+impl IntentStatus {
+    /// True when the status can no longer change.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            IntentStatus::Succeeded
+                | IntentStatus::Failed
+                | IntentStatus::Canceled
+                | IntentStatus::Expired
+        )
+    }
+}
+
+/// The hand-off: what the browser does to take the shopper to the provider.
+/// Each flow is one variant; a component matches on all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NextAction {
+    /// Show `payload` as a QR code for the shopper's phone to scan.
+    DisplayQrCode {
+        /// The text to encode (for WeChat Pay, the `code_url`).
+        payload: String,
+        /// When the code stops working; it cannot be extended.
+        expires_at: UnixSeconds,
+    },
+    /// Send the whole page to the provider: a GET to `url`, or a POST form
+    /// of `fields` to `url`.
+    Redirect {
+        /// Where to go.
+        url: String,
+        /// GET or POST.
+        method: FormMethod,
+        /// Form fields for a POST (empty for a GET).
+        #[serde(default)]
+        fields: BTreeMap<String, String>,
+    },
+    /// Call `WeixinJSBridge.invoke('getBrandWCPayRequest', params)`.
+    InvokeWechatJsapi {
+        /// The bridge's arguments, as WeChat names them.
+        params: WechatJsapiParams,
+    },
+    /// A hand-off this build does not know (a newer server).
+    Unsupported,
+}
+
+/// [`NextAction`] as it arrives: one flat object whose `type` says which
+/// fields matter. Decoding through it, rather than serde's internally
+/// tagged enums, keeps the component's wasm small (no buffering).
+#[derive(Deserialize)]
+struct WireNextAction {
+    #[serde(rename = "type")]
+    kind: NextActionType,
+    payload: Option<String>,
+    expires_at: Option<UnixSeconds>,
+    url: Option<String>,
+    method: Option<FormMethod>,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+    params: Option<WechatJsapiParams>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NextActionType {
+    DisplayQrCode,
+    Redirect,
+    InvokeWechatJsapi,
+    #[serde(other)]
+    Unsupported,
+}
+
+impl<'de> Deserialize<'de> for NextAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let wire = WireNextAction::deserialize(deserializer)?;
+        let missing = |field| D::Error::missing_field(field);
+        Ok(match wire.kind {
+            NextActionType::DisplayQrCode => NextAction::DisplayQrCode {
+                payload: wire.payload.ok_or_else(|| missing("payload"))?,
+                expires_at: wire.expires_at.ok_or_else(|| missing("expires_at"))?,
+            },
+            NextActionType::Redirect => NextAction::Redirect {
+                url: wire.url.ok_or_else(|| missing("url"))?,
+                method: wire.method.ok_or_else(|| missing("method"))?,
+                fields: wire.fields,
+            },
+            NextActionType::InvokeWechatJsapi => NextAction::InvokeWechatJsapi {
+                params: wire.params.ok_or_else(|| missing("params"))?,
+            },
+            NextActionType::Unsupported => NextAction::Unsupported,
+        })
+    }
+}
+
+/// How a redirect goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FormMethod {
+    /// A plain navigation.
+    Get,
+    /// An auto-submitted form.
+    Post,
+}
+
+/// The arguments of WeChat's `getBrandWCPayRequest`, named as WeChat names
+/// them on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WechatJsapiParams {
+    /// The merchant's official-account app id.
+    pub app_id: String,
+    /// Unix seconds, as a string.
+    pub time_stamp: String,
+    /// A random string.
+    pub nonce_str: String,
+    /// `prepay_id=...`.
+    pub package: String,
+    /// `RSA`.
+    pub sign_type: String,
+    /// The signature over the other fields.
+    pub pay_sign: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::Currency;
+
+    fn intent(next_action: Option<NextAction>) -> PaymentIntent {
+        PaymentIntent {
+            id: "pi_1".into(),
+            session_id: "cs_1".into(),
+            method: MethodKind::WechatPay,
+            amount: Money::new(12800, Currency::CNY),
+            status: IntentStatus::RequiresAction,
+            expires_at: 1_800_000_600,
+            next_action,
+        }
+    }
+
+    #[test]
+    fn a_qr_intent_has_this_shape() {
+        let value = serde_json::to_value(intent(Some(NextAction::DisplayQrCode {
+            payload: "weixin://wxpay/bizpayurl?pr=abc".into(),
+            expires_at: 1_800_007_200,
+        })))
+        .unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "id": "pi_1",
+                "session_id": "cs_1",
+                "method": "wechat_pay",
+                "amount": {"value": 12800, "currency": "CNY"},
+                "status": "requires_action",
+                "expires_at": 1_800_000_600,
+                "next_action": {
+                    "type": "display_qr_code",
+                    "payload": "weixin://wxpay/bizpayurl?pr=abc",
+                    "expires_at": 1_800_007_200,
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn a_post_redirect_carries_its_fields_as_data() {
+        let action = NextAction::Redirect {
+            url: "https://gateway.test/frontTransReq.do".into(),
+            method: FormMethod::Post,
+            fields: BTreeMap::from([("txnAmt".into(), "12800".into())]),
+        };
+        assert_eq!(
+            serde_json::to_value(&action).unwrap(),
+            json!({"type": "redirect", "url": "https://gateway.test/frontTransReq.do",
+                   "method": "POST", "fields": {"txnAmt": "12800"}})
+        );
+    }
+
+    #[test]
+    fn jsapi_params_use_wechat_names() {
+        let action = NextAction::InvokeWechatJsapi {
+            params: WechatJsapiParams {
+                app_id: "wx1".into(),
+                time_stamp: "1800000000".into(),
+                nonce_str: "n".into(),
+                package: "prepay_id=p".into(),
+                sign_type: "RSA".into(),
+                pay_sign: "s".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&action).unwrap(),
+            json!({"type": "invoke_wechat_jsapi", "params": {
+                "appId": "wx1", "timeStamp": "1800000000", "nonceStr": "n",
+                "package": "prepay_id=p", "signType": "RSA", "paySign": "s"}})
+        );
+    }
+
+    #[test]
+    fn a_finished_intent_has_no_next_action() {
+        let mut paid = intent(None);
+        paid.status = IntentStatus::Succeeded;
+        let value = serde_json::to_value(&paid).unwrap();
+        assert!(value.get("next_action").is_none());
+        assert_eq!(value["status"], "succeeded");
+    }
+
+    #[test]
+    fn every_hand_off_decodes_back_to_itself() {
+        let actions = [
+            NextAction::DisplayQrCode {
+                payload: "weixin://x".into(),
+                expires_at: 7,
+            },
+            NextAction::Redirect {
+                url: "https://pay.test/".into(),
+                method: FormMethod::Get,
+                fields: BTreeMap::new(),
+            },
+            NextAction::InvokeWechatJsapi {
+                params: WechatJsapiParams {
+                    app_id: "wx1".into(),
+                    time_stamp: "1".into(),
+                    nonce_str: "n".into(),
+                    package: "prepay_id=p".into(),
+                    sign_type: "RSA".into(),
+                    pay_sign: "s".into(),
+                },
+            },
+        ];
+        for action in actions {
+            let json = serde_json::to_value(&action).unwrap();
+            assert_eq!(serde_json::from_value::<NextAction>(json).unwrap(), action);
+        }
+    }
+
+    #[test]
+    fn a_hand_off_missing_its_fields_is_refused() {
+        let error = serde_json::from_value::<NextAction>(json!({"type": "display_qr_code"}))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("payload"), "{error}");
+        assert!(
+            serde_json::from_value::<NextAction>(json!({"type": "redirect", "url": "x"})).is_err()
+        );
+    }
+
+    #[test]
+    fn an_unknown_hand_off_decodes_as_unsupported() {
+        let action: NextAction =
+            serde_json::from_value(json!({"type": "app_switch", "deeplink": "x://"})).unwrap();
+        assert_eq!(action, NextAction::Unsupported);
+    }
+
+    #[test]
+    fn final_statuses() {
+        use IntentStatus::*;
+        let finals: Vec<_> = [
+            RequiresAction,
+            Processing,
+            Succeeded,
+            Failed,
+            Canceled,
+            Expired,
+        ]
+        .into_iter()
+        .filter(|s| s.is_final())
+        .collect();
+        assert_eq!(finals, [Succeeded, Failed, Canceled, Expired]);
+    }
+}

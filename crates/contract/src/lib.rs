@@ -1,0 +1,74 @@
+//! The HTTP contract between the payment-selector component and a merchant
+//! backend: every type that crosses the wire, in one place, so the component
+//! and the reference server cannot drift apart.
+//!
+//! Conventions:
+//! - money is [`Money`]: an integer in the currency's minor unit;
+//! - times are Unix seconds ([`UnixSeconds`]);
+//! - enums are `snake_case` strings; tagged unions carry a `type` field;
+//! - an error is always an [`ErrorBody`] with a non-2xx status.
+//!
+//! The endpoints, relative to the backend's base URL (the component's
+//! `api_base`), are listed in [`paths`].
+
+mod error;
+mod intent;
+mod money;
+mod session;
+
+pub use error::{ErrorBody, ErrorCode};
+pub use intent::{
+    CreateIntent, FormMethod, IntentStatus, NextAction, PaymentIntent, WechatJsapiParams,
+};
+pub use money::{Currency, InvalidCurrency, Money};
+pub use session::{
+    Availability, CheckoutSession, ClientContext, CreateCheckoutSession, CreatedCheckoutSession,
+    DemoSession, Device, Flow, InApp, MethodKind, PaymentMethod, SandboxScan, UnavailableReason,
+};
+
+/// Seconds since the Unix epoch, UTC.
+pub type UnixSeconds = i64;
+
+/// The header that makes intent creation safe to retry.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// Endpoint paths, relative to the backend's base URL.
+pub mod paths {
+    /// `POST`, server to server with the merchant's secret key:
+    /// [`CreateCheckoutSession`](crate::CreateCheckoutSession) in,
+    /// [`CreatedCheckoutSession`](crate::CreatedCheckoutSession) out.
+    pub const CHECKOUT_SESSIONS: &str = "/checkout-sessions";
+
+    /// `GET` with the session's client secret and a
+    /// [`ClientContext`](crate::ClientContext) query:
+    /// [`CheckoutSession`](crate::CheckoutSession).
+    pub fn checkout_session(session_id: &str) -> String {
+        format!("/checkout-sessions/{session_id}")
+    }
+
+    /// `POST` with the client secret and an `Idempotency-Key` header:
+    /// [`CreateIntent`](crate::CreateIntent) in,
+    /// [`PaymentIntent`](crate::PaymentIntent) out.
+    pub fn session_intents(session_id: &str) -> String {
+        format!("/checkout-sessions/{session_id}/intents")
+    }
+
+    /// `GET` with the client secret: [`PaymentIntent`](crate::PaymentIntent).
+    pub fn intent(intent_id: &str) -> String {
+        format!("/intents/{intent_id}")
+    }
+
+    /// `POST` with the client secret: the canceled
+    /// [`PaymentIntent`](crate::PaymentIntent).
+    pub fn cancel_intent(intent_id: &str) -> String {
+        format!("/intents/{intent_id}/cancel")
+    }
+
+    /// `POST`, only on a server started in sandbox mode: a session for the
+    /// demo merchant, as [`DemoSession`](crate::DemoSession).
+    pub const DEMO_SESSION: &str = "/dev/demo-session";
+
+    /// `POST`, only in sandbox mode: plays the shopper scanning a WeChat Pay
+    /// QR code and paying. The body is a [`SandboxScan`](crate::SandboxScan).
+    pub const SANDBOX_WECHAT_SCAN: &str = "/sandbox/wechat-pay/scan";
+}

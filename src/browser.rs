@@ -1,0 +1,122 @@
+//! The few facts and acts the checkout needs from the browser, in one place:
+//! the shopper's languages and device, the clock, random keys, and leaving
+//! the page for a provider's.
+
+use std::collections::BTreeMap;
+
+use contract::{ClientContext, FormMethod, UnixSeconds};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::context::from_user_agent;
+use crate::error::CheckoutError;
+use crate::i18n::Locale;
+
+/// The checkout's language from `navigator.languages`.
+pub fn preferred_locale() -> Locale {
+    let languages: Vec<String> = web_sys::window()
+        .map(|window| window.navigator().languages())
+        .map(|list| list.iter().filter_map(|value| value.as_string()).collect())
+        .unwrap_or_default();
+    Locale::negotiate(languages.iter().map(String::as_str))
+}
+
+/// Where the shopper is, from the user agent.
+pub fn client_context() -> ClientContext {
+    let user_agent = web_sys::window()
+        .and_then(|window| window.navigator().user_agent().ok())
+        .unwrap_or_default();
+    from_user_agent(&user_agent)
+}
+
+/// The time now, in Unix seconds.
+pub fn now() -> UnixSeconds {
+    (js_sys::Date::now() / 1000.0).floor() as UnixSeconds
+}
+
+/// A random idempotency key: 128 bits from the browser's CSPRNG, in hex.
+pub fn random_key() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).ok())
+        .is_some();
+    if !filled {
+        // No Web Crypto: a key need only be unique, not secret.
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// True when the page is on screen.
+pub fn page_visible() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_none_or(|document| document.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// Sends the whole page to a provider: a GET navigation, or a hidden form
+/// built from data and submitted (never HTML from the server).
+pub fn navigate(
+    url: &str,
+    method: FormMethod,
+    fields: &BTreeMap<String, String>,
+) -> Result<(), CheckoutError> {
+    let failed =
+        |_: JsValue| CheckoutError::Misconfigured("the redirect could not be built".into());
+    let window =
+        web_sys::window().ok_or_else(|| CheckoutError::Misconfigured("no window".into()))?;
+    if method == FormMethod::Get {
+        return window.location().assign(url).map_err(failed);
+    }
+    let document = window
+        .document()
+        .ok_or_else(|| CheckoutError::Misconfigured("no document".into()))?;
+    let form: web_sys::HtmlFormElement = document
+        .create_element("form")
+        .map_err(failed)?
+        .unchecked_into();
+    form.set_method("post");
+    form.set_action(url);
+    form.set_hidden(true);
+    for (name, value) in fields {
+        let input: web_sys::HtmlInputElement = document
+            .create_element("input")
+            .map_err(failed)?
+            .unchecked_into();
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        form.append_child(&input).map_err(failed)?;
+    }
+    document
+        .body()
+        .ok_or_else(|| CheckoutError::Misconfigured("no body".into()))?
+        .append_child(&form)
+        .map_err(failed)?;
+    form.submit().map_err(failed)
+}
+
+/// Calls `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`;
+/// `returned` runs when WeChat answers, whatever it says: only the server
+/// can tell whether the shopper paid.
+pub fn invoke_wechat(
+    params: &contract::WechatJsapiParams,
+    returned: impl FnOnce() + 'static,
+) -> Result<(), CheckoutError> {
+    let missing = || CheckoutError::WechatBridge("WeixinJSBridge is not on this page".into());
+    let window = web_sys::window().ok_or_else(missing)?;
+    let bridge = js_sys::Reflect::get(&window, &"WeixinJSBridge".into()).map_err(|_| missing())?;
+    let invoke: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
+        .ok()
+        .and_then(|invoke| invoke.dyn_into().ok())
+        .ok_or_else(missing)?;
+    let params = serde_wasm_bindgen::to_value(params)
+        .map_err(|error| CheckoutError::WechatBridge(error.to_string()))?;
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move |_answer: JsValue| returned());
+    invoke
+        .call3(&bridge, &"getBrandWCPayRequest".into(), &params, &callback)
+        .map(drop)
+        .map_err(|_| CheckoutError::WechatBridge("getBrandWCPayRequest threw".into()))
+}

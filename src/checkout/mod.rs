@@ -1,0 +1,552 @@
+//! The checkout as one state machine: [`Checkout::update`] takes an
+//! [`Event`] and returns the [`Command`]s to run. It is pure, with no
+//! browser and no clock, so every transition is tested natively; the
+//! components only render a [`Checkout`] and feed events back.
+
+use std::collections::BTreeMap;
+
+use contract::{
+    Availability, CheckoutSession, FormMethod, IntentStatus, MethodKind, NextAction, PaymentIntent,
+    UnixSeconds, WechatJsapiParams,
+};
+
+use crate::error::CheckoutError;
+use crate::i18n::Key;
+
+/// How long to wait before asking for an intent's status again, by how many
+/// times it has been asked: every 2 s for about a minute, then every 10 s.
+pub fn poll_delay_ms(polls: u32) -> u32 {
+    if polls < 30 {
+        2_000
+    } else {
+        10_000
+    }
+}
+
+/// After a failed status request, wait at least this long before the next.
+const RETRY_AFTER_FAILURE_MS: u32 = 5_000;
+
+/// One try at paying with one method. Its key makes the create request safe
+/// to send again after a dropped connection: the server answers with the
+/// same intent instead of making a second one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The chosen method.
+    pub method: MethodKind,
+    /// The `Idempotency-Key` for this try.
+    pub idempotency_key: String,
+}
+
+/// The whole checkout, as the shopper sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checkout {
+    /// The session, once loaded.
+    pub session: Option<CheckoutSession>,
+    /// The method the shopper picked.
+    pub selected: Option<MethodKind>,
+    /// Where the checkout stands.
+    pub phase: Phase,
+    /// What went wrong last, shown beside the method list.
+    pub error: Option<CheckoutError>,
+    /// A try whose create request failed in a way a retry may fix; pressing
+    /// Pay again with the same method reuses its key.
+    pub retry: Option<Attempt>,
+}
+
+/// Where the checkout stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Fetching the session and its methods.
+    #[default]
+    Loading,
+    /// The session could not be loaded: nothing can be paid.
+    LoadFailed(CheckoutError),
+    /// Choosing a method.
+    Choosing,
+    /// Asking the server to start paying.
+    Creating(Attempt),
+    /// Showing a QR code and waiting for the shopper's phone.
+    AwaitingScan {
+        /// The intent being paid.
+        intent: PaymentIntent,
+        /// What the QR code encodes.
+        payload: String,
+        /// When the code stops working.
+        expires_at: UnixSeconds,
+        /// Status requests made so far.
+        polls: u32,
+        /// The last status request failed.
+        trouble: bool,
+    },
+    /// Leaving the page for the provider's.
+    Redirecting {
+        /// The intent being paid.
+        intent: PaymentIntent,
+    },
+    /// Waiting for the WeChat JS bridge.
+    InvokingWechat {
+        /// The intent being paid.
+        intent: PaymentIntent,
+    },
+    /// The shopper acted (or came back); asking the server for the outcome.
+    Checking {
+        /// The intent being checked.
+        intent_id: String,
+        /// Status requests made so far.
+        polls: u32,
+        /// The last status request failed.
+        trouble: bool,
+    },
+    /// Paid, as confirmed by the server.
+    Succeeded(PaymentIntent),
+    /// The provider declined.
+    Failed(PaymentIntent),
+    /// The intent was canceled elsewhere (by the merchant, say).
+    Canceled,
+    /// The code or the intent ran out of time; a new one can be made.
+    Expired {
+        /// The method of the expired try, for "get a new code".
+        method: MethodKind,
+    },
+}
+
+/// Something that happened: the shopper acted, or an answer came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The session arrived.
+    SessionLoaded(CheckoutSession),
+    /// The session could not be had.
+    SessionFailed(CheckoutError),
+    /// The shopper asked to load the session again after it failed.
+    Reload,
+    /// The shopper picked a method.
+    Select(MethodKind),
+    /// The shopper pressed Pay; `fresh_key` is used unless a retry is due.
+    Pay {
+        /// A new random idempotency key.
+        fresh_key: String,
+    },
+    /// The server started the payment.
+    IntentCreated(PaymentIntent),
+    /// The server did not start the payment.
+    CreateFailed(CheckoutError),
+    /// A status request answered.
+    IntentFetched(PaymentIntent),
+    /// A status request failed.
+    FetchFailed(CheckoutError),
+    /// A second passed.
+    Tick {
+        /// The time now.
+        now: UnixSeconds,
+    },
+    /// Ask for the status now (tab visible again, "check again", a sandbox
+    /// scan).
+    CheckNow,
+    /// The shopper asked for a new code after one expired.
+    RefreshCode {
+        /// A new random idempotency key.
+        fresh_key: String,
+    },
+    /// The shopper wants to go back to the method list.
+    ChooseAnother,
+    /// The page was opened by a provider's return URL for this intent.
+    ReturnedFromProvider {
+        /// The intent named in the return URL (only an id; never a verdict).
+        intent_id: String,
+    },
+    /// The WeChat bridge returned, paid or not: only the server knows.
+    WechatBridgeReturned,
+    /// The WeChat bridge could not be used.
+    WechatBridgeFailed(CheckoutError),
+}
+
+/// Work for the browser side to do; its result comes back as an [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Fetch the session.
+    LoadSession,
+    /// Create an intent for this try.
+    CreateIntent(Attempt),
+    /// Ask for the intent's status after `delay_ms`. A newer `FetchIntent`
+    /// replaces one still waiting; only one request runs at a time.
+    FetchIntent {
+        /// Which intent.
+        intent_id: String,
+        /// How long to wait first.
+        delay_ms: u32,
+    },
+    /// Send the whole page to the provider.
+    Navigate {
+        /// Where.
+        url: String,
+        /// GET, or an auto-submitted POST form.
+        method: FormMethod,
+        /// The form's fields.
+        fields: BTreeMap<String, String>,
+    },
+    /// Call WeChat's `getBrandWCPayRequest`.
+    InvokeWechat(WechatJsapiParams),
+    /// Cancel an intent the shopper walked away from (best effort).
+    CancelIntent {
+        /// Which intent.
+        intent_id: String,
+    },
+}
+
+impl Checkout {
+    /// A checkout that starts by loading its session.
+    pub fn start() -> (Checkout, Vec<Command>) {
+        (Checkout::default(), vec![Command::LoadSession])
+    }
+
+    /// A checkout opened by a provider's return URL: it loads the session
+    /// and asks the server how the payment went.
+    pub fn returning(intent_id: String) -> (Checkout, Vec<Command>) {
+        let (mut checkout, mut commands) = Checkout::start();
+        commands.extend(checkout.update(Event::ReturnedFromProvider { intent_id }));
+        (checkout, commands)
+    }
+
+    /// Applies one event and returns the work it calls for. Events that do
+    /// not fit the current phase (a double click, a late answer) change
+    /// nothing.
+    pub fn update(&mut self, event: Event) -> Vec<Command> {
+        match event {
+            Event::SessionLoaded(session) => self.session_loaded(session),
+            Event::SessionFailed(error) => {
+                if matches!(self.phase, Phase::Loading) {
+                    self.phase = Phase::LoadFailed(error);
+                }
+                vec![]
+            }
+            Event::Reload => match self.phase {
+                Phase::LoadFailed(_) => {
+                    self.phase = Phase::Loading;
+                    vec![Command::LoadSession]
+                }
+                _ => vec![],
+            },
+            Event::Select(method) => {
+                if self.can_choose() && self.is_available(method) {
+                    self.selected = Some(method);
+                    self.error = None;
+                }
+                vec![]
+            }
+            Event::Pay { fresh_key } => self.pay(fresh_key),
+            Event::IntentCreated(intent) => match &self.phase {
+                Phase::Creating(attempt) if attempt.method == intent.method => {
+                    self.retry = None;
+                    self.enter_intent(intent)
+                }
+                _ => vec![],
+            },
+            Event::CreateFailed(error) => {
+                if let Phase::Creating(attempt) = &self.phase {
+                    self.retry = error.is_transient().then(|| attempt.clone());
+                    self.error = Some(error);
+                    self.phase = Phase::Choosing;
+                }
+                vec![]
+            }
+            Event::IntentFetched(intent) => self.intent_fetched(intent),
+            Event::FetchFailed(_) => self.fetch_failed(),
+            Event::Tick { now } => self.tick(now),
+            Event::CheckNow => match self.awaited_intent() {
+                Some(intent_id) => {
+                    vec![Command::FetchIntent {
+                        intent_id: intent_id.to_owned(),
+                        delay_ms: 0,
+                    }]
+                }
+                None => vec![],
+            },
+            Event::RefreshCode { fresh_key } => match self.phase {
+                Phase::Expired { method } => self.create(Attempt {
+                    method,
+                    idempotency_key: fresh_key,
+                }),
+                _ => vec![],
+            },
+            Event::ChooseAnother => self.choose_another(),
+            Event::ReturnedFromProvider { intent_id } => {
+                self.phase = Phase::Checking {
+                    intent_id: intent_id.clone(),
+                    polls: 0,
+                    trouble: false,
+                };
+                vec![Command::FetchIntent {
+                    intent_id,
+                    delay_ms: 0,
+                }]
+            }
+            Event::WechatBridgeReturned => match &self.phase {
+                Phase::InvokingWechat { intent } => {
+                    let intent_id = intent.id.clone();
+                    self.phase = Phase::Checking {
+                        intent_id: intent_id.clone(),
+                        polls: 0,
+                        trouble: false,
+                    };
+                    vec![Command::FetchIntent {
+                        intent_id,
+                        delay_ms: 0,
+                    }]
+                }
+                _ => vec![],
+            },
+            Event::WechatBridgeFailed(error) => match &self.phase {
+                Phase::InvokingWechat { intent } => {
+                    let intent_id = intent.id.clone();
+                    self.error = Some(error);
+                    self.phase = Phase::Choosing;
+                    vec![Command::CancelIntent { intent_id }]
+                }
+                _ => vec![],
+            },
+        }
+    }
+
+    /// The id of the intent whose outcome the checkout is waiting for.
+    pub fn awaited_intent(&self) -> Option<&str> {
+        match &self.phase {
+            Phase::AwaitingScan { intent, .. }
+            | Phase::Redirecting { intent }
+            | Phase::InvokingWechat { intent } => Some(&intent.id),
+            Phase::Checking { intent_id, .. } => Some(intent_id),
+            _ => None,
+        }
+    }
+
+    /// True while the shopper can pick a method and press Pay.
+    pub fn can_choose(&self) -> bool {
+        matches!(self.phase, Phase::Choosing)
+    }
+
+    /// The progress line for the live region, if any.
+    pub fn status(&self) -> Option<Key> {
+        Some(match &self.phase {
+            Phase::Loading => Key::Loading,
+            Phase::LoadFailed(_) | Phase::Choosing => return None,
+            Phase::Creating(_) => Key::Creating,
+            Phase::AwaitingScan { trouble: true, .. } | Phase::Checking { trouble: true, .. } => {
+                Key::StillTrying
+            }
+            Phase::AwaitingScan { .. } => Key::Waiting,
+            Phase::Redirecting { .. } => Key::Redirecting,
+            Phase::InvokingWechat { .. } => Key::OpeningWechat,
+            Phase::Checking { .. } => Key::Checking,
+            Phase::Succeeded(_) => Key::Succeeded,
+            Phase::Failed(_) => Key::Failed,
+            Phase::Canceled => Key::Canceled,
+            Phase::Expired { .. } => Key::CodeExpired,
+        })
+    }
+
+    /// The error to show the shopper, if any.
+    pub fn error_message(&self) -> Option<Key> {
+        match &self.phase {
+            Phase::LoadFailed(error) => Some(error.message_key()),
+            Phase::Choosing => self.error.as_ref().map(CheckoutError::message_key),
+            _ => None,
+        }
+    }
+
+    fn is_available(&self, method: MethodKind) -> bool {
+        method != MethodKind::Unsupported
+            && self.session.as_ref().is_some_and(|session| {
+                session.methods.iter().any(|offered| {
+                    offered.kind == method && offered.availability == Availability::Available
+                })
+            })
+    }
+
+    fn session_loaded(&mut self, session: CheckoutSession) -> Vec<Command> {
+        let mut available = session.methods.iter().filter(|m| {
+            m.kind != MethodKind::Unsupported && m.availability == Availability::Available
+        });
+        let only = match (available.next(), available.next()) {
+            (Some(method), None) => Some(method.kind),
+            _ => None,
+        };
+        self.session = Some(session);
+        if matches!(self.phase, Phase::Loading) {
+            self.phase = Phase::Choosing;
+            self.selected = only;
+        }
+        vec![]
+    }
+
+    fn pay(&mut self, fresh_key: String) -> Vec<Command> {
+        let Some(method) = self.selected.filter(|_| self.can_choose()) else {
+            return vec![];
+        };
+        let attempt = match self.retry.take() {
+            Some(retry) if retry.method == method => retry,
+            _ => Attempt {
+                method,
+                idempotency_key: fresh_key,
+            },
+        };
+        self.create(attempt)
+    }
+
+    fn create(&mut self, attempt: Attempt) -> Vec<Command> {
+        self.error = None;
+        self.selected = Some(attempt.method);
+        self.phase = Phase::Creating(attempt.clone());
+        vec![Command::CreateIntent(attempt)]
+    }
+
+    /// Moves to whatever a fresh or fetched intent calls for.
+    fn enter_intent(&mut self, intent: PaymentIntent) -> Vec<Command> {
+        if intent.status.is_final() {
+            return self.finish(intent);
+        }
+        let intent_id = intent.id.clone();
+        if intent.status == IntentStatus::Processing {
+            self.phase = Phase::Checking {
+                intent_id: intent_id.clone(),
+                polls: 0,
+                trouble: false,
+            };
+            return vec![Command::FetchIntent {
+                intent_id,
+                delay_ms: poll_delay_ms(0),
+            }];
+        }
+        match intent.next_action.clone() {
+            Some(NextAction::DisplayQrCode {
+                payload,
+                expires_at,
+            }) => {
+                self.phase = Phase::AwaitingScan {
+                    intent,
+                    payload,
+                    expires_at,
+                    polls: 0,
+                    trouble: false,
+                };
+                vec![Command::FetchIntent {
+                    intent_id,
+                    delay_ms: poll_delay_ms(0),
+                }]
+            }
+            Some(NextAction::Redirect {
+                url,
+                method,
+                fields,
+            }) => {
+                self.phase = Phase::Redirecting { intent };
+                vec![Command::Navigate {
+                    url,
+                    method,
+                    fields,
+                }]
+            }
+            Some(NextAction::InvokeWechatJsapi { params }) => {
+                self.phase = Phase::InvokingWechat { intent };
+                vec![Command::InvokeWechat(params)]
+            }
+            Some(NextAction::Unsupported) | None => {
+                self.error = Some(CheckoutError::UnsupportedHandOff);
+                self.phase = Phase::Choosing;
+                vec![Command::CancelIntent { intent_id }]
+            }
+        }
+    }
+
+    fn finish(&mut self, intent: PaymentIntent) -> Vec<Command> {
+        self.phase = match intent.status {
+            IntentStatus::Succeeded => Phase::Succeeded(intent),
+            IntentStatus::Failed => Phase::Failed(intent),
+            IntentStatus::Canceled => Phase::Canceled,
+            IntentStatus::Expired => Phase::Expired {
+                method: intent.method,
+            },
+            IntentStatus::RequiresAction | IntentStatus::Processing => return vec![],
+        };
+        vec![]
+    }
+
+    fn intent_fetched(&mut self, intent: PaymentIntent) -> Vec<Command> {
+        if self.awaited_intent() != Some(intent.id.as_str()) {
+            return vec![];
+        }
+        if intent.status.is_final() {
+            return self.finish(intent);
+        }
+        match &mut self.phase {
+            Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
+                *polls += 1;
+                *trouble = false;
+                vec![Command::FetchIntent {
+                    intent_id: intent.id,
+                    delay_ms: poll_delay_ms(*polls),
+                }]
+            }
+            // Redirecting and the WeChat bridge wait for the page to leave or
+            // the bridge to answer, not for polls.
+            _ => vec![],
+        }
+    }
+
+    fn fetch_failed(&mut self) -> Vec<Command> {
+        let Some(intent_id) = self.awaited_intent().map(str::to_owned) else {
+            return vec![];
+        };
+        match &mut self.phase {
+            Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
+                *polls += 1;
+                *trouble = true;
+                let delay_ms = poll_delay_ms(*polls).max(RETRY_AFTER_FAILURE_MS);
+                vec![Command::FetchIntent {
+                    intent_id,
+                    delay_ms,
+                }]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn tick(&mut self, now: UnixSeconds) -> Vec<Command> {
+        match &self.phase {
+            Phase::AwaitingScan {
+                intent, expires_at, ..
+            } if now >= *expires_at => {
+                let intent_id = intent.id.clone();
+                self.phase = Phase::Expired {
+                    method: intent.method,
+                };
+                // A code cannot be extended: close the order; a new code is a
+                // new intent.
+                vec![Command::CancelIntent { intent_id }]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn choose_another(&mut self) -> Vec<Command> {
+        let commands = match &self.phase {
+            // The code is still on screen: close it so it cannot be paid too.
+            Phase::AwaitingScan { intent, .. } => {
+                vec![Command::CancelIntent {
+                    intent_id: intent.id.clone(),
+                }]
+            }
+            // The shopper may have paid on the provider's page with the
+            // notification still on its way: canceling could lose a payment.
+            // The server refuses a second payment of a paid session.
+            Phase::Checking { .. } | Phase::Failed(_) | Phase::Canceled | Phase::Expired { .. } => {
+                vec![]
+            }
+            _ => return vec![],
+        };
+        self.phase = Phase::Choosing;
+        self.error = None;
+        commands
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,503 @@
+use contract::{Currency, ErrorCode, Flow, Money, PaymentMethod, UnavailableReason};
+
+use super::*;
+
+fn method(kind: MethodKind, availability: Availability) -> PaymentMethod {
+    PaymentMethod {
+        kind,
+        flow: Flow::QrCode,
+        availability,
+    }
+}
+
+fn session() -> CheckoutSession {
+    CheckoutSession {
+        id: "cs_1".into(),
+        amount: Money::new(12800, Currency::CNY),
+        merchant_name: "Demo".into(),
+        expires_at: 2_000,
+        livemode: false,
+        methods: vec![
+            method(MethodKind::WechatPay, Availability::Available),
+            method(MethodKind::Card, Availability::Available),
+            method(
+                MethodKind::Alipay,
+                Availability::Unavailable {
+                    reason: UnavailableReason::BlockedInWechat,
+                },
+            ),
+        ],
+    }
+}
+
+fn intent(status: IntentStatus, next_action: Option<NextAction>) -> PaymentIntent {
+    PaymentIntent {
+        id: "pi_1".into(),
+        session_id: "cs_1".into(),
+        method: MethodKind::WechatPay,
+        amount: Money::new(12800, Currency::CNY),
+        status,
+        expires_at: 1_900,
+        next_action,
+    }
+}
+
+fn qr_intent() -> PaymentIntent {
+    intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::DisplayQrCode {
+            payload: "weixin://wxpay/bizpayurl?pr=x".into(),
+            expires_at: 1_600,
+        }),
+    )
+}
+
+fn choosing() -> Checkout {
+    let (mut checkout, commands) = Checkout::start();
+    assert_eq!(commands, [Command::LoadSession]);
+    assert!(checkout.update(Event::SessionLoaded(session())).is_empty());
+    checkout
+}
+
+fn pay_with_wechat(checkout: &mut Checkout) -> Vec<Command> {
+    checkout.update(Event::Select(MethodKind::WechatPay));
+    checkout.update(Event::Pay {
+        fresh_key: "key-1".into(),
+    })
+}
+
+fn awaiting_scan() -> Checkout {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::IntentCreated(qr_intent()));
+    checkout
+}
+
+fn refused(code: ErrorCode, status: u16) -> CheckoutError {
+    CheckoutError::Refused {
+        status,
+        code,
+        message: String::new(),
+    }
+}
+
+#[test]
+fn loading_a_session_shows_its_methods_with_none_chosen() {
+    let checkout = choosing();
+    assert_eq!(checkout.phase, Phase::Choosing);
+    assert_eq!(checkout.selected, None);
+    assert_eq!(checkout.status(), None);
+    assert_eq!(checkout.error_message(), None);
+}
+
+#[test]
+fn a_single_available_method_is_chosen_for_the_shopper() {
+    let mut only_wechat = session();
+    only_wechat.methods.retain(|m| m.kind != MethodKind::Card);
+    let (mut checkout, _) = Checkout::start();
+    checkout.update(Event::SessionLoaded(only_wechat));
+    assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
+}
+
+#[test]
+fn a_session_that_cannot_load_says_why() {
+    let (mut checkout, _) = Checkout::start();
+    checkout.update(Event::SessionFailed(CheckoutError::Network));
+    assert_eq!(checkout.phase, Phase::LoadFailed(CheckoutError::Network));
+    assert_eq!(checkout.error_message(), Some(Key::ErrorNetwork));
+    assert_eq!(checkout.update(Event::Reload), [Command::LoadSession]);
+    assert_eq!(checkout.phase, Phase::Loading);
+}
+
+#[test]
+fn unavailable_methods_cannot_be_chosen() {
+    let mut checkout = choosing();
+    checkout.update(Event::Select(MethodKind::Alipay));
+    assert_eq!(checkout.selected, None);
+    checkout.update(Event::Select(MethodKind::Unionpay));
+    assert_eq!(
+        checkout.selected, None,
+        "a method the merchant does not take"
+    );
+}
+
+#[test]
+fn pay_does_nothing_until_a_method_is_chosen() {
+    let mut checkout = choosing();
+    assert!(checkout
+        .update(Event::Pay {
+            fresh_key: "k".into()
+        })
+        .is_empty());
+    assert_eq!(checkout.phase, Phase::Choosing);
+}
+
+#[test]
+fn pay_creates_one_intent_even_when_clicked_twice() {
+    let mut checkout = choosing();
+    let attempt = Attempt {
+        method: MethodKind::WechatPay,
+        idempotency_key: "key-1".into(),
+    };
+    assert_eq!(
+        pay_with_wechat(&mut checkout),
+        [Command::CreateIntent(attempt.clone())]
+    );
+    assert_eq!(checkout.phase, Phase::Creating(attempt));
+    assert!(checkout
+        .update(Event::Pay {
+            fresh_key: "key-2".into()
+        })
+        .is_empty());
+    assert!(checkout.update(Event::Select(MethodKind::Card)).is_empty());
+    assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
+}
+
+#[test]
+fn a_qr_intent_shows_the_code_and_starts_polling() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    let commands = checkout.update(Event::IntentCreated(qr_intent()));
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 2_000
+        }]
+    );
+    let Phase::AwaitingScan {
+        payload,
+        expires_at,
+        ..
+    } = &checkout.phase
+    else {
+        panic!("expected the QR code, got {:?}", checkout.phase);
+    };
+    assert_eq!(payload, "weixin://wxpay/bizpayurl?pr=x");
+    assert_eq!(*expires_at, 1_600);
+    assert_eq!(checkout.status(), Some(Key::Waiting));
+}
+
+#[test]
+fn polling_continues_until_the_server_says_paid() {
+    let mut checkout = awaiting_scan();
+    let still_waiting = checkout.update(Event::IntentFetched(qr_intent()));
+    assert_eq!(
+        still_waiting,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 2_000
+        }]
+    );
+    let paid = intent(IntentStatus::Succeeded, None);
+    assert!(checkout
+        .update(Event::IntentFetched(paid.clone()))
+        .is_empty());
+    assert_eq!(checkout.phase, Phase::Succeeded(paid));
+    assert_eq!(checkout.status(), Some(Key::Succeeded));
+}
+
+#[test]
+fn polling_slows_down_after_a_minute() {
+    let mut checkout = awaiting_scan();
+    let mut delays = vec![];
+    for _ in 0..40 {
+        for command in checkout.update(Event::IntentFetched(qr_intent())) {
+            if let Command::FetchIntent { delay_ms, .. } = command {
+                delays.push(delay_ms);
+            }
+        }
+    }
+    assert_eq!(delays.len(), 40);
+    assert!(delays[..29].iter().all(|&d| d == 2_000));
+    assert!(delays[30..].iter().all(|&d| d == 10_000));
+}
+
+#[test]
+fn a_failed_poll_keeps_the_code_and_retries_later() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::FetchFailed(CheckoutError::Network));
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 5_000
+        }]
+    );
+    assert!(matches!(
+        checkout.phase,
+        Phase::AwaitingScan { trouble: true, .. }
+    ));
+    assert_eq!(checkout.status(), Some(Key::StillTrying));
+    checkout.update(Event::IntentFetched(qr_intent()));
+    assert_eq!(checkout.status(), Some(Key::Waiting));
+}
+
+#[test]
+fn an_answer_about_another_intent_is_ignored() {
+    let mut checkout = awaiting_scan();
+    let mut other = intent(IntentStatus::Succeeded, None);
+    other.id = "pi_old".into();
+    assert!(checkout.update(Event::IntentFetched(other)).is_empty());
+    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+}
+
+#[test]
+fn the_code_expires_on_time_and_a_new_one_can_be_had() {
+    let mut checkout = awaiting_scan();
+    assert!(checkout.update(Event::Tick { now: 1_599 }).is_empty());
+    let commands = checkout.update(Event::Tick { now: 1_600 });
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert_eq!(
+        checkout.phase,
+        Phase::Expired {
+            method: MethodKind::WechatPay
+        }
+    );
+    assert_eq!(checkout.status(), Some(Key::CodeExpired));
+
+    let commands = checkout.update(Event::RefreshCode {
+        fresh_key: "key-2".into(),
+    });
+    let attempt = Attempt {
+        method: MethodKind::WechatPay,
+        idempotency_key: "key-2".into(),
+    };
+    assert_eq!(commands, [Command::CreateIntent(attempt)]);
+}
+
+#[test]
+fn the_server_can_expire_the_intent_too() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Expired, None)));
+    assert_eq!(
+        checkout.phase,
+        Phase::Expired {
+            method: MethodKind::WechatPay
+        }
+    );
+}
+
+#[test]
+fn a_declined_payment_is_shown_and_another_method_can_be_tried() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Failed, None)));
+    assert_eq!(checkout.status(), Some(Key::Failed));
+    assert!(checkout.update(Event::ChooseAnother).is_empty());
+    assert_eq!(checkout.phase, Phase::Choosing);
+}
+
+#[test]
+fn leaving_a_code_cancels_it_so_it_cannot_be_paid_later() {
+    let mut checkout = awaiting_scan();
+    assert_eq!(
+        checkout.update(Event::ChooseAnother),
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert_eq!(checkout.phase, Phase::Choosing);
+}
+
+#[test]
+fn leaving_the_check_after_a_redirect_does_not_cancel_a_payment_in_flight() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(checkout.update(Event::ChooseAnother).is_empty());
+    assert_eq!(checkout.phase, Phase::Choosing);
+}
+
+#[test]
+fn a_dropped_connection_on_create_reuses_the_key_on_retry() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::CreateFailed(CheckoutError::Network));
+    assert_eq!(checkout.phase, Phase::Choosing);
+    assert_eq!(checkout.error_message(), Some(Key::ErrorNetwork));
+    let commands = checkout.update(Event::Pay {
+        fresh_key: "key-2".into(),
+    });
+    let same = Attempt {
+        method: MethodKind::WechatPay,
+        idempotency_key: "key-1".into(),
+    };
+    assert_eq!(commands, [Command::CreateIntent(same)]);
+}
+
+#[test]
+fn a_refusal_or_another_method_gets_a_fresh_key() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::CreateFailed(refused(
+        ErrorCode::MethodUnavailable,
+        422,
+    )));
+    assert_eq!(checkout.error_message(), Some(Key::ErrorMethodUnavailable));
+    let commands = checkout.update(Event::Pay {
+        fresh_key: "key-2".into(),
+    });
+    assert_eq!(
+        commands,
+        [Command::CreateIntent(Attempt {
+            method: MethodKind::WechatPay,
+            idempotency_key: "key-2".into()
+        })]
+    );
+
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::CreateFailed(refused(ErrorCode::Internal, 503)));
+    checkout.update(Event::Select(MethodKind::Card));
+    let commands = checkout.update(Event::Pay {
+        fresh_key: "key-3".into(),
+    });
+    assert_eq!(
+        commands,
+        [Command::CreateIntent(Attempt {
+            method: MethodKind::Card,
+            idempotency_key: "key-3".into()
+        })]
+    );
+}
+
+#[test]
+fn redirects_navigate_as_data() {
+    let mut checkout = choosing();
+    checkout.update(Event::Select(MethodKind::Card));
+    checkout.update(Event::Pay {
+        fresh_key: "k".into(),
+    });
+    let fields = BTreeMap::from([("txnAmt".to_owned(), "12800".to_owned())]);
+    let mut card = intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::Redirect {
+            url: "https://pay.test/".into(),
+            method: FormMethod::Post,
+            fields: fields.clone(),
+        }),
+    );
+    card.method = MethodKind::Card;
+    let commands = checkout.update(Event::IntentCreated(card));
+    assert_eq!(
+        commands,
+        [Command::Navigate {
+            url: "https://pay.test/".into(),
+            method: FormMethod::Post,
+            fields
+        }]
+    );
+    assert_eq!(checkout.status(), Some(Key::Redirecting));
+}
+
+#[test]
+fn a_return_from_the_provider_only_asks_the_server() {
+    let (mut checkout, commands) = Checkout::returning("pi_1".into());
+    assert_eq!(
+        commands,
+        [
+            Command::LoadSession,
+            Command::FetchIntent {
+                intent_id: "pi_1".into(),
+                delay_ms: 0
+            }
+        ]
+    );
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(
+        matches!(checkout.phase, Phase::Checking { .. }),
+        "the session must not reset the check"
+    );
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    assert_eq!(
+        checkout.update(Event::CheckNow),
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0
+        }]
+    );
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    assert_eq!(checkout.status(), Some(Key::Succeeded));
+}
+
+#[test]
+fn the_wechat_bridge_hands_over_to_the_server_for_the_verdict() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    let params = WechatJsapiParams {
+        app_id: "wx".into(),
+        time_stamp: "1".into(),
+        nonce_str: "n".into(),
+        package: "prepay_id=p".into(),
+        sign_type: "RSA".into(),
+        pay_sign: "s".into(),
+    };
+    let jsapi = intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::InvokeWechatJsapi {
+            params: params.clone(),
+        }),
+    );
+    assert_eq!(
+        checkout.update(Event::IntentCreated(jsapi)),
+        [Command::InvokeWechat(params)]
+    );
+    assert_eq!(
+        checkout.update(Event::WechatBridgeReturned),
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0
+        }]
+    );
+    assert_eq!(checkout.status(), Some(Key::Checking));
+}
+
+#[test]
+fn an_unknown_hand_off_is_an_error_not_a_crash() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    let commands = checkout.update(Event::IntentCreated(intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::Unsupported),
+    )));
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert_eq!(checkout.phase, Phase::Choosing);
+    assert_eq!(checkout.error, Some(CheckoutError::UnsupportedHandOff));
+}
+
+#[test]
+fn an_intent_already_paid_goes_straight_to_success() {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::IntentCreated(intent(IntentStatus::Succeeded, None)));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
+}
+
+#[test]
+fn late_events_after_success_change_nothing() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    let before = checkout.clone();
+    for event in [
+        Event::FetchFailed(CheckoutError::Network),
+        Event::IntentFetched(qr_intent()),
+        Event::Tick { now: 9_999 },
+        Event::CheckNow,
+        Event::ChooseAnother,
+        Event::Pay {
+            fresh_key: "k".into(),
+        },
+    ] {
+        assert!(checkout.update(event).is_empty());
+    }
+    assert_eq!(checkout, before);
+}

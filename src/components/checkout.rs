@@ -1,0 +1,261 @@
+use std::time::Duration;
+
+use contract::{ClientContext, MethodKind};
+use leptos::either::EitherOf5;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::outcome::{OutcomeAction, OutcomeKind};
+use super::{MethodList, Outcome, PayButton, QrPanel, StatusLine};
+use crate::api::Api;
+use crate::browser;
+use crate::checkout::{Checkout as State, Event, Phase};
+use crate::driver::Driver;
+use crate::i18n::{Key, Locale};
+use crate::money;
+
+/// Which screen the checkout shows; the parts inside each screen update
+/// finely, so a poll or a clock tick never rebuilds the QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    Loading,
+    LoadFailed,
+    Choosing,
+    Scan(MethodKind),
+    Leaving,
+    Outcome(OutcomeKind),
+}
+
+impl Screen {
+    fn of(state: &State) -> Screen {
+        match &state.phase {
+            Phase::Loading => Screen::Loading,
+            Phase::LoadFailed(_) => Screen::LoadFailed,
+            Phase::Choosing | Phase::Creating(_) => Screen::Choosing,
+            Phase::AwaitingScan { intent, .. } => Screen::Scan(intent.method),
+            Phase::Redirecting { .. } | Phase::InvokingWechat { .. } => Screen::Leaving,
+            Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
+            Phase::Succeeded(_) => Screen::Outcome(OutcomeKind::Succeeded),
+            Phase::Failed(_) => Screen::Outcome(OutcomeKind::Failed),
+            Phase::Canceled => Screen::Outcome(OutcomeKind::Canceled),
+            Phase::Expired { .. } => Screen::Outcome(OutcomeKind::Expired),
+        }
+    }
+}
+
+/// The whole checkout for one session: the amount, the methods, the Pay
+/// button, the hand-off and the outcome.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use payment_selector::components::Checkout;
+///
+/// leptos::mount::mount_to_body(|| view! {
+///     <Checkout api_base="/api" session_id="cs_123" client_secret="cs_123_secret_abc" />
+/// });
+/// ```
+#[component]
+pub fn Checkout(
+    /// The merchant backend's base URL for the contract, such as `"/api"`.
+    #[prop(into)]
+    api_base: String,
+    /// The checkout session to pay.
+    #[prop(into)]
+    session_id: String,
+    /// The session's client secret, handed to the page by the merchant's server.
+    #[prop(into)]
+    client_secret: String,
+    /// The shopper's language; from the browser's languages when absent.
+    #[prop(optional)]
+    locale: Option<Locale>,
+    /// The intent named by a provider's return URL, when the page is that
+    /// return: the checkout then asks the server how the payment went.
+    #[prop(optional, into)]
+    returning_intent: Option<String>,
+    /// Where the shopper is; from the user agent when absent.
+    #[prop(optional)]
+    context: Option<ClientContext>,
+) -> impl IntoView {
+    let locale = locale.unwrap_or_else(browser::preferred_locale);
+    let context = context.unwrap_or_else(browser::client_context);
+    let (initial, commands) = match returning_intent {
+        Some(intent_id) => State::returning(intent_id),
+        None => State::start(),
+    };
+    let state = RwSignal::new(initial);
+    let driver = Driver::new(
+        state,
+        Api::new(api_base, client_secret),
+        &session_id,
+        context,
+    );
+    driver.run_all(commands);
+
+    let now = RwSignal::new(browser::now());
+    let ticker = driver.clone();
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let time = browser::now();
+            now.set(time);
+            ticker.dispatch(Event::Tick { now: time });
+        },
+        Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let waker = driver.clone();
+    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if browser::page_visible() {
+            waker.dispatch(Event::CheckNow);
+        }
+    });
+    on_cleanup(move || visibility.remove());
+
+    let screen = Memo::new(move |_| state.with(Screen::of));
+    let amount = Signal::derive(move || {
+        state
+            .with(|s| {
+                s.session
+                    .as_ref()
+                    .map(|session| money::format(&session.amount, locale))
+            })
+            .unwrap_or_default()
+    });
+    let merchant = move || {
+        state.with(|s| {
+            s.session
+                .as_ref()
+                .map(|session| session.merchant_name.clone())
+        })
+    };
+    let status = Signal::derive(move || state.with(State::status).map(|key| locale.text(key)));
+    let error = move || state.with(State::error_message).map(|key| locale.text(key));
+
+    let body = {
+        let driver = driver.clone();
+        move || match screen.get() {
+            Screen::Loading | Screen::Leaving => {
+                EitherOf5::A(view! { <div class="ps-skeleton" aria-hidden="true"></div> })
+            }
+            Screen::LoadFailed => {
+                let driver = driver.clone();
+                EitherOf5::B(view! {
+                    <button class="ps-button" type="button" data-testid="reload"
+                        on:click=move |_| driver.dispatch(Event::Reload)>
+                        {locale.text(Key::TryAgain)}
+                    </button>
+                })
+            }
+            Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, locale)),
+            Screen::Scan(method) => {
+                EitherOf5::D(scanning(driver.clone(), method, now, amount, locale))
+            }
+            Screen::Outcome(kind) => {
+                let driver = driver.clone();
+                let on_action = Callback::new(move |action| {
+                    driver.dispatch(match action {
+                        OutcomeAction::CheckAgain => Event::CheckNow,
+                        OutcomeAction::RefreshCode => Event::RefreshCode {
+                            fresh_key: browser::random_key(),
+                        },
+                        OutcomeAction::ChooseAnother => Event::ChooseAnother,
+                    })
+                });
+                EitherOf5::E(view! { <Outcome kind amount locale on_action /> })
+            }
+        }
+    };
+
+    view! {
+        <section class="ps-checkout" lang=locale.tag() data-testid="checkout">
+            <header class="ps-checkout__header">
+                <span class="ps-checkout__merchant" data-testid="merchant">{merchant}</span>
+                <span class="ps-checkout__total">
+                    <span class="ps-checkout__total-label">{locale.text(Key::Total)}</span>
+                    " "
+                    <strong class="ps-checkout__amount" data-testid="amount">{amount}</strong>
+                </span>
+            </header>
+            {move || error().map(|text| view! {
+                <p class="ps-error" role="alert" data-testid="error">{text}</p>
+            })}
+            {body}
+            <StatusLine text=status />
+        </section>
+    }
+}
+
+/// The method list and the Pay button, as one form.
+fn choosing(driver: Driver, amount: Signal<String>, locale: Locale) -> impl IntoView {
+    let state = driver.state();
+    let methods = Signal::derive(move || {
+        state.with(|s| {
+            s.session
+                .as_ref()
+                .map(|session| session.methods.clone())
+                .unwrap_or_default()
+        })
+    });
+    let selected = Signal::derive(move || state.with(|s| s.selected));
+    let busy = Signal::derive(move || state.with(|s| matches!(s.phase, Phase::Creating(_))));
+    let no_choice = Signal::derive(move || state.with(|s| s.selected.is_none()));
+    let select = {
+        let driver = driver.clone();
+        Callback::new(move |method| driver.dispatch(Event::Select(method)))
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        driver.dispatch(Event::Pay {
+            fresh_key: browser::random_key(),
+        });
+    };
+    view! {
+        <form class="ps-form" on:submit=submit>
+            <MethodList methods selected disabled=busy locale on_select=select />
+            <PayButton amount disabled=no_choice busy locale />
+        </form>
+    }
+}
+
+/// The QR code screen, with its countdown and sandbox control.
+fn scanning(
+    driver: Driver,
+    method: MethodKind,
+    now: RwSignal<i64>,
+    amount: Signal<String>,
+    locale: Locale,
+) -> impl IntoView {
+    let state = driver.state();
+    let payload = Signal::derive(move || {
+        state.with(|s| match &s.phase {
+            Phase::AwaitingScan { payload, .. } => payload.clone(),
+            _ => String::new(),
+        })
+    });
+    let seconds_left = Signal::derive(move || {
+        let expires_at = state.with(|s| match &s.phase {
+            Phase::AwaitingScan { expires_at, .. } => *expires_at,
+            _ => 0,
+        });
+        expires_at - now.get()
+    });
+    let sandbox =
+        state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
+    let on_simulate_scan = {
+        let driver = driver.clone();
+        Callback::new(move |()| {
+            let driver = driver.clone();
+            let code_url = payload.get_untracked();
+            spawn_local(async move {
+                if let Err(error) = driver.api().sandbox_scan(&code_url).await {
+                    leptos::logging::warn!("sandbox scan: {error}");
+                }
+                driver.dispatch(Event::CheckNow);
+            });
+        })
+    };
+    let on_choose_another = Callback::new(move |()| driver.dispatch(Event::ChooseAnother));
+    view! {
+        <QrPanel method payload seconds_left amount sandbox locale on_simulate_scan on_choose_another />
+    }
+}

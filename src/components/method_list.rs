@@ -1,0 +1,75 @@
+use contract::{Availability, MethodKind, PaymentMethod};
+use leptos::prelude::*;
+
+use crate::i18n::{Key, Locale};
+
+/// The methods as one group of native radio buttons. Unavailable methods
+/// stay visible, disabled, with the reason beside them.
+#[component]
+pub fn MethodList(
+    /// The methods, in display order.
+    #[prop(into)]
+    methods: Signal<Vec<PaymentMethod>>,
+    /// The chosen method.
+    #[prop(into)]
+    selected: Signal<Option<MethodKind>>,
+    /// True while no method may be chosen (a payment is starting).
+    #[prop(into)]
+    disabled: Signal<bool>,
+    /// The shopper's language.
+    locale: Locale,
+    /// Called with the method the shopper picks.
+    on_select: Callback<MethodKind>,
+) -> impl IntoView {
+    let prefix = super::unique_prefix();
+    let group = format!("{prefix}-method");
+    let rows = move || {
+        methods
+            .get()
+            .into_iter()
+            .filter(|method| method.kind != MethodKind::Unsupported)
+            .map(|method| {
+                let kind = method.kind;
+                let id = format!("{prefix}-{}", kind.as_str());
+                let reason = match method.availability {
+                    Availability::Available => None,
+                    Availability::Unavailable { reason } => Some(locale.unavailable_reason(reason)),
+                };
+                let unavailable = reason.is_some();
+                let reason_id = format!("{id}-reason");
+                view! {
+                    <div
+                        class="ps-method"
+                        class:ps-method--unavailable=unavailable
+                        data-testid=format!("method-{}", kind.as_str())
+                    >
+                        <input
+                            class="ps-method__radio"
+                            type="radio"
+                            id=id.clone()
+                            name=group.clone()
+                            value=kind.as_str()
+                            prop:checked=move || selected.get() == Some(kind)
+                            disabled=move || unavailable || disabled.get()
+                            aria-describedby=unavailable.then(|| reason_id.clone())
+                            on:change=move |_| on_select.run(kind)
+                        />
+                        <label class="ps-method__label" for=id>
+                            <span class=format!("ps-method__icon ps-method__icon--{}", kind.as_str()) aria-hidden="true"></span>
+                            <span class="ps-method__name">{locale.method_name(kind)}</span>
+                        </label>
+                        {reason.map(|text| view! {
+                            <span class="ps-method__reason" id=reason_id.clone()>{text}</span>
+                        })}
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <fieldset class="ps-methods" data-testid="method-list">
+            <legend class="ps-methods__legend">{locale.text(Key::PaymentMethod)}</legend>
+            {rows}
+        </fieldset>
+    }
+}

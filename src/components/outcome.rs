@@ -1,0 +1,104 @@
+use leptos::prelude::*;
+
+use crate::i18n::{Key, Locale};
+
+/// Which ending (or wait for one) to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// Asking the server how the payment went.
+    Checking,
+    /// Paid.
+    Succeeded,
+    /// Declined.
+    Failed,
+    /// Canceled elsewhere.
+    Canceled,
+    /// The code or intent ran out of time.
+    Expired,
+}
+
+/// What the shopper can do from an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeAction {
+    /// Ask the server again.
+    CheckAgain,
+    /// Make a new code for the same method.
+    RefreshCode,
+    /// Go back to the method list.
+    ChooseAnother,
+}
+
+/// The end of a payment (or the wait for it), with what can be done next.
+#[component]
+pub fn Outcome(
+    /// Which outcome.
+    kind: OutcomeKind,
+    /// The formatted amount.
+    #[prop(into)]
+    amount: Signal<String>,
+    /// The shopper's language.
+    locale: Locale,
+    /// Called with the action the shopper picks.
+    on_action: Callback<OutcomeAction>,
+) -> impl IntoView {
+    let (headline, tone, actions): (Key, &str, &[(OutcomeAction, Key)]) = match kind {
+        OutcomeKind::Checking => (
+            Key::Checking,
+            "pending",
+            &[
+                (OutcomeAction::CheckAgain, Key::CheckAgain),
+                (OutcomeAction::ChooseAnother, Key::ChooseAnother),
+            ],
+        ),
+        OutcomeKind::Succeeded => (Key::Succeeded, "success", &[]),
+        OutcomeKind::Failed => (
+            Key::Failed,
+            "failure",
+            &[(OutcomeAction::ChooseAnother, Key::TryAgain)],
+        ),
+        OutcomeKind::Canceled => (
+            Key::Canceled,
+            "failure",
+            &[(OutcomeAction::ChooseAnother, Key::ChooseAnother)],
+        ),
+        OutcomeKind::Expired => (
+            Key::CodeExpired,
+            "failure",
+            &[
+                (OutcomeAction::RefreshCode, Key::RefreshCode),
+                (OutcomeAction::ChooseAnother, Key::ChooseAnother),
+            ],
+        ),
+    };
+    let buttons = actions
+        .iter()
+        .map(|&(action, label)| {
+            view! {
+                <button
+                    class="ps-button"
+                    class:ps-button--secondary=action == OutcomeAction::ChooseAnother
+                    type="button"
+                    data-testid=action_testid(action)
+                    on:click=move |_| on_action.run(action)
+                >
+                    {locale.text(label)}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=format!("ps-outcome ps-outcome--{tone}") data-testid="outcome">
+            <p class="ps-outcome__headline" data-testid="outcome-headline">{locale.text(headline)}</p>
+            <p class="ps-outcome__amount">{amount}</p>
+            <div class="ps-outcome__actions">{buttons}</div>
+        </div>
+    }
+}
+
+fn action_testid(action: OutcomeAction) -> &'static str {
+    match action {
+        OutcomeAction::CheckAgain => "check-again",
+        OutcomeAction::RefreshCode => "refresh-code",
+        OutcomeAction::ChooseAnother => "choose-another",
+    }
+}

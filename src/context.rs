@@ -1,0 +1,72 @@
+//! What the component tells the server about where the shopper is. The
+//! server chooses each method's flow from it; the component never does.
+
+use contract::{ClientContext, Device, InApp};
+
+/// Reads the device and in-app browser from a `User-Agent` string.
+///
+/// ```
+/// # use payment_selector::context::from_user_agent;
+/// # use contract::{Device, InApp};
+/// let ua = "Mozilla/5.0 (iPhone) AppleWebKit Mobile MicroMessenger/8.0.49";
+/// let context = from_user_agent(ua);
+/// assert_eq!(context.device, Device::Mobile);
+/// assert_eq!(context.in_app, Some(InApp::Wechat));
+/// ```
+pub fn from_user_agent(user_agent: &str) -> ClientContext {
+    let ua = user_agent.to_ascii_lowercase();
+    let in_app = if ua.contains("micromessenger") {
+        Some(InApp::Wechat)
+    } else if ua.contains("alipayclient") {
+        Some(InApp::Alipay)
+    } else {
+        None
+    };
+    let mobile = ["mobi", "android", "iphone", "ipad", "ipod", "harmonyos"]
+        .iter()
+        .any(|marker| ua.contains(marker));
+    let device = if mobile || in_app.is_some() {
+        Device::Mobile
+    } else {
+        Device::Desktop
+    };
+    ClientContext { device, in_app }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn desktop_browsers_are_desktop() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36";
+        assert_eq!(
+            from_user_agent(chrome),
+            ClientContext {
+                device: Device::Desktop,
+                in_app: None
+            }
+        );
+    }
+
+    #[test]
+    fn phones_are_mobile() {
+        for ua in [
+            "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+        ] {
+            assert_eq!(from_user_agent(ua).device, Device::Mobile, "{ua}");
+        }
+    }
+
+    #[test]
+    fn in_app_browsers_are_named() {
+        let alipay = "Mozilla/5.0 (Linux; Android 13) Mobile AlipayClient/10.5.0";
+        assert_eq!(from_user_agent(alipay).in_app, Some(InApp::Alipay));
+        // WeChat's desktop client is still WeChat: Alipay pages stay blocked there.
+        let wechat_pc =
+            "Mozilla/5.0 (Windows NT 10.0) Chrome/81 MicroMessenger/7.0.20 WindowsWechat";
+        assert_eq!(from_user_agent(wechat_pc).in_app, Some(InApp::Wechat));
+    }
+}

@@ -1,0 +1,156 @@
+//! Runs the state machine in the browser: applies events to the checkout
+//! signal and carries out the commands they return, feeding each result back
+//! as an event.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use contract::{ClientContext, CreateIntent};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::Api;
+use crate::browser;
+use crate::checkout::{Checkout, Command, Event};
+
+/// The checkout's state and the means to move it. Cheap to clone; every
+/// clone drives the same checkout.
+#[derive(Clone)]
+pub struct Driver {
+    state: RwSignal<Checkout>,
+    api: Api,
+    session_id: Arc<str>,
+    context: ClientContext,
+    polls: Arc<PollGate>,
+}
+
+/// Keeps status requests to one at a time, and lets a newer scheduled
+/// request replace an older one still waiting.
+#[derive(Default)]
+struct PollGate {
+    generation: AtomicU64,
+    in_flight: AtomicBool,
+}
+
+impl Driver {
+    /// A driver for `session_id`, starting from `state`.
+    pub fn new(
+        state: RwSignal<Checkout>,
+        api: Api,
+        session_id: &str,
+        context: ClientContext,
+    ) -> Self {
+        Self {
+            state,
+            api,
+            session_id: session_id.into(),
+            context,
+            polls: Arc::default(),
+        }
+    }
+
+    /// The checkout, for views to read.
+    pub fn state(&self) -> RwSignal<Checkout> {
+        self.state
+    }
+
+    /// The API client, for the sandbox controls.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// Applies `event` and runs what it calls for.
+    pub fn dispatch(&self, event: Event) {
+        let commands = self
+            .state
+            .try_update(|checkout| checkout.update(event))
+            .unwrap_or_default();
+        self.run_all(commands);
+    }
+
+    /// Runs commands, such as those a fresh [`Checkout`] starts with.
+    pub fn run_all(&self, commands: Vec<Command>) {
+        for command in commands {
+            self.run(command);
+        }
+    }
+
+    fn run(&self, command: Command) {
+        let driver = self.clone();
+        match command {
+            Command::LoadSession => spawn_local(async move {
+                let event = match driver.api.session(&driver.session_id, driver.context).await {
+                    Ok(session) => Event::SessionLoaded(session),
+                    Err(error) => Event::SessionFailed(error),
+                };
+                driver.dispatch(event);
+            }),
+            Command::CreateIntent(attempt) => spawn_local(async move {
+                let body = CreateIntent {
+                    method: attempt.method,
+                    client: driver.context,
+                };
+                let created = driver
+                    .api
+                    .create_intent(&driver.session_id, &body, &attempt.idempotency_key)
+                    .await;
+                driver.dispatch(match created {
+                    Ok(intent) => Event::IntentCreated(intent),
+                    Err(error) => Event::CreateFailed(error),
+                });
+            }),
+            Command::FetchIntent {
+                intent_id,
+                delay_ms,
+            } => {
+                let generation = self.polls.generation.fetch_add(1, Ordering::SeqCst) + 1;
+                spawn_local(async move { driver.poll(intent_id, delay_ms, generation).await });
+            }
+            Command::Navigate {
+                url,
+                method,
+                fields,
+            } => {
+                if let Err(error) = browser::navigate(&url, method, &fields) {
+                    leptos::logging::error!("redirect failed: {error}");
+                }
+            }
+            Command::InvokeWechat(params) => {
+                let returned = driver.clone();
+                let invoked = browser::invoke_wechat(&params, move || {
+                    returned.dispatch(Event::WechatBridgeReturned)
+                });
+                if let Err(error) = invoked {
+                    driver.dispatch(Event::WechatBridgeFailed(error));
+                }
+            }
+            Command::CancelIntent { intent_id } => spawn_local(async move {
+                // Best effort: the server also expires an abandoned intent.
+                if let Err(error) = driver.api.cancel_intent(&intent_id).await {
+                    leptos::logging::warn!("cancel {intent_id}: {error}");
+                }
+            }),
+        }
+    }
+
+    async fn poll(&self, intent_id: String, delay_ms: u32, generation: u64) {
+        if delay_ms > 0 {
+            gloo_timers::future::sleep(Duration::from_millis(delay_ms.into())).await;
+        }
+        let superseded = self.polls.generation.load(Ordering::SeqCst) != generation;
+        let still_awaited = self
+            .state
+            .with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id.as_str()));
+        // A request already running will schedule the next one itself.
+        if superseded || !still_awaited || self.polls.in_flight.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let answer = self.api.intent(&intent_id).await;
+        self.polls.in_flight.store(false, Ordering::SeqCst);
+        self.dispatch(match answer {
+            Ok(intent) => Event::IntentFetched(intent),
+            Err(error) => Event::FetchFailed(error),
+        });
+    }
+}

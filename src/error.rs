@@ -1,0 +1,65 @@
+//! The one error type of the component's boundary: everything that can stop
+//! a shopper, sorted by what the shopper (or the storefront) can do about it.
+
+use contract::ErrorCode;
+
+use crate::i18n::Key;
+
+/// Why the checkout could not do what the shopper asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckoutError {
+    /// The backend could not be reached (offline, dropped connection).
+    #[error("could not reach the payment server")]
+    Network,
+    /// The backend answered with an error body.
+    #[error("the payment server refused ({status} {code:?}): {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The backend's error code.
+        code: ErrorCode,
+        /// The backend's explanation, for developers.
+        message: String,
+    },
+    /// The backend answered something that is not the contract.
+    #[error("the payment server's answer could not be read: {0}")]
+    BadResponse(String),
+    /// The server asked for a hand-off this build does not know.
+    #[error("this payment method needs a newer version of the checkout")]
+    UnsupportedHandOff,
+    /// The WeChat JS bridge is missing or failed.
+    #[error("WeChat could not start the payment: {0}")]
+    WechatBridge(String),
+    /// The component was embedded without what it needs.
+    #[error("the checkout is misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl CheckoutError {
+    /// The message a shopper sees for this error.
+    pub fn message_key(&self) -> Key {
+        match self {
+            CheckoutError::Network => Key::ErrorNetwork,
+            CheckoutError::Refused { code, .. } => match code {
+                ErrorCode::SessionExpired => Key::ErrorSessionExpired,
+                ErrorCode::SessionCompleted => Key::ErrorSessionCompleted,
+                ErrorCode::MethodUnavailable => Key::ErrorMethodUnavailable,
+                ErrorCode::Unauthorized | ErrorCode::NotFound => Key::ErrorSessionNotFound,
+                _ => Key::ErrorRefused,
+            },
+            CheckoutError::BadResponse(_) => Key::ErrorBadResponse,
+            CheckoutError::UnsupportedHandOff => Key::ErrorUnsupported,
+            CheckoutError::WechatBridge(_) => Key::ErrorWechatBridge,
+            CheckoutError::Misconfigured(_) => Key::ErrorMisconfigured,
+        }
+    }
+
+    /// True when trying the same request again may work.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CheckoutError::Network => true,
+            CheckoutError::Refused { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! payment-selector: a checkout component that shows the payment methods a
+//! merchant may take and hands the shopper to each provider the right way.
+//!
+//! - [`checkout`]: the checkout state machine, pure and browser-free;
+//! - [`api`]: the HTTP client for the merchant backend's contract;
+//! - [`components`]: the Leptos views, with [`components::Checkout`] on top;
+//! - [`driver`]: runs the state machine's commands in the browser;
+//! - [`i18n`], [`money`], [`context`]: words, amounts and the shopper's device.
+
+pub mod api;
+pub mod browser;
+pub mod checkout;
+pub mod components;
+pub mod context;
+pub mod driver;
+pub mod error;
+pub mod i18n;
+pub mod money;
+pub mod preview;

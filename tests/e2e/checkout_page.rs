@@ -1,0 +1,152 @@
+//! The checkout as a shopper sees it: what is on screen and what can be
+//! pressed, found by the component's `data-testid` hooks.
+
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+
+/// The preview page with its live checkout.
+pub struct CheckoutPage {
+    client: Client,
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid={id}]")
+}
+
+impl CheckoutPage {
+    /// Opens the page at `url` and waits for the methods to show.
+    pub async fn open(client: &Client, url: &str) -> CheckoutPage {
+        client.goto(url).await.expect("the page opens");
+        let page = CheckoutPage {
+            client: client.clone(),
+        };
+        page.wait_for("method-list").await;
+        page
+    }
+
+    /// Waits (up to 10 s) for the element with this test id.
+    pub async fn wait_for(&self, id: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&testid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("{id} did not appear: {e}"))
+    }
+
+    /// True if an element with this test id is on the page now.
+    pub async fn shows(&self, id: &str) -> bool {
+        self.client.find(Locator::Css(&testid(id))).await.is_ok()
+    }
+
+    /// The visible text of an element.
+    pub async fn text(&self, id: &str) -> String {
+        self.wait_for(id).await.text().await.expect("its text")
+    }
+
+    /// The order total in the header.
+    pub async fn amount(&self) -> String {
+        self.text("amount").await
+    }
+
+    /// The methods on offer, as (wire name, label, selectable).
+    pub async fn methods(&self) -> Vec<(String, String, bool)> {
+        let list = self.wait_for("method-list").await;
+        let mut methods = vec![];
+        for radio in list
+            .find_all(Locator::Css("input[type=radio]"))
+            .await
+            .expect("radios")
+        {
+            let value = radio.attr("value").await.ok().flatten().unwrap_or_default();
+            let enabled = radio.is_enabled().await.unwrap_or(false);
+            let label = self.text(&format!("method-{value}")).await;
+            methods.push((value, label, enabled));
+        }
+        methods
+    }
+
+    /// Picks a method by clicking its label, as a shopper would.
+    pub async fn choose(&self, method: &str) {
+        let row = self.wait_for(&format!("method-{method}")).await;
+        row.find(Locator::Css("label"))
+            .await
+            .expect("a label")
+            .click()
+            .await
+            .expect("a click");
+    }
+
+    /// True if the Pay button can be pressed.
+    pub async fn can_pay(&self) -> bool {
+        self.wait_for("pay-button")
+            .await
+            .is_enabled()
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Presses Pay.
+    pub async fn pay(&self) {
+        self.wait_for("pay-button")
+            .await
+            .click()
+            .await
+            .expect("Pay is pressed");
+    }
+
+    /// Presses a button by test id.
+    pub async fn press(&self, id: &str) {
+        self.wait_for(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{id} not pressed: {e}"));
+    }
+
+    /// Reads the QR code on screen the way a phone would: from pixels.
+    pub async fn scan_qr_code(&self) -> String {
+        let code = self.wait_for("qr-code").await;
+        let png = code.screenshot().await.expect("a screenshot of the code");
+        decode_qr(&png).expect("a readable QR code")
+    }
+
+    /// Waits until the element's text satisfies `done`, and returns it.
+    pub async fn wait_for_text(&self, id: &str, done: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(element) = self.client.find(Locator::Css(&testid(id))).await {
+                last = element.text().await.unwrap_or_default();
+                if done(&last) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{id} never read as expected; last: {last:?}");
+    }
+}
+
+/// Decodes the first QR code in a PNG.
+fn decode_qr(png_bytes: &[u8]) -> Result<String, String> {
+    let mut reader = png::Decoder::new(png_bytes)
+        .read_info()
+        .map_err(|e| e.to_string())?;
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut buffer).map_err(|e| e.to_string())?;
+    let channels = frame.color_type.samples();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let pixels = &buffer[..frame.buffer_size()];
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        let at = (y * width + x) * channels;
+        let rgb = &pixels[at..at + channels.min(3)];
+        (rgb.iter().map(|&c| u32::from(c)).sum::<u32>() / rgb.len() as u32) as u8
+    });
+    let grids = image.detect_grids();
+    let grid = grids.first().ok_or("no QR code in the picture")?;
+    grid.decode()
+        .map(|(_, content)| content)
+        .map_err(|e| e.to_string())
+}

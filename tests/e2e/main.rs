@@ -1,0 +1,100 @@
+//! End-to-end journeys: the release page, served by the real reference
+//! server (sandbox mode, a fresh SQLite file), in a real headless Chromium.
+//! `cargo xtask test` builds the page first and points `PS_DIST_DIR` at it.
+
+mod app;
+mod browser;
+mod checkout_page;
+
+use app::App;
+use browser::Browser;
+use checkout_page::CheckoutPage;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+
+    assert_eq!(page.amount().await, "¥128.00");
+    let methods = page.methods().await;
+    assert!(
+        methods
+            .iter()
+            .any(|(kind, label, selectable)| kind == "wechat_pay"
+                && label == "WeChat Pay"
+                && *selectable),
+        "WeChat Pay is offered: {methods:?}"
+    );
+    assert!(!page.can_pay().await, "Pay waits for a choice");
+
+    page.choose("wechat_pay").await;
+    assert!(page.can_pay().await);
+    assert_eq!(page.text("pay-button").await, "Pay ¥128.00");
+    page.pay().await;
+
+    let payload = page.scan_qr_code().await;
+    assert!(
+        payload.starts_with("weixin://wxpay/bizpayurl?pr="),
+        "scanned {payload:?}"
+    );
+    assert_eq!(page.text("qr-amount").await, "¥128.00");
+    let countdown = page.text("countdown").await;
+    assert!(countdown.starts_with("Expires in "), "{countdown}");
+    assert_eq!(page.text("status").await, "Waiting for payment…");
+
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    assert_eq!(page.text("status").await, "Payment succeeded");
+    assert!(!page.shows("qr-code").await, "the code is gone once paid");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_code_cancels_it_and_a_new_payment_gets_a_new_code() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    let first = page.scan_qr_code().await;
+    page.press("choose-another").await;
+    page.wait_for("method-list").await;
+
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    let second = page.scan_qr_code().await;
+    assert_ne!(first, second, "a new payment shows a new code");
+
+    // The abandoned code is closed: scanning it now pays nothing.
+    let refused = app.sandbox_scan(&first).await;
+    assert!(
+        !refused.is_success(),
+        "an abandoned code was paid: {refused}"
+    );
+    assert!(
+        page.shows("qr-code").await,
+        "the current code is still on screen"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chinese_shopper_reads_the_checkout_in_chinese() {
+    let app = App::start().await;
+    let browser = Browser::start("zh-CN").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+
+    assert_eq!(page.amount().await, "¥128.00");
+    assert_eq!(page.text("method-wechat_pay").await, "微信支付");
+    page.choose("wechat_pay").await;
+    assert_eq!(page.text("pay-button").await, "支付 ¥128.00");
+    page.pay().await;
+    page.wait_for("qr-code").await;
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    browser.close().await;
+}

@@ -1,0 +1,66 @@
+//! `cargo xtask <command>`: everything the project needs on a fresh machine.
+//!
+//! - `setup`: install what is missing (idempotent);
+//! - `serve`: the demo: reference server with SQLite, and `trunk serve`;
+//! - `test`: every check CI runs, ending with the bundle's size;
+//! - `size`: build the release bundle and check it against the budget.
+
+mod serve;
+mod setup;
+mod size;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run().map(drop),
+        Some("serve") => serve::run(),
+        Some("test") => test::run(),
+        Some("size") => setup::run().and_then(|tools| size::run(&tools, true)),
+        _ => {
+            eprintln!("usage: cargo xtask <setup | serve | test | size>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nxtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What went wrong, for a person to read.
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root.
+pub fn root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Runs a command to the end, failing unless it succeeds.
+pub fn run_step(title: &str, command: &mut Command) -> Result {
+    println!("\n==> {title}");
+    let status = command
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{title}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{title} failed ({status})"))
+    }
+}
+
+/// A command's standard output, if it ran and succeeded.
+pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
