@@ -68,6 +68,16 @@ impl CheckoutPage {
         methods
     }
 
+    /// The wire name of the checked method, if any.
+    pub async fn chosen(&self) -> Option<String> {
+        let list = self.wait_for("method-list").await;
+        let checked = list
+            .find(Locator::Css("input[type=radio]:checked"))
+            .await
+            .ok()?;
+        checked.attr("value").await.ok().flatten()
+    }
+
     /// Picks a method by clicking its label, as a shopper would.
     pub async fn choose(&self, method: &str) {
         let row = self.wait_for(&format!("method-{method}")).await;

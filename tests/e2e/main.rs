@@ -26,7 +26,11 @@ async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
                 && *selectable),
         "WeChat Pay is offered: {methods:?}"
     );
-    assert!(!page.can_pay().await, "Pay waits for a choice");
+    assert_eq!(
+        page.chosen().await.as_deref(),
+        Some("wechat_pay"),
+        "the only method that can be chosen is chosen already"
+    );
 
     page.choose("wechat_pay").await;
     assert!(page.can_pay().await);

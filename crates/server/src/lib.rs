@@ -43,6 +43,10 @@ pub struct ServerOptions {
     pub sandbox: bool,
     /// A built page (trunk's `dist/`) to serve at `/`, beside `/api`.
     pub static_dir: Option<PathBuf>,
+    /// The key the WeChat Pay sandbox signs its notifications with, as a
+    /// merchant's API key would be configured; a fresh random key when
+    /// `None`.
+    pub wechat_sandbox_key: Option<Vec<u8>>,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +56,7 @@ impl Default for ServerOptions {
             config: None,
             sandbox: false,
             static_dir: None,
+            wechat_sandbox_key: None,
         }
     }
 }
@@ -111,8 +116,11 @@ pub async fn app(options: ServerOptions, listener: &TcpListener) -> Result<Route
     };
     let store = Store::open(&options.database).await?;
     store.seed_merchants(&config).await?;
-    let mut key = vec![0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
+    let key = options.wechat_sandbox_key.unwrap_or_else(|| {
+        let mut key = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        key
+    });
     let wechat = Arc::new(WechatPaySandbox::new(store.clone(), key));
     let providers = Providers::new(vec![wechat.clone()]);
     let own_url = format!("http://{}", listener.local_addr()?);
