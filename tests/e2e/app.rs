@@ -2,12 +2,10 @@
 //! SQLite file, serving the release page (`PS_DIST_DIR`) beside `/api`, on
 //! one origin as a storefront would deploy it.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// A running server; its database is deleted when it is dropped.
 pub struct App {
@@ -49,51 +47,29 @@ impl App {
     }
 
     /// Plays a phone scanning `code_url`, straight at the sandbox.
-    pub async fn sandbox_scan(&self, code_url: &str) -> Status {
+    pub async fn sandbox_scan(&self, code_url: &str) -> reqwest::Response {
         let body = serde_json::json!({ "code_url": code_url }).to_string();
-        let path = format!("/api{}", contract::paths::SANDBOX_WECHAT_SCAN);
-        self.post(&path, &body).await
-    }
-
-    async fn post(&self, path: &str, body: &str) -> Status {
-        let mut stream = TcpStream::connect(self.addr)
-            .await
-            .expect("the server answers");
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        let url = format!(
+            "http://{}/api{}",
             self.addr,
-            body.len()
+            contract::paths::SANDBOX_WECHAT_SCAN
         );
-        stream
-            .write_all(request.as_bytes())
+        reqwest::Client::new()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
             .await
-            .expect("the request is sent");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await.expect("an answer");
-        let code = answer
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        Status { code, answer }
+            .expect("the server answers")
     }
-}
 
-/// An HTTP answer's status, with the whole answer for messages.
-pub struct Status {
-    code: u16,
-    answer: String,
-}
-
-impl Status {
-    /// True for a 2xx.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.code)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.answer)
+    /// The Content-Security-Policy the page is served with.
+    pub async fn page_policy(&self) -> String {
+        let page = reqwest::get(self.url()).await.expect("the server answers");
+        page.headers()
+            .get("content-security-policy")
+            .and_then(|value| value.to_str().ok())
+            .expect("the page has a Content-Security-Policy")
+            .to_owned()
     }
 }

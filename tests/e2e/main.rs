@@ -16,6 +16,17 @@ async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
     let browser = Browser::start("en-US").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
 
+    // The whole journey below runs under a policy with no inline styles
+    // and no script but the page's own.
+    let policy = app.page_policy().await;
+    for directive in [
+        "script-src 'self' 'wasm-unsafe-eval' 'sha256-",
+        "style-src 'self';",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+
     assert_eq!(page.amount().await, "¥128.00");
     let methods = page.methods().await;
     assert!(
@@ -74,9 +85,11 @@ async fn leaving_a_code_cancels_it_and_a_new_payment_gets_a_new_code() {
 
     // The abandoned code is closed: scanning it now pays nothing.
     let refused = app.sandbox_scan(&first).await;
-    assert!(
-        !refused.is_success(),
-        "an abandoned code was paid: {refused}"
+    assert_eq!(
+        refused.status(),
+        409,
+        "an abandoned code is refused: {:?}",
+        refused.text().await
     );
     assert!(
         page.shows("qr-code").await,
