@@ -221,6 +221,19 @@ mod tests {
     }
 
     #[test]
+    fn a_key_still_in_use_is_worth_retrying_and_a_reused_one_is_not() {
+        let refused = |code| {
+            let body = ErrorBody {
+                code,
+                message: String::new(),
+            };
+            refusal(409, Some(body), "")
+        };
+        assert!(refused(ErrorCode::IdempotencyKeyInUse).is_transient());
+        assert!(!refused(ErrorCode::IdempotencyKeyReused).is_transient());
+    }
+
+    #[test]
     fn a_proxy_page_instead_of_an_error_body_is_still_an_error() {
         let error = refusal(502, None, "<html>Bad Gateway</html>");
         assert!(matches!(

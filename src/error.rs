@@ -58,7 +58,9 @@ impl CheckoutError {
     pub fn is_transient(&self) -> bool {
         match self {
             CheckoutError::Network => true,
-            CheckoutError::Refused { status, .. } => *status >= 500 || *status == 429,
+            CheckoutError::Refused { status, code, .. } => {
+                *status >= 500 || *status == 429 || *code == ErrorCode::IdempotencyKeyInUse
+            }
             _ => false,
         }
     }

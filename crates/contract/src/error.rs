@@ -23,6 +23,9 @@ pub enum ErrorCode {
     IdempotencyKeyMissing,
     /// The `Idempotency-Key` was already used with a different request.
     IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is still being carried out;
+    /// retry it shortly.
+    IdempotencyKeyInUse,
     /// The method is not offered, or not available in this context.
     MethodUnavailable,
     /// The session has expired; no new payment can start.

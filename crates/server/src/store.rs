@@ -281,10 +281,12 @@ impl Store {
         Ok(query.execute(&self.pool).await?.rows_affected() == 1)
     }
 
-    /// Applies a verified provider notification once: records its id and,
-    /// if it is new and the intent is still open, marks the intent paid and
-    /// its session completed, all in one transaction. Returns whether the
-    /// notification was new.
+    /// Applies a verified payment notification once: records its id and,
+    /// if it is new, marks the intent succeeded and its session completed,
+    /// in one transaction. The provider has taken the money, so this holds
+    /// even for an intent that had failed, expired or been canceled here
+    /// (each is logged: such a payment may need a refund). Returns whether
+    /// the notification was new.
     pub async fn apply_payment_notification(
         &self,
         notification_id: &str,
@@ -305,19 +307,22 @@ impl Store {
         if recorded.rows_affected() == 0 {
             return Ok(false);
         }
-        let open = [IntentStatus::RequiresAction, IntentStatus::Processing].map(|s| to_text(&s));
-        let paid = sqlx::query(
-            "UPDATE payment_intents SET status = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)",
-        )
-        .bind(to_text(&IntentStatus::Succeeded))
-        .bind(now)
-        .bind(intent_id)
-        .bind(&open[0])
-        .bind(&open[1])
-        .execute(&mut *tx)
-        .await?;
-        if paid.rows_affected() == 1 {
-            sqlx::query(
+        let succeeded = to_text(&IntentStatus::Succeeded);
+        let (was,): (String,) = sqlx::query_as("SELECT status FROM payment_intents WHERE id = ?")
+            .bind(intent_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if was != succeeded {
+            if from_text::<IntentStatus>(&was)?.is_final() {
+                tracing::warn!("{intent_id} was paid after it had {was}: it counts as paid");
+            }
+            sqlx::query("UPDATE payment_intents SET status = ?, updated_at = ? WHERE id = ?")
+                .bind(&succeeded)
+                .bind(now)
+                .bind(intent_id)
+                .execute(&mut *tx)
+                .await?;
+            let completed = sqlx::query(
                 "UPDATE checkout_sessions SET completed_at = ?
                  WHERE id = (SELECT session_id FROM payment_intents WHERE id = ?) AND completed_at IS NULL",
             )
@@ -325,11 +330,23 @@ impl Store {
             .bind(intent_id)
             .execute(&mut *tx)
             .await?;
-        } else {
-            tracing::warn!("payment notification for {intent_id}, which is no longer open: recorded, not applied");
+            if completed.rows_affected() == 0 {
+                tracing::error!("{intent_id} paid a session that was already paid: refund it");
+            }
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The session's intents that can still be paid.
+    pub async fn open_intents(&self, session_id: &str) -> Result<Vec<IntentRow>, sqlx::Error> {
+        let open = [IntentStatus::RequiresAction, IntentStatus::Processing].map(|s| to_text(&s));
+        sqlx::query_as("SELECT * FROM payment_intents WHERE session_id = ? AND status IN (?, ?)")
+            .bind(session_id)
+            .bind(&open[0])
+            .bind(&open[1])
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Stores a sandbox order.

@@ -636,8 +636,9 @@ async fn sessions_and_payments_survive_a_restart() {
     let replay = server
         .create_intent(&created, Some("key-1"), wechat_desktop())
         .await;
+    assert_eq!(replay.status(), StatusCode::OK);
     let replayed: PaymentIntent = replay.json().await.expect("an intent");
-    assert_eq!(replayed.id, intent.id, "idempotency outlives the process");
+    assert_eq!(replayed, intent, "idempotency outlives the process");
     assert_eq!(server.scan(&code).await.status(), StatusCode::OK);
     assert_eq!(
         server.read_intent(&created, &intent.id).await.status,
@@ -657,5 +658,206 @@ async fn unknown_endpoints_answer_in_the_contract_shape() {
     assert_eq!(
         error_of(response).await,
         (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn paying_one_code_closes_the_session_s_other_codes() {
+    let server = Server::start().await;
+    let created = server.session().await;
+    let (first, first_code) = server.wechat_intent(&created, "key-1").await;
+    let (second, second_code) = server.wechat_intent(&created, "key-2").await;
+
+    assert_eq!(server.scan(&second_code).await.status(), StatusCode::OK);
+    assert_eq!(
+        server.read_intent(&created, &first.id).await.status,
+        IntentStatus::Canceled,
+        "the other code is withdrawn once the session is paid"
+    );
+    assert_eq!(
+        error_of(server.scan(&first_code).await).await,
+        (StatusCode::CONFLICT, ErrorCode::InvalidRequest),
+        "the shopper cannot pay twice"
+    );
+    assert_eq!(
+        server.read_intent(&created, &second.id).await.status,
+        IntentStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn one_session_s_secret_opens_none_of_another_s_intents() {
+    let server = Server::start().await;
+    let created = server.session().await;
+    let (intent, _) = server.wechat_intent(&created, "key-1").await;
+    let other = server.session().await;
+
+    let read = server
+        .http
+        .get(server.url(&format!("/intents/{}", intent.id)))
+        .bearer_auth(&other.client_secret)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(
+        error_of(read).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    assert_eq!(
+        error_of(server.cancel(&other, &intent.id).await).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    let create = server
+        .http
+        .post(server.url(&format!(
+            "/checkout-sessions/{}/intents",
+            created.session.id
+        )))
+        .bearer_auth(&other.client_secret)
+        .header("Idempotency-Key", "key-2")
+        .json(&wechat_desktop())
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(
+        error_of(create).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    assert_eq!(
+        server.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresAction,
+        "the intent is untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_live_server_offers_no_sandbox_payments() {
+    let live = Server::start_in(tempfile::tempdir().expect("folder"), false).await;
+    let created = live.session().await;
+    let session = live.read_session(&created, "?device=desktop").await;
+    assert!(session.livemode);
+    assert_eq!(
+        method(&session, MethodKind::WechatPay).availability,
+        Availability::Unavailable {
+            reason: UnavailableReason::NotYetEnabled
+        },
+        "no fake codes on a live server"
+    );
+    let response = live
+        .create_intent(&created, Some("key-1"), wechat_desktop())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MethodUnavailable
+        )
+    );
+    let notification = json!({ "id": "EV-1" }).to_string();
+    let response = live
+        .notify(&notification, SANDBOX_KEY, payment_server::now())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_died_before_its_hand_off_is_failed_not_left_hanging() {
+    let server = Server::start().await;
+    let created = server.session().await;
+    let (intent, code) = server.wechat_intent(&created, "key-1").await;
+    let database = server.database().await;
+    let forget_hand_off = |updated_at: i64| {
+        sqlx::query("UPDATE payment_intents SET next_action = NULL, updated_at = ? WHERE id = ?")
+            .bind(updated_at)
+            .bind(&intent.id)
+            .execute(&database)
+    };
+
+    // As if the first request were still waiting for the provider.
+    forget_hand_off(payment_server::now())
+        .await
+        .expect("updated");
+    let response = server
+        .create_intent(&created, Some("key-1"), wechat_desktop())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInUse),
+        "a retry is told to come back, not handed an intent without a code"
+    );
+
+    // As if the process had died in the middle, minutes ago.
+    forget_hand_off(payment_server::now() - 300)
+        .await
+        .expect("updated");
+    let response = server
+        .create_intent(&created, Some("key-1"), wechat_desktop())
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let failed: PaymentIntent = response.json().await.expect("an intent");
+    assert_eq!(failed.status, IntentStatus::Failed);
+    assert_eq!(
+        error_of(server.scan(&code).await).await,
+        (StatusCode::CONFLICT, ErrorCode::InvalidRequest),
+        "its order was closed"
+    );
+    let (_, new_code) = server.wechat_intent(&created, "key-2").await;
+    assert_eq!(server.scan(&new_code).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_payment_the_provider_took_counts_even_after_the_code_expired_here() {
+    let server = Server::start().await;
+    let created = server.session().await;
+    let (intent, _) = server.wechat_intent(&created, "key-1").await;
+    sqlx::query("UPDATE payment_intents SET expires_at = ? WHERE id = ?")
+        .bind(payment_server::now() - 1)
+        .bind(&intent.id)
+        .execute(&server.database().await)
+        .await
+        .expect("the intent's time is up");
+    assert_eq!(
+        server.read_intent(&created, &intent.id).await.status,
+        IntentStatus::Expired
+    );
+
+    let late = paid_notification("EV-late", &intent, 12800);
+    let response = server
+        .notify(&late, SANDBOX_KEY, payment_server::now())
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        server.read_intent(&created, &intent.id).await.status,
+        IntentStatus::Succeeded,
+        "the money moved, so the intent says so"
+    );
+    let again = server
+        .create_intent(&created, Some("key-2"), wechat_desktop())
+        .await;
+    assert_eq!(
+        error_of(again).await,
+        (StatusCode::CONFLICT, ErrorCode::SessionCompleted)
+    );
+}
+
+#[tokio::test]
+async fn a_session_with_under_a_minute_left_takes_no_new_payment() {
+    let server = Server::start().await;
+    let created = server.session().await;
+    sqlx::query("UPDATE checkout_sessions SET expires_at = ? WHERE id = ?")
+        .bind(payment_server::now() + 30)
+        .bind(&created.session.id)
+        .execute(&server.database().await)
+        .await
+        .expect("updated");
+    let response = server
+        .create_intent(&created, Some("key-1"), wechat_desktop())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::GONE, ErrorCode::SessionExpired)
     );
 }

@@ -22,6 +22,14 @@ use crate::AppState;
 /// How long a replayed request waits for the first one to finish.
 const REPLAY_WAIT: Duration = Duration::from_secs(10);
 
+/// An intent still without a hand-off this long after its creation was
+/// abandoned by its request (provider calls time out well before this).
+const ABANDONED_AFTER_SECONDS: i64 = 60;
+
+/// WeChat Pay (like the others) needs an order to stay payable for at
+/// least a minute.
+const MIN_PAYABLE_SECONDS: i64 = 60;
+
 /// `POST /checkout-sessions/{id}/intents`, with the client secret and an
 /// `Idempotency-Key`.
 pub async fn create(
@@ -46,11 +54,11 @@ pub async fn create(
             "the session is already paid",
         ));
     }
-    if now >= session.expires_at {
+    if now + MIN_PAYABLE_SECONDS > session.expires_at {
         return Err(ApiError::new(
             StatusCode::GONE,
             ErrorCode::SessionExpired,
-            "the session has expired",
+            "the session has expired, or has less than a minute left",
         ));
     }
     let config = &state.inner.config;
@@ -114,7 +122,7 @@ pub async fn create(
         description: format!("{} {}", merchant.display_name, session.reference),
         time_expire: row.expires_at,
         flow: method.flow,
-        return_url: format!("{}?payment_intent={}", session.return_url, row.id),
+        return_url: with_query(&session.return_url, "payment_intent", &row.id),
     };
     match provider.create(&order).await {
         Ok(action) => {
@@ -258,10 +266,7 @@ async fn replay(
         ));
     }
     let started = tokio::time::Instant::now();
-    while existing.next_action.is_none()
-        && existing.status == to_text(&IntentStatus::RequiresAction)
-        && started.elapsed() < REPLAY_WAIT
-    {
+    while awaits_hand_off(&existing) && !abandoned(&existing) && started.elapsed() < REPLAY_WAIT {
         tokio::time::sleep(Duration::from_millis(25)).await;
         existing = state
             .inner
@@ -270,7 +275,84 @@ async fn replay(
             .await?
             .ok_or_else(|| ApiError::not_found("intent"))?;
     }
+    if awaits_hand_off(&existing) {
+        if !abandoned(&existing) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyKeyInUse,
+                "the first request with this Idempotency-Key is still being carried out",
+            ));
+        }
+        existing = fail_abandoned(state, existing).await?;
+    }
     Ok((StatusCode::OK, Json(view(&existing)?)))
+}
+
+/// True while an intent has been created but its provider call has not
+/// finished: it has no hand-off yet.
+fn awaits_hand_off(intent: &IntentRow) -> bool {
+    intent.next_action.is_none() && intent.status == to_text(&IntentStatus::RequiresAction)
+}
+
+/// True if the request that created this intent has not touched it for
+/// longer than any provider call takes.
+fn abandoned(intent: &IntentRow) -> bool {
+    crate::now() - intent.updated_at >= ABANDONED_AFTER_SECONDS
+}
+
+/// Fails an intent whose creating request died before the provider
+/// answered (a crash or a restart). Its hand-off never reached a shopper,
+/// so nobody can have paid it; its order, if the provider made one, is
+/// closed.
+async fn fail_abandoned(state: &AppState, intent: IntentRow) -> Result<IntentRow, ApiError> {
+    tracing::warn!(
+        "{} was abandoned before its hand-off: failing it",
+        intent.id
+    );
+    if close_with_provider(state, &intent).await? == Closed::Closed {
+        state
+            .inner
+            .store
+            .transition(
+                &intent.id,
+                &[IntentStatus::RequiresAction],
+                IntentStatus::Failed,
+                crate::now(),
+            )
+            .await?;
+    }
+    state
+        .inner
+        .store
+        .intent(&intent.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("intent"))
+}
+
+/// Closes every other open intent of a paid session with its provider, so
+/// that no second code can take the shopper's money again.
+pub async fn close_others(state: &AppState, paid: &IntentRow) -> Result<(), ApiError> {
+    let store = &state.inner.store;
+    for other in store.open_intents(&paid.session_id).await? {
+        if other.id == paid.id {
+            continue;
+        }
+        match close_with_provider(state, &other).await? {
+            Closed::Closed => {
+                let open = [IntentStatus::RequiresAction, IntentStatus::Processing];
+                store
+                    .transition(&other.id, &open, IntentStatus::Canceled, crate::now())
+                    .await?;
+            }
+            Closed::AlreadyPaid => tracing::error!(
+                "session {} was paid by both {} and {}: refund one",
+                paid.session_id,
+                paid.id,
+                other.id
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {
@@ -295,6 +377,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {
 fn fingerprint(request: &CreateIntent) -> String {
     let canonical = serde_json::to_string(request).unwrap_or_default();
     crate::auth::hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// `url` with one more query parameter (`value` is URL-safe: an id).
+fn with_query(url: &str, name: &str, value: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, format!("#{fragment}")),
+        None => (url, String::new()),
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{name}={value}{fragment}")
 }
 
 fn unavailable(message: String) -> ApiError {
@@ -334,4 +426,25 @@ pub fn view(row: &IntentRow) -> Result<PaymentIntent, ApiError> {
         expires_at: row.expires_at,
         next_action,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn the_intent_id_joins_the_return_url_s_own_query() {
+        assert_eq!(
+            with_query("https://shop.example/done", "payment_intent", "pi_1"),
+            "https://shop.example/done?payment_intent=pi_1"
+        );
+        assert_eq!(
+            with_query(
+                "https://shop.example/done?order=7#top",
+                "payment_intent",
+                "pi_1"
+            ),
+            "https://shop.example/done?order=7&payment_intent=pi_1#top"
+        );
+    }
 }

@@ -5,11 +5,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use contract::{ErrorCode, Money};
+use contract::{ErrorCode, MethodKind, Money};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::providers::{Outcome, Provider};
+use crate::providers::Outcome;
 use crate::AppState;
 
 /// `POST /notify/wechat-pay`: verified, deduplicated on its id, applied once.
@@ -18,7 +18,11 @@ pub async fn wechat_pay(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let provider = &state.inner.wechat;
+    let provider = state
+        .inner
+        .providers
+        .for_method(MethodKind::WechatPay)
+        .ok_or_else(|| ApiError::not_found("endpoint"))?;
     let now = crate::now();
     let notification = provider
         .verify_notification(&headers, &body, now)
@@ -54,7 +58,9 @@ pub async fn wechat_pay(
         let new = store
             .apply_payment_notification(&notification.id, provider.name(), &intent.id, now)
             .await?;
-        if !new {
+        if new {
+            super::intents::close_others(&state, &intent).await?;
+        } else {
             tracing::info!("notification {} already applied", notification.id);
         }
     }
