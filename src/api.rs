@@ -188,10 +188,14 @@ fn in_app_name(app: contract::InApp) -> &'static str {
 }
 
 /// A request that has not answered after 15 s is treated as a dropped
-/// connection.
+/// connection (where the browser has `AbortSignal.timeout`: not before
+/// iOS 16, whose requests then wait as long as the browser lets them).
 #[cfg(target_arch = "wasm32")]
 fn timeout_signal() -> Option<web_sys::AbortSignal> {
-    Some(web_sys::AbortSignal::timeout_with_u32(15_000))
+    let constructor = js_sys::Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+    js_sys::Reflect::has(&constructor, &"timeout".into())
+        .unwrap_or(false)
+        .then(|| web_sys::AbortSignal::timeout_with_u32(15_000))
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -67,6 +67,13 @@ pub fn navigate(
         |_: JsValue| CheckoutError::Misconfigured("the redirect could not be built".into());
     let window =
         web_sys::window().ok_or_else(|| CheckoutError::Misconfigured("no window".into()))?;
+    // Only a web page is a payment page: never `javascript:` or `data:`.
+    let scheme = web_sys::Url::new(url).map_err(failed)?.protocol();
+    if scheme != "https:" && scheme != "http:" {
+        return Err(CheckoutError::Misconfigured(format!(
+            "refusing to redirect to a {scheme} URL"
+        )));
+    }
     if method == FormMethod::Get {
         return window.location().assign(url).map_err(failed);
     }

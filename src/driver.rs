@@ -2,8 +2,8 @@
 //! signal and carries out the commands they return, feeding each result back
 //! as an event.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use contract::{ClientContext, CreateIntent};
@@ -25,12 +25,36 @@ pub struct Driver {
     polls: Arc<PollGate>,
 }
 
-/// Keeps status requests to one at a time, and lets a newer scheduled
-/// request replace an older one still waiting.
+/// Keeps status requests to one at a time per intent, and lets a newer
+/// scheduled request replace an older one still waiting.
 #[derive(Default)]
 struct PollGate {
     generation: AtomicU64,
-    in_flight: AtomicBool,
+    /// The intent whose status request is running, if any.
+    in_flight: Mutex<Option<String>>,
+}
+
+impl PollGate {
+    /// Claims the right to ask about `intent_id`; false if a request about
+    /// it is already running (that one schedules the next itself).
+    fn claim(&self, intent_id: &str) -> bool {
+        let Ok(mut in_flight) = self.in_flight.lock() else {
+            return false;
+        };
+        if in_flight.as_deref() == Some(intent_id) {
+            return false;
+        }
+        *in_flight = Some(intent_id.to_owned());
+        true
+    }
+
+    fn release(&self, intent_id: &str) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            if in_flight.as_deref() == Some(intent_id) {
+                *in_flight = None;
+            }
+        }
+    }
 }
 
 impl Driver {
@@ -113,7 +137,7 @@ impl Driver {
                 fields,
             } => {
                 if let Err(error) = browser::navigate(&url, method, &fields) {
-                    leptos::logging::error!("redirect failed: {error}");
+                    driver.dispatch(Event::RedirectFailed(error));
                 }
             }
             Command::InvokeWechat(params) => {
@@ -139,18 +163,26 @@ impl Driver {
             gloo_timers::future::sleep(Duration::from_millis(delay_ms.into())).await;
         }
         let superseded = self.polls.generation.load(Ordering::SeqCst) != generation;
-        let still_awaited = self
-            .state
-            .with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id.as_str()));
-        // A request already running will schedule the next one itself.
-        if superseded || !still_awaited || self.polls.in_flight.swap(true, Ordering::SeqCst) {
+        if superseded || !self.awaits(&intent_id) || !self.polls.claim(&intent_id) {
             return;
         }
         let answer = self.api.intent(&intent_id).await;
-        self.polls.in_flight.store(false, Ordering::SeqCst);
+        self.polls.release(&intent_id);
+        // The shopper may have moved on to another code meanwhile (or the
+        // checkout been unmounted): an old answer is not about this screen.
+        if !self.awaits(&intent_id) {
+            return;
+        }
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),
             Err(error) => Event::FetchFailed(error),
         });
+    }
+
+    /// True while the checkout (still mounted) waits for this intent.
+    fn awaits(&self, intent_id: &str) -> bool {
+        self.state
+            .try_with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id))
+            .unwrap_or(false)
     }
 }

@@ -299,7 +299,11 @@ async fn an_answer_that_is_not_the_contract_is_an_error_not_a_crash() {
         view! { <Checkout api_base="/no-such-api" session_id="cs_x" client_secret="secret" locale=Locale::ZhCn /> }
     });
     let error = page.wait_for("[data-testid=error]").await;
-    assert!(!error.text_content().unwrap_or_default().is_empty());
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("无法发起支付，请稍后重试"),
+        "a refusal without an error body still reads as a refusal, in Chinese"
+    );
     assert_eq!(
         page.get("[data-testid=checkout]")
             .get_attribute("lang")

@@ -158,6 +158,8 @@ pub enum Event {
     WechatBridgeReturned,
     /// The WeChat bridge could not be used.
     WechatBridgeFailed(CheckoutError),
+    /// The browser would not go to the provider's page.
+    RedirectFailed(CheckoutError),
 }
 
 /// Work for the browser side to do; its result comes back as an [`Event`].
@@ -250,7 +252,7 @@ impl Checkout {
                 vec![]
             }
             Event::IntentFetched(intent) => self.intent_fetched(intent),
-            Event::FetchFailed(_) => self.fetch_failed(),
+            Event::FetchFailed(error) => self.fetch_failed(error),
             Event::Tick { now } => self.tick(now),
             Event::CheckNow => match self.awaited_intent() {
                 Some(intent_id) => {
@@ -295,8 +297,10 @@ impl Checkout {
                 }
                 _ => vec![],
             },
-            Event::WechatBridgeFailed(error) => match &self.phase {
-                Phase::InvokingWechat { intent } => {
+            Event::WechatBridgeFailed(error) | Event::RedirectFailed(error) => match &self.phase {
+                // The shopper never reached the provider: nothing can have
+                // been paid, so the attempt is closed and they choose again.
+                Phase::InvokingWechat { intent } | Phase::Redirecting { intent } => {
                     let intent_id = intent.id.clone();
                     self.error = Some(error);
                     self.phase = Phase::Choosing;
@@ -491,10 +495,16 @@ impl Checkout {
         }
     }
 
-    fn fetch_failed(&mut self) -> Vec<Command> {
+    fn fetch_failed(&mut self, error: CheckoutError) -> Vec<Command> {
         let Some(intent_id) = self.awaited_intent().map(str::to_owned) else {
             return vec![];
         };
+        if !error.is_transient() {
+            // The server will not tell this page how the payment went (the
+            // session is gone or not this page's): asking again cannot help.
+            self.phase = Phase::LoadFailed(error);
+            return vec![];
+        }
         match &mut self.phase {
             Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
                 *polls += 1;

@@ -210,7 +210,21 @@ fn polling_slows_down_after_a_minute() {
     }
     assert_eq!(delays.len(), 40);
     assert!(delays[..29].iter().all(|&d| d == 2_000));
-    assert!(delays[30..].iter().all(|&d| d == 10_000));
+    assert!(delays[29..].iter().all(|&d| d == 10_000));
+}
+
+#[test]
+fn a_refused_poll_stops_and_says_why_instead_of_retrying_forever() {
+    let mut checkout = awaiting_scan();
+    let refused = CheckoutError::Refused {
+        status: 401,
+        code: contract::ErrorCode::Unauthorized,
+        message: "bad secret".into(),
+    };
+    let commands = checkout.update(Event::FetchFailed(refused));
+    assert_eq!(commands, []);
+    assert_eq!(checkout.error_message(), Some(Key::ErrorSessionNotFound));
+    assert_eq!(checkout.update(Event::Reload), [Command::LoadSession]);
 }
 
 #[test]
@@ -392,6 +406,18 @@ fn redirects_navigate_as_data() {
         }]
     );
     assert_eq!(checkout.status(), Some(Key::Redirecting));
+
+    let refused = CheckoutError::Misconfigured("javascript: URL".into());
+    let commands = checkout.update(Event::RedirectFailed(refused));
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }],
+        "a redirect that never happened closes its attempt"
+    );
+    assert!(checkout.can_choose(), "the shopper can choose again");
+    assert!(checkout.error_message().is_some());
 }
 
 #[test]
