@@ -86,9 +86,15 @@ impl Driver {
 
     /// Applies `event` and runs what it calls for.
     pub fn dispatch(&self, event: Event) {
+        // A clock tick changes the checkout only when a code runs out, and
+        // then it asks for a status check: views hear of no other tick.
+        let is_tick = matches!(event, Event::Tick { .. });
         let commands = self
             .state
-            .try_update(|checkout| checkout.update(event))
+            .try_maybe_update(|checkout| {
+                let commands = checkout.update(event);
+                (!is_tick || !commands.is_empty(), commands)
+            })
             .unwrap_or_default();
         self.run_all(commands);
     }
@@ -150,9 +156,10 @@ impl Driver {
                 }
             }
             Command::CancelIntent { intent_id } => spawn_local(async move {
-                // Best effort: the server also expires an abandoned intent.
+                // Best effort otherwise: the server also expires an abandoned
+                // intent.
                 if let Err(error) = driver.api.cancel_intent(&intent_id).await {
-                    leptos::logging::warn!("cancel {intent_id}: {error}");
+                    driver.dispatch(Event::CancelRefused { intent_id, error });
                 }
             }),
         }

@@ -134,6 +134,13 @@ pub enum Event {
     IntentFetched(PaymentIntent),
     /// A status request failed.
     FetchFailed(CheckoutError),
+    /// The server would not cancel an intent the shopper left.
+    CancelRefused {
+        /// The intent.
+        intent_id: String,
+        /// Why: `intent_not_cancelable` means it was paid meanwhile.
+        error: CheckoutError,
+    },
     /// A second passed.
     Tick {
         /// The time now.
@@ -253,6 +260,7 @@ impl Checkout {
             }
             Event::IntentFetched(intent) => self.intent_fetched(intent),
             Event::FetchFailed(error) => self.fetch_failed(error),
+            Event::CancelRefused { intent_id, error } => self.cancel_refused(intent_id, error),
             Event::Tick { now } => self.tick(now),
             Event::CheckNow => match self.awaited_intent() {
                 Some(intent_id) => {
@@ -480,6 +488,13 @@ impl Checkout {
         if intent.status.is_final() {
             return self.finish(intent);
         }
+        if intent.status == IntentStatus::Processing
+            && matches!(self.phase, Phase::AwaitingScan { .. })
+        {
+            // Scanned and being paid: the code has done its job, and must not
+            // be expired or canceled under the shopper now.
+            return self.check(intent.id);
+        }
         match &mut self.phase {
             Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
                 *polls += 1;
@@ -521,19 +536,46 @@ impl Checkout {
 
     fn tick(&mut self, now: UnixSeconds) -> Vec<Command> {
         match &self.phase {
+            // The code's time is up here; whether it was paid in its last
+            // seconds only the server knows (it expires the intent, closing
+            // the order, unless the shopper paid).
             Phase::AwaitingScan {
                 intent, expires_at, ..
             } if now >= *expires_at => {
                 let intent_id = intent.id.clone();
-                self.phase = Phase::Expired {
-                    method: intent.method,
-                };
-                // A code cannot be extended: close the order; a new code is a
-                // new intent.
-                vec![Command::CancelIntent { intent_id }]
+                self.check(intent_id)
             }
             _ => vec![],
         }
+    }
+
+    /// Hides the hand-off and asks the server how the intent stands.
+    fn check(&mut self, intent_id: String) -> Vec<Command> {
+        self.phase = Phase::Checking {
+            intent_id: intent_id.clone(),
+            polls: 0,
+            trouble: false,
+        };
+        vec![Command::FetchIntent {
+            intent_id,
+            delay_ms: 0,
+        }]
+    }
+
+    fn cancel_refused(&mut self, intent_id: String, error: CheckoutError) -> Vec<Command> {
+        let paid_meanwhile = matches!(
+            error,
+            CheckoutError::Refused {
+                code: contract::ErrorCode::IntentNotCancelable,
+                ..
+            }
+        );
+        // The shopper paid the code just as they left it: show that payment
+        // rather than take a second one.
+        if paid_meanwhile && matches!(self.phase, Phase::Choosing | Phase::Creating(_)) {
+            return self.check(intent_id);
+        }
+        vec![]
     }
 
     fn choose_another(&mut self) -> Vec<Command> {

@@ -263,10 +263,18 @@ fn the_code_expires_on_time_and_a_new_one_can_be_had() {
     let commands = checkout.update(Event::Tick { now: 1_600 });
     assert_eq!(
         commands,
-        [Command::CancelIntent {
-            intent_id: "pi_1".into()
-        }]
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0
+        }],
+        "the server says whether it was paid in its last seconds"
     );
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    assert!(checkout
+        .update(Event::IntentFetched(qr_intent()))
+        .iter()
+        .all(|command| matches!(command, Command::FetchIntent { .. })));
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Expired, None)));
     assert_eq!(
         checkout.phase,
         Phase::Expired {
@@ -283,6 +291,73 @@ fn the_code_expires_on_time_and_a_new_one_can_be_had() {
         idempotency_key: "key-2".into(),
     };
     assert_eq!(commands, [Command::CreateIntent(attempt)]);
+}
+
+#[test]
+fn a_code_paid_in_its_last_second_shows_the_payment() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::Tick { now: 1_600 });
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
+}
+
+#[test]
+fn a_code_being_paid_is_not_expired_under_the_shopper() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::IntentFetched(intent(IntentStatus::Processing, None)));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::FetchIntent { delay_ms: 0, .. }]
+    ));
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    assert!(checkout.update(Event::Tick { now: 9_999 }).is_empty());
+    assert!(
+        checkout.update(Event::ChooseAnother).is_empty(),
+        "leaving a payment in progress does not cancel it"
+    );
+    assert!(checkout.can_choose());
+}
+
+#[test]
+fn a_code_paid_just_as_the_shopper_left_it_shows_the_payment() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::ChooseAnother);
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    let paid = CheckoutError::Refused {
+        status: 409,
+        code: contract::ErrorCode::IntentNotCancelable,
+        message: "the shopper has already paid".into(),
+    };
+    let commands = checkout.update(Event::CancelRefused {
+        intent_id: "pi_1".into(),
+        error: paid,
+    });
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0
+        }]
+    );
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
+
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::ChooseAnother);
+    let commands = checkout.update(Event::CancelRefused {
+        intent_id: "pi_1".into(),
+        error: CheckoutError::Network,
+    });
+    assert!(
+        commands.is_empty(),
+        "a cancel lost on the network changes nothing"
+    );
+    assert!(checkout.can_choose());
 }
 
 #[test]

@@ -226,26 +226,25 @@ fn scanning(
     locale: Locale,
 ) -> impl IntoView {
     let state = driver.state();
-    let payload = Signal::derive(move || {
-        state.with(|s| match &s.phase {
-            Phase::AwaitingScan { payload, .. } => payload.clone(),
-            _ => String::new(),
-        })
+    // The code is drawn once: a new code is a new intent, which reaches this
+    // screen only through another one (Creating), so it gets a new panel.
+    let (payload, expires_at) = state.with_untracked(|s| match &s.phase {
+        Phase::AwaitingScan {
+            payload,
+            expires_at,
+            ..
+        } => (payload.clone(), *expires_at),
+        _ => (String::new(), 0),
     });
-    let seconds_left = Signal::derive(move || {
-        let expires_at = state.with(|s| match &s.phase {
-            Phase::AwaitingScan { expires_at, .. } => *expires_at,
-            _ => 0,
-        });
-        expires_at - now.get()
-    });
+    let seconds_left = Signal::derive(move || expires_at - now.get());
     let sandbox =
         state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
     let on_simulate_scan = {
         let driver = driver.clone();
+        let code_url = payload.clone();
         Callback::new(move |()| {
             let driver = driver.clone();
-            let code_url = payload.get_untracked();
+            let code_url = code_url.clone();
             spawn_local(async move {
                 if let Err(error) = driver.api().sandbox_scan(&code_url).await {
                     leptos::logging::warn!("sandbox scan: {error}");
@@ -256,6 +255,15 @@ fn scanning(
     };
     let on_choose_another = Callback::new(move |()| driver.dispatch(Event::ChooseAnother));
     view! {
-        <QrPanel method payload seconds_left amount sandbox locale on_simulate_scan on_choose_another />
+        <QrPanel
+            method
+            payload
+            seconds_left
+            amount
+            sandbox
+            locale
+            on_simulate_scan
+            on_choose_another
+        />
     }
 }

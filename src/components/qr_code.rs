@@ -6,13 +6,14 @@ use leptos::prelude::*;
 /// markup from the server), with no inline styles. Colours come from CSS.
 #[component]
 pub fn QrCode(
-    /// The text to encode.
+    /// The text to encode; drawn once, as a code never changes (a new code
+    /// is a new intent, and a new panel).
     #[prop(into)]
-    payload: Signal<String>,
+    payload: String,
     /// What a screen reader says for the picture.
     label: &'static str,
 ) -> impl IntoView {
-    let svg = move || qr_svg(&payload.get(), label);
+    let svg = qr_svg(&payload, label);
     // The markup is built from the QR matrix and a fixed label only, so
     // setting it whole is safe, and far smaller than a typed view.
     view! { <div class="ps-qr__frame" inner_html=svg></div> }

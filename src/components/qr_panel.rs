@@ -12,7 +12,7 @@ pub fn QrPanel(
     method: MethodKind,
     /// What the code encodes.
     #[prop(into)]
-    payload: Signal<String>,
+    payload: String,
     /// Seconds until the code stops working.
     #[prop(into)]
     seconds_left: Signal<i64>,
