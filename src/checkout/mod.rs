@@ -279,29 +279,11 @@ impl Checkout {
                 _ => vec![],
             },
             Event::ChooseAnother => self.choose_another(),
-            Event::ReturnedFromProvider { intent_id } => {
-                self.phase = Phase::Checking {
-                    intent_id: intent_id.clone(),
-                    polls: 0,
-                    trouble: false,
-                };
-                vec![Command::FetchIntent {
-                    intent_id,
-                    delay_ms: 0,
-                }]
-            }
+            Event::ReturnedFromProvider { intent_id } => self.check(intent_id),
             Event::WechatBridgeReturned => match &self.phase {
                 Phase::InvokingWechat { intent } => {
                     let intent_id = intent.id.clone();
-                    self.phase = Phase::Checking {
-                        intent_id: intent_id.clone(),
-                        polls: 0,
-                        trouble: false,
-                    };
-                    vec![Command::FetchIntent {
-                        intent_id,
-                        delay_ms: 0,
-                    }]
+                    self.check(intent_id)
                 }
                 _ => vec![],
             },

@@ -218,17 +218,24 @@ async fn expire_if_due(state: &AppState, intent: IntentRow) -> Result<IntentRow,
     if status.is_final() || crate::now() < intent.expires_at {
         return Ok(intent);
     }
+    close_as(state, intent, IntentStatus::Expired).await
+}
+
+/// Closes an open intent's order and, unless the shopper paid it first,
+/// gives the intent its final status `to`. Returns the intent as it is now.
+async fn close_as(
+    state: &AppState,
+    intent: IntentRow,
+    to: IntentStatus,
+) -> Result<IntentRow, ApiError> {
+    let store = &state.inner.store;
     if close_with_provider(state, &intent).await? == Closed::Closed {
         let open = [IntentStatus::RequiresAction, IntentStatus::Processing];
-        state
-            .inner
-            .store
-            .transition(&intent.id, &open, IntentStatus::Expired, crate::now())
+        store
+            .transition(&intent.id, &open, to, crate::now())
             .await?;
     }
-    state
-        .inner
-        .store
+    store
         .intent(&intent.id)
         .await?
         .ok_or_else(|| ApiError::not_found("intent"))
@@ -309,24 +316,7 @@ async fn fail_abandoned(state: &AppState, intent: IntentRow) -> Result<IntentRow
         "{} was abandoned before its hand-off: failing it",
         intent.id
     );
-    if close_with_provider(state, &intent).await? == Closed::Closed {
-        state
-            .inner
-            .store
-            .transition(
-                &intent.id,
-                &[IntentStatus::RequiresAction],
-                IntentStatus::Failed,
-                crate::now(),
-            )
-            .await?;
-    }
-    state
-        .inner
-        .store
-        .intent(&intent.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("intent"))
+    close_as(state, intent, IntentStatus::Failed).await
 }
 
 /// Closes every other open intent of a paid session with its provider, so
