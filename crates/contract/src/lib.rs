@@ -43,25 +43,25 @@ pub mod paths {
     /// [`ClientContext`](crate::ClientContext) query:
     /// [`CheckoutSession`](crate::CheckoutSession).
     pub fn checkout_session(session_id: &str) -> String {
-        format!("/checkout-sessions/{session_id}")
+        format!("/checkout-sessions/{}", segment(session_id))
     }
 
     /// `POST` with the client secret and an `Idempotency-Key` header:
     /// [`CreateIntent`](crate::CreateIntent) in,
     /// [`PaymentIntent`](crate::PaymentIntent) out.
     pub fn session_intents(session_id: &str) -> String {
-        format!("/checkout-sessions/{session_id}/intents")
+        format!("/checkout-sessions/{}/intents", segment(session_id))
     }
 
     /// `GET` with the client secret: [`PaymentIntent`](crate::PaymentIntent).
     pub fn intent(intent_id: &str) -> String {
-        format!("/intents/{intent_id}")
+        format!("/intents/{}", segment(intent_id))
     }
 
     /// `POST` with the client secret: the canceled
     /// [`PaymentIntent`](crate::PaymentIntent).
     pub fn cancel_intent(intent_id: &str) -> String {
-        format!("/intents/{intent_id}/cancel")
+        format!("/intents/{}/cancel", segment(intent_id))
     }
 
     /// `POST`, only on a server started in sandbox mode: a session for the
@@ -71,4 +71,33 @@ pub mod paths {
     /// `POST`, only in sandbox mode: plays the shopper scanning a WeChat Pay
     /// QR code and paying. The body is a [`SandboxScan`](crate::SandboxScan).
     pub const SANDBOX_WECHAT_SCAN: &str = "/sandbox/wechat-pay/scan";
+
+    /// An id as one path segment: ids the server issues are plain letters,
+    /// digits and `_`, but one read from a URL could hold `/`, `?` or `..`.
+    fn segment(id: &str) -> String {
+        let mut out = String::with_capacity(id.len());
+        for byte in id.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~') {
+                out.push(char::from(byte));
+            } else {
+                out.push('%');
+                for nibble in [byte >> 4, byte & 0xf] {
+                    out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                }
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn an_id_stays_inside_its_path_segment() {
+            assert_eq!(super::intent("pi_1a2B"), "/intents/pi_1a2B");
+            assert_eq!(
+                super::cancel_intent("../checkout-sessions/cs_1?x"),
+                "/intents/%2e%2e%2fcheckout-sessions%2fcs_1%3fx/cancel"
+            );
+        }
+    }
 }
