@@ -262,14 +262,22 @@ impl Checkout {
             Event::FetchFailed(error) => self.fetch_failed(error),
             Event::CancelRefused { intent_id, error } => self.cancel_refused(intent_id, error),
             Event::Tick { now } => self.tick(now),
-            Event::CheckNow => match self.awaited_intent() {
-                Some(intent_id) => {
-                    vec![Command::FetchIntent {
+            Event::CheckNow => match &self.phase {
+                // The page is shown again while it was handing off: the
+                // shopper came Back from the provider's page (restored from
+                // the browser's cache) or from the WeChat prompt. Ask the
+                // server, with the controls of the checking screen.
+                Phase::Redirecting { intent } | Phase::InvokingWechat { intent } => {
+                    let intent_id = intent.id.clone();
+                    self.check(intent_id)
+                }
+                _ => match self.awaited_intent() {
+                    Some(intent_id) => vec![Command::FetchIntent {
                         intent_id: intent_id.to_owned(),
                         delay_ms: 0,
-                    }]
-                }
-                None => vec![],
+                    }],
+                    None => vec![],
+                },
             },
             Event::RefreshCode { fresh_key } => match self.phase {
                 Phase::Expired { method } => self.create(Attempt {
@@ -532,6 +540,7 @@ impl Checkout {
     }
 
     /// Hides the hand-off and asks the server how the intent stands.
+    #[inline(never)]
     fn check(&mut self, intent_id: String) -> Vec<Command> {
         self.phase = Phase::Checking {
             intent_id: intent_id.clone(),
@@ -576,8 +585,15 @@ impl Checkout {
             }
             _ => return vec![],
         };
-        self.phase = Phase::Choosing;
         self.error = None;
+        if self.session.is_none() {
+            // Back from a provider before the session ever loaded here.
+            self.phase = Phase::Loading;
+            let mut commands = commands;
+            commands.push(Command::LoadSession);
+            return commands;
+        }
+        self.phase = Phase::Choosing;
         commands
     }
 }

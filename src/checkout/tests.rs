@@ -496,6 +496,47 @@ fn redirects_navigate_as_data() {
 }
 
 #[test]
+fn back_from_the_provider_s_page_asks_the_server_and_offers_a_way_on() {
+    let mut checkout = choosing();
+    checkout.update(Event::Select(MethodKind::Card));
+    checkout.update(Event::Pay {
+        fresh_key: "k".into(),
+    });
+    let mut card = intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::Redirect {
+            url: "https://pay.test/".into(),
+            method: FormMethod::Get,
+            fields: BTreeMap::new(),
+        }),
+    );
+    card.method = MethodKind::Card;
+    checkout.update(Event::IntentCreated(card));
+    assert_eq!(checkout.status(), Some(Key::Redirecting));
+
+    let commands = checkout.update(Event::CheckNow);
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0
+        }]
+    );
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    assert!(checkout.update(Event::ChooseAnother).is_empty());
+    assert!(checkout.can_choose());
+}
+
+#[test]
+fn choosing_again_after_a_return_loads_the_methods_first() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionFailed(CheckoutError::Network));
+    let commands = checkout.update(Event::ChooseAnother);
+    assert_eq!(commands, [Command::LoadSession]);
+    assert_eq!(checkout.status(), Some(Key::Loading));
+}
+
+#[test]
 fn a_return_from_the_provider_only_asks_the_server() {
     let (mut checkout, commands) = Checkout::returning("pi_1".into());
     assert_eq!(

@@ -743,6 +743,13 @@ async fn a_live_server_offers_no_sandbox_payments() {
         },
         "no fake codes on a live server"
     );
+    let mut plain_http = order(12800);
+    plain_http["return_url"] = json!("http://shop.example/thanks");
+    assert_eq!(
+        error_of(live.create_session(plain_http).await).await,
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+        "a live shopper never returns over plain http"
+    );
     let response = live
         .create_intent(&created, Some("key-1"), wechat_desktop())
         .await;
