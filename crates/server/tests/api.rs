@@ -66,6 +66,29 @@ impl Server {
             .expect("the database file opens")
     }
 
+    /// Moves a session's or an intent's `expires_at`, as time passing would.
+    async fn expire(&self, table: &str, id: &str, at: i64) {
+        sqlx::query(&format!("UPDATE {table} SET expires_at = ? WHERE id = ?"))
+            .bind(at)
+            .bind(id)
+            .execute(&self.database().await)
+            .await
+            .expect("the time limit moved");
+    }
+
+    /// How the server refuses a new WeChat Pay intent with `key`.
+    async fn intent_refusal(
+        &self,
+        created: &CreatedCheckoutSession,
+        key: &str,
+    ) -> (StatusCode, ErrorCode) {
+        error_of(
+            self.create_intent(created, Some(key), wechat_desktop())
+                .await,
+        )
+        .await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -440,11 +463,8 @@ async fn scanning_the_code_pays_the_intent_once() {
         error_of(server.cancel(&created, &intent.id).await).await,
         (StatusCode::CONFLICT, ErrorCode::IntentNotCancelable)
     );
-    let again = server
-        .create_intent(&created, Some("key-2"), wechat_desktop())
-        .await;
     assert_eq!(
-        error_of(again).await,
+        server.intent_refusal(&created, "key-2").await,
         (StatusCode::CONFLICT, ErrorCode::SessionCompleted),
         "a paid session takes no second payment"
     );
@@ -535,14 +555,10 @@ async fn time_runs_out_for_intents_and_sessions() {
     let server = Server::start().await;
     let created = server.session().await;
     let (intent, code) = server.wechat_intent(&created, "key-1").await;
-    let database = server.database().await;
 
-    sqlx::query("UPDATE payment_intents SET expires_at = ? WHERE id = ?")
-        .bind(payment_server::now() - 1)
-        .bind(&intent.id)
-        .execute(&database)
-        .await
-        .expect("the intent's time is up");
+    server
+        .expire("payment_intents", &intent.id, payment_server::now() - 1)
+        .await;
     let expired = server.read_intent(&created, &intent.id).await;
     assert_eq!(expired.status, IntentStatus::Expired);
     assert_eq!(expired.next_action, None);
@@ -552,17 +568,15 @@ async fn time_runs_out_for_intents_and_sessions() {
         "an expired code pays nothing"
     );
 
-    sqlx::query("UPDATE checkout_sessions SET expires_at = ? WHERE id = ?")
-        .bind(payment_server::now() - 1)
-        .bind(&created.session.id)
-        .execute(&database)
-        .await
-        .expect("the session's time is up");
-    let response = server
-        .create_intent(&created, Some("key-2"), wechat_desktop())
+    server
+        .expire(
+            "checkout_sessions",
+            &created.session.id,
+            payment_server::now() - 1,
+        )
         .await;
     assert_eq!(
-        error_of(response).await,
+        server.intent_refusal(&created, "key-2").await,
         (StatusCode::GONE, ErrorCode::SessionExpired)
     );
 }
@@ -787,11 +801,8 @@ async fn a_create_that_died_before_its_hand_off_is_failed_not_left_hanging() {
     forget_hand_off(payment_server::now())
         .await
         .expect("updated");
-    let response = server
-        .create_intent(&created, Some("key-1"), wechat_desktop())
-        .await;
     assert_eq!(
-        error_of(response).await,
+        server.intent_refusal(&created, "key-1").await,
         (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInUse),
         "a retry is told to come back, not handed an intent without a code"
     );
@@ -820,12 +831,9 @@ async fn a_payment_the_provider_took_counts_even_after_the_code_expired_here() {
     let server = Server::start().await;
     let created = server.session().await;
     let (intent, _) = server.wechat_intent(&created, "key-1").await;
-    sqlx::query("UPDATE payment_intents SET expires_at = ? WHERE id = ?")
-        .bind(payment_server::now() - 1)
-        .bind(&intent.id)
-        .execute(&server.database().await)
-        .await
-        .expect("the intent's time is up");
+    server
+        .expire("payment_intents", &intent.id, payment_server::now() - 1)
+        .await;
     assert_eq!(
         server.read_intent(&created, &intent.id).await.status,
         IntentStatus::Expired
@@ -841,11 +849,8 @@ async fn a_payment_the_provider_took_counts_even_after_the_code_expired_here() {
         IntentStatus::Succeeded,
         "the money moved, so the intent says so"
     );
-    let again = server
-        .create_intent(&created, Some("key-2"), wechat_desktop())
-        .await;
     assert_eq!(
-        error_of(again).await,
+        server.intent_refusal(&created, "key-2").await,
         (StatusCode::CONFLICT, ErrorCode::SessionCompleted)
     );
 }
@@ -854,17 +859,15 @@ async fn a_payment_the_provider_took_counts_even_after_the_code_expired_here() {
 async fn a_session_with_under_a_minute_left_takes_no_new_payment() {
     let server = Server::start().await;
     let created = server.session().await;
-    sqlx::query("UPDATE checkout_sessions SET expires_at = ? WHERE id = ?")
-        .bind(payment_server::now() + 30)
-        .bind(&created.session.id)
-        .execute(&server.database().await)
-        .await
-        .expect("updated");
-    let response = server
-        .create_intent(&created, Some("key-1"), wechat_desktop())
+    server
+        .expire(
+            "checkout_sessions",
+            &created.session.id,
+            payment_server::now() + 30,
+        )
         .await;
     assert_eq!(
-        error_of(response).await,
+        server.intent_refusal(&created, "key-1").await,
         (StatusCode::GONE, ErrorCode::SessionExpired)
     );
 }
