@@ -126,6 +126,9 @@ pub fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
         .map_err(|error| sqlx::Error::Decode(format!("bad stored value {text:?}: {error}").into()))
 }
 
+/// The statuses in which an intent can still be paid.
+pub const OPEN: [IntentStatus; 2] = [IntentStatus::RequiresAction, IntentStatus::Processing];
+
 impl Store {
     /// Opens (creating if needed) the SQLite file and brings its schema up.
     pub async fn open(path: &Path) -> Result<Store, sqlx::Error> {
@@ -340,7 +343,7 @@ impl Store {
 
     /// The session's intents that can still be paid.
     pub async fn open_intents(&self, session_id: &str) -> Result<Vec<IntentRow>, sqlx::Error> {
-        let open = [IntentStatus::RequiresAction, IntentStatus::Processing].map(|s| to_text(&s));
+        let open = OPEN.map(|s| to_text(&s));
         sqlx::query_as("SELECT * FROM payment_intents WHERE session_id = ? AND status IN (?, ?)")
             .bind(session_id)
             .bind(&open[0])

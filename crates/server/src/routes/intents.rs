@@ -16,7 +16,7 @@ use super::sessions::{amount, authorize};
 use crate::eligibility::methods_for;
 use crate::error::{ApiError, JsonBody};
 use crate::providers::{Closed, ProviderOrder};
-use crate::store::{from_text, to_text, IntentRow};
+use crate::store::{from_text, to_text, IntentRow, OPEN};
 use crate::AppState;
 
 /// How long a replayed request waits for the first one to finish.
@@ -179,22 +179,10 @@ pub async fn cancel(
         IntentStatus::RequiresAction | IntentStatus::Processing => {}
         _ => return Err(not_cancelable(format!("the intent is {}", intent.status))),
     }
-    if close_with_provider(&state, &intent).await? == Closed::AlreadyPaid {
+    if close_as(&state, &intent, IntentStatus::Canceled).await? == Closed::AlreadyPaid {
         return Err(not_cancelable("the shopper has already paid".into()));
     }
-    let open = [IntentStatus::RequiresAction, IntentStatus::Processing];
-    state
-        .inner
-        .store
-        .transition(&intent.id, &open, IntentStatus::Canceled, crate::now())
-        .await?;
-    let intent = state
-        .inner
-        .store
-        .intent(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("intent"))?;
-    Ok(Json(view(&intent)?))
+    Ok(Json(view(&reload(&state, &id).await?)?))
 }
 
 async fn owned_intent(
@@ -202,12 +190,7 @@ async fn owned_intent(
     headers: &HeaderMap,
     id: &str,
 ) -> Result<IntentRow, ApiError> {
-    let intent = state
-        .inner
-        .store
-        .intent(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("intent"))?;
+    let intent = reload(state, id).await?;
     authorize(state, headers, &intent.session_id).await?;
     Ok(intent)
 }
@@ -218,25 +201,34 @@ async fn expire_if_due(state: &AppState, intent: IntentRow) -> Result<IntentRow,
     if status.is_final() || crate::now() < intent.expires_at {
         return Ok(intent);
     }
-    close_as(state, intent, IntentStatus::Expired).await
+    close_as(state, &intent, IntentStatus::Expired).await?;
+    reload(state, &intent.id).await
 }
 
 /// Closes an open intent's order and, unless the shopper paid it first,
-/// gives the intent its final status `to`. Returns the intent as it is now.
+/// gives the intent its final status `to`.
 async fn close_as(
     state: &AppState,
-    intent: IntentRow,
+    intent: &IntentRow,
     to: IntentStatus,
-) -> Result<IntentRow, ApiError> {
-    let store = &state.inner.store;
-    if close_with_provider(state, &intent).await? == Closed::Closed {
-        let open = [IntentStatus::RequiresAction, IntentStatus::Processing];
-        store
-            .transition(&intent.id, &open, to, crate::now())
+) -> Result<Closed, ApiError> {
+    let closed = close_with_provider(state, intent).await?;
+    if closed == Closed::Closed {
+        state
+            .inner
+            .store
+            .transition(&intent.id, &OPEN, to, crate::now())
             .await?;
     }
-    store
-        .intent(&intent.id)
+    Ok(closed)
+}
+
+/// The intent as stored now.
+async fn reload(state: &AppState, id: &str) -> Result<IntentRow, ApiError> {
+    state
+        .inner
+        .store
+        .intent(id)
         .await?
         .ok_or_else(|| ApiError::not_found("intent"))
 }
@@ -275,12 +267,7 @@ async fn replay(
     let started = tokio::time::Instant::now();
     while awaits_hand_off(&existing) && !abandoned(&existing) && started.elapsed() < REPLAY_WAIT {
         tokio::time::sleep(Duration::from_millis(25)).await;
-        existing = state
-            .inner
-            .store
-            .intent(&existing.id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("intent"))?;
+        existing = reload(state, &existing.id).await?;
     }
     if awaits_hand_off(&existing) {
         if !abandoned(&existing) {
@@ -316,30 +303,24 @@ async fn fail_abandoned(state: &AppState, intent: IntentRow) -> Result<IntentRow
         "{} was abandoned before its hand-off: failing it",
         intent.id
     );
-    close_as(state, intent, IntentStatus::Failed).await
+    close_as(state, &intent, IntentStatus::Failed).await?;
+    reload(state, &intent.id).await
 }
 
 /// Closes every other open intent of a paid session with its provider, so
 /// that no second code can take the shopper's money again.
 pub async fn close_others(state: &AppState, paid: &IntentRow) -> Result<(), ApiError> {
-    let store = &state.inner.store;
-    for other in store.open_intents(&paid.session_id).await? {
+    for other in state.inner.store.open_intents(&paid.session_id).await? {
         if other.id == paid.id {
             continue;
         }
-        match close_with_provider(state, &other).await? {
-            Closed::Closed => {
-                let open = [IntentStatus::RequiresAction, IntentStatus::Processing];
-                store
-                    .transition(&other.id, &open, IntentStatus::Canceled, crate::now())
-                    .await?;
-            }
-            Closed::AlreadyPaid => tracing::error!(
+        if close_as(state, &other, IntentStatus::Canceled).await? == Closed::AlreadyPaid {
+            tracing::error!(
                 "session {} was paid by both {} and {}: refund one",
                 paid.session_id,
                 paid.id,
                 other.id
-            ),
+            );
         }
     }
     Ok(())
