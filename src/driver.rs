@@ -175,14 +175,9 @@ impl Driver {
         }
         let answer = self.api.intent(&intent_id).await;
         self.polls.release(&intent_id);
-        // The shopper may have moved on to another code meanwhile (or the
-        // checkout been unmounted): an old answer is not about this screen.
-        if !self.awaits(&intent_id) {
-            return;
-        }
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),
-            Err(error) => Event::FetchFailed(error),
+            Err(error) => Event::FetchFailed { intent_id, error },
         });
     }
 

@@ -133,7 +133,12 @@ pub enum Event {
     /// A status request answered.
     IntentFetched(PaymentIntent),
     /// A status request failed.
-    FetchFailed(CheckoutError),
+    FetchFailed {
+        /// The intent it asked about.
+        intent_id: String,
+        /// Why it failed.
+        error: CheckoutError,
+    },
     /// The server would not cancel an intent the shopper left.
     CancelRefused {
         /// The intent.
@@ -259,7 +264,7 @@ impl Checkout {
                 vec![]
             }
             Event::IntentFetched(intent) => self.intent_fetched(intent),
-            Event::FetchFailed(error) => self.fetch_failed(error),
+            Event::FetchFailed { intent_id, error } => self.fetch_failed(intent_id, error),
             Event::CancelRefused { intent_id, error } => self.cancel_refused(intent_id, error),
             Event::Tick { now } => self.tick(now),
             Event::CheckNow => match &self.phase {
@@ -500,10 +505,11 @@ impl Checkout {
         }
     }
 
-    fn fetch_failed(&mut self, error: CheckoutError) -> Vec<Command> {
-        let Some(intent_id) = self.awaited_intent().map(str::to_owned) else {
+    fn fetch_failed(&mut self, intent_id: String, error: CheckoutError) -> Vec<Command> {
+        // A late failure about a code the shopper has left is not news.
+        if self.awaited_intent() != Some(intent_id.as_str()) {
             return vec![];
-        };
+        }
         if !error.is_transient() {
             // The server will not tell this page how the payment went (the
             // session is gone or not this page's): asking again cannot help.

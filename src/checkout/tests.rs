@@ -221,7 +221,10 @@ fn a_refused_poll_stops_and_says_why_instead_of_retrying_forever() {
         code: contract::ErrorCode::Unauthorized,
         message: "bad secret".into(),
     };
-    let commands = checkout.update(Event::FetchFailed(refused));
+    let commands = checkout.update(Event::FetchFailed {
+        intent_id: "pi_1".into(),
+        error: refused,
+    });
     assert_eq!(commands, []);
     assert_eq!(checkout.error_message(), Some(Key::ErrorSessionNotFound));
     assert_eq!(checkout.update(Event::Reload), [Command::LoadSession]);
@@ -230,7 +233,10 @@ fn a_refused_poll_stops_and_says_why_instead_of_retrying_forever() {
 #[test]
 fn a_failed_poll_keeps_the_code_and_retries_later() {
     let mut checkout = awaiting_scan();
-    let commands = checkout.update(Event::FetchFailed(CheckoutError::Network));
+    let commands = checkout.update(Event::FetchFailed {
+        intent_id: "pi_1".into(),
+        error: CheckoutError::Network,
+    });
     assert_eq!(
         commands,
         [Command::FetchIntent {
@@ -252,8 +258,23 @@ fn an_answer_about_another_intent_is_ignored() {
     let mut checkout = awaiting_scan();
     let mut other = intent(IntentStatus::Succeeded, None);
     other.id = "pi_old".into();
+    let before = checkout.clone();
     assert!(checkout.update(Event::IntentFetched(other)).is_empty());
-    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+    let late_failure = Event::FetchFailed {
+        intent_id: "pi_old".into(),
+        error: CheckoutError::Network,
+    };
+    assert!(checkout.update(late_failure).is_empty());
+    assert_eq!(checkout, before, "the current code shows no trouble");
+}
+
+#[test]
+fn a_tick_that_asks_for_nothing_changes_nothing() {
+    // The driver tells the views of a tick only when it returns commands.
+    let mut checkout = awaiting_scan();
+    let before = checkout.clone();
+    assert!(checkout.update(Event::Tick { now: 1_599 }).is_empty());
+    assert_eq!(checkout, before);
 }
 
 #[test]
@@ -630,7 +651,10 @@ fn late_events_after_success_change_nothing() {
     checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
     let before = checkout.clone();
     for event in [
-        Event::FetchFailed(CheckoutError::Network),
+        Event::FetchFailed {
+            intent_id: "pi_1".into(),
+            error: CheckoutError::Network,
+        },
         Event::IntentFetched(qr_intent()),
         Event::Tick { now: 9_999 },
         Event::CheckNow,
