@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: everything the project needs on a fresh machine.
 //!
 //! - `setup`: install what is missing (idempotent);
-//! - `serve`: the demo: reference server with SQLite, and `trunk serve`;
+//! - `serve`: the demo: reference server with SQLite, and `trunk serve`
+//!   (`--port`, `--api-port` to move it);
 //! - `test`: every check CI runs, ending with the bundle's size;
 //! - `size`: build the release bundle and check it against the budget.
 
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run().map(drop),
-        Some("serve") => serve::run(),
+        Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
         Some("size") => setup::run().and_then(|tools| size::run(&tools, true)),
         _ => {

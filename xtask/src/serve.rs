@@ -1,77 +1,191 @@
 //! The demo: the reference server (sandbox mode, SQLite file under `.data/`)
-//! on 127.0.0.1:8080, and `trunk serve` on 127.0.0.1:8000 with `/api`
-//! proxied to it. Stops both when either stops.
+//! and `trunk serve` with `/api` proxied to it. Stops both when either
+//! stops; Ctrl-C stops all three.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::setup::Tools;
 use crate::{root, run_step, setup, Result};
 
-const SERVER_ADDR: &str = "127.0.0.1:8080";
-const PREVIEW_URL: &str = "http://127.0.0.1:8000/";
+/// Where the demo listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    /// The preview page (`trunk serve`).
+    pub preview: u16,
+    /// The reference server, behind the preview's `/api` proxy.
+    pub api: u16,
+}
 
-/// Starts the demo and waits for it to stop.
-pub fn run() -> Result {
+impl Default for Ports {
+    fn default() -> Self {
+        Ports {
+            preview: 8000,
+            api: 8080,
+        }
+    }
+}
+
+/// The folder the demo server keeps its SQLite file in. It is inside the
+/// project, so Trunk.toml's `[watch]` list must leave it out.
+pub fn data_dir() -> PathBuf {
+    root().join(".data")
+}
+
+/// A running demo; both processes stop when it is dropped.
+pub struct Demo {
+    server: Child,
+    trunk: Child,
+    /// The preview page.
+    pub url: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        for child in [&mut self.trunk, &mut self.server] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `cargo xtask serve [--port 8000] [--api-port 8080]`: starts the demo and
+/// waits for it to stop.
+pub fn run(args: &[String]) -> Result {
+    let ports = parse_ports(args)?;
     let tools = setup::run()?;
+    let database = data_dir().join("payment-selector.sqlite");
+    let mut demo = start(&tools, ports, &database)?;
+    println!();
+    println!("==> the demo is ready: open {}", demo.url);
+    println!(
+        "    reference server http://127.0.0.1:{}/api (sandbox), SQLite {}",
+        ports.api,
+        database.display()
+    );
+    println!("    pay with WeChat Pay, then \"Simulate scan and pay\" plays the shopper's phone");
+    println!(
+        "    delete {} to start afresh; Ctrl-C stops the demo",
+        data_dir().display()
+    );
+    println!();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
+    let stopped = loop {
+        if interrupted.load(Ordering::SeqCst) {
+            drop(demo);
+            println!("\n==> the demo has stopped");
+            return Ok(());
+        }
+        if let Ok(Some(status)) = demo.server.try_wait() {
+            break format!("the reference server stopped ({status})");
+        }
+        if let Ok(Some(status)) = demo.trunk.try_wait() {
+            break format!("trunk serve stopped ({status})");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    Err(stopped)
+}
+
+fn parse_ports(args: &[String]) -> Result<Ports> {
+    let mut ports = Ports::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let target = match arg.as_str() {
+            "--port" => &mut ports.preview,
+            "--api-port" => &mut ports.api,
+            other => {
+                return Err(format!(
+                    "unknown argument {other}\nusage: cargo xtask serve [--port 8000] [--api-port 8080]"
+                ))
+            }
+        };
+        *target = args
+            .next()
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| format!("{arg} needs a port number"))?;
+    }
+    Ok(ports)
+}
+
+/// Builds and starts the reference server on `ports.api` with its SQLite
+/// file at `database`, then `trunk serve` on `ports.preview`; returns once
+/// the preview answers (trunk builds the page first).
+pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
+    for (port, flag) in [(ports.api, "--api-port"), (ports.preview, "--port")] {
+        if TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(format!(
+                "port {port} is taken (another demo running?): stop it, or choose another with `cargo xtask serve {flag} <port>`"
+            ));
+        }
+    }
     run_step(
         "build the reference server",
         tools
             .command("cargo")
             .args(["build", "--package", "payment-server"]),
     )?;
-    let database = root().join(".data").join("payment-selector.sqlite");
-    let mut server = tools
+    let api = format!("127.0.0.1:{}", ports.api);
+    let server = tools
         .command(&root().join("target/debug/payment-server").to_string_lossy())
-        .args(["--sandbox", "--addr", SERVER_ADDR, "--db"])
-        .arg(&database)
+        .args(["--sandbox", "--addr", &api, "--db"])
+        .arg(database)
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "payment_server=info".into()),
+        )
         .spawn()
         .map_err(|e| format!("cannot start the reference server: {e}"))?;
-    wait_for_port(SERVER_ADDR, Duration::from_secs(30), &mut server)?;
-    let mut trunk = match tools.command("trunk").arg("serve").spawn() {
-        Ok(child) => child,
+    let trunk = tools
+        .command("trunk")
+        .args(["serve", "--port", &ports.preview.to_string()])
+        // Not dist/: that is the release build the tests and the size check use.
+        .args(["--dist", "target/preview"])
+        .arg(format!("--proxy-backend=http://{api}/api"))
+        .spawn();
+    let trunk = match trunk {
+        Ok(trunk) => trunk,
         Err(error) => {
+            let mut server = server;
             let _ = server.kill();
             return Err(format!("cannot start trunk serve: {error}"));
         }
     };
-    println!(
-        "\n==> the reference server is on http://{SERVER_ADDR} (SQLite: {})",
-        database.display()
-    );
-    println!(
-        "==> the preview will be on {PREVIEW_URL} once trunk has built it; Ctrl-C stops both\n"
-    );
-    let stopped = loop {
-        if let Ok(Some(status)) = server.try_wait() {
-            break format!("the reference server stopped ({status})");
-        }
-        if let Ok(Some(status)) = trunk.try_wait() {
-            break format!("trunk serve stopped ({status})");
-        }
-        std::thread::sleep(Duration::from_millis(300));
+    let mut demo = Demo {
+        server,
+        trunk,
+        url: format!("http://127.0.0.1:{}/", ports.preview),
     };
-    let _ = server.kill();
-    let _ = trunk.kill();
-    Err(stopped)
+    println!("\n==> building the preview page (the first build takes a few minutes)");
+    wait_for_port(&api, Duration::from_secs(60), &mut demo)?;
+    let preview = format!("127.0.0.1:{}", ports.preview);
+    wait_for_port(&preview, Duration::from_secs(20 * 60), &mut demo)?;
+    Ok(demo)
 }
 
-fn wait_for_port(addr: &str, limit: Duration, child: &mut Child) -> Result {
-    let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+/// Waits until something listens on `addr`, failing early if either
+/// process of the demo exits.
+fn wait_for_port(addr: &str, limit: Duration, demo: &mut Demo) -> Result {
+    let socket: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
     let start = Instant::now();
     while start.elapsed() < limit {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
+        if let Ok(Some(status)) = demo.server.try_wait() {
+            return Err(format!("the reference server exited ({status})"));
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!(
-                "the reference server exited ({status}); is {addr} already in use?"
-            ));
+        if let Ok(Some(status)) = demo.trunk.try_wait() {
+            return Err(format!("trunk serve exited ({status})"));
+        }
+        if TcpStream::connect_timeout(&socket, Duration::from_millis(200)).is_ok() {
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = child.kill();
-    Err(format!(
-        "the reference server did not listen on {addr} within {limit:?}"
-    ))
+    Err(format!("nothing listened on {addr} within {limit:?}"))
 }

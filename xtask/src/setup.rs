@@ -9,8 +9,11 @@ use crate::{output_of, root, run_step, Result};
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
-/// The toolchain of the size-optimised release build (`-Zbuild-std`).
-pub const SIZE_TOOLCHAIN: &str = "nightly";
+/// The toolchain of the size-optimised release build (`-Zbuild-std`),
+/// pinned by date so that a new nightly cannot change the bundle (or break
+/// CI) overnight. It is the nightly these machines come with
+/// (rustc 1.97.0-nightly e50aa6fba 2026-05-19).
+pub const SIZE_TOOLCHAIN: &str = "nightly-2026-05-20";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Where the tools are, for the commands that use them.
@@ -99,11 +102,18 @@ fn wasm_target() -> Result {
         )?;
     }
     // The release bundle rebuilds std for size, which needs nightly's
-    // sources. Nightly itself comes with the machine; only parts are added.
+    // sources.
     if output_of("rustup", &["run", SIZE_TOOLCHAIN, "rustc", "--version"]).is_none() {
-        return Err(format!(
-            "the size build needs the {SIZE_TOOLCHAIN} toolchain: rustup toolchain install {SIZE_TOOLCHAIN}"
-        ));
+        run_step(
+            &format!("install the {SIZE_TOOLCHAIN} toolchain for the size build"),
+            Command::new("rustup").args([
+                "toolchain",
+                "install",
+                SIZE_TOOLCHAIN,
+                "--profile",
+                "minimal",
+            ]),
+        )?;
     }
     if !has_target(SIZE_TOOLCHAIN) {
         run_step(

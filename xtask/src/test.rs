@@ -1,6 +1,7 @@
 //! Every check, in the order that fails fastest; the first failure stops the
 //! run. CI calls exactly this.
 
+use crate::serve::{self, Ports};
 use crate::setup::{self, CHROMEDRIVER};
 use crate::{root, run_step, size, Result};
 
@@ -69,7 +70,50 @@ pub fn run() -> Result {
             .env("PS_CHROMEDRIVER", CHROMEDRIVER)
             .env("PS_CHROMIUM", setup::CHROMIUM),
     )?;
+    demo_stays_put(&tools)?;
     size::run(&tools, false)?;
     println!("\nall checks passed");
     Ok(())
+}
+
+/// The demo as `cargo xtask serve` runs it (trunk's page, its proxy, the
+/// server's SQLite file in the demo's folder), on free ports: a shopper
+/// stays on the QR screen while it polls, and the page must not reload.
+fn demo_stays_put(tools: &setup::Tools) -> Result {
+    let database = serve::data_dir().join("demo-check.sqlite");
+    let demo = serve::start(tools, free_ports()?, &database)?;
+    let checked = run_step(
+        "the demo stays put while the checkout polls (cargo xtask serve's page)",
+        tools
+            .command("cargo")
+            .args([
+                "test",
+                "--package",
+                "payment-selector",
+                "--features",
+                "e2e",
+                "--test",
+                "demo",
+            ])
+            .env("PS_DEMO_URL", &demo.url)
+            .env("PS_CHROMEDRIVER", CHROMEDRIVER)
+            .env("PS_CHROMIUM", setup::CHROMIUM),
+    );
+    drop(demo);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    checked
+}
+
+/// Two ports nothing listens on now.
+fn free_ports() -> Result<Ports> {
+    let bind = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| Ok((listener.local_addr()?.port(), listener)))
+            .map_err(|e| format!("no free port: {e}"))
+    };
+    let (preview, _first) = bind()?;
+    let (api, _second) = bind()?;
+    Ok(Ports { preview, api })
 }
