@@ -1,16 +1,18 @@
 //! The HTTP client for the merchant backend's contract: one function per
 //! endpoint, no view code. Every answer's status is checked before its body
-//! is read, and every failure becomes a [`CheckoutError`].
+//! is read, and every failure becomes a [`CheckoutError`]. Requests go
+//! through the browser's `fetch`, and answers through its `JSON.parse`, so
+//! the bundle carries no HTTP or JSON code of its own.
 
 use contract::{
     paths, CheckoutSession, ClientContext, CreateIntent, DemoSession, ErrorBody, ErrorCode,
-    PaymentIntent, SandboxScan, IDEMPOTENCY_KEY_HEADER,
+    PaymentIntent, IDEMPOTENCY_KEY_HEADER,
 };
-use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
+use crate::decode::from_js;
 use crate::error::CheckoutError;
 
 /// A client for one checkout session's endpoints.
@@ -37,14 +39,14 @@ impl Api {
         session_id: &str,
         context: ClientContext,
     ) -> Result<CheckoutSession, CheckoutError> {
-        let mut query = vec![("device", device_name(context))];
+        let mut url = self.url(&paths::checkout_session(session_id));
+        url.push_str("?device=");
+        url.push_str(device_name(context));
         if let Some(app) = context.in_app {
-            query.push(("in_app", in_app_name(app)));
+            url.push_str("&in_app=");
+            url.push_str(in_app_name(app));
         }
-        let request = self.authorized(Request::get(
-            &self.url(&paths::checkout_session(session_id)),
-        ));
-        send(request.query(query).build()).await
+        self.send("GET", &url, None, None).await
     }
 
     /// Starts paying the session with one method. Sending the same
@@ -55,101 +57,156 @@ impl Api {
         body: &CreateIntent,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, CheckoutError> {
-        let request = self
-            .authorized(Request::post(
-                &self.url(&paths::session_intents(session_id)),
-            ))
-            .header(IDEMPOTENCY_KEY_HEADER, idempotency_key)
-            .header("Content-Type", "application/json")
-            .body(json_body(body)?);
-        send(request).await
+        let url = self.url(&paths::session_intents(session_id));
+        let body = create_intent_json(body);
+        self.send("POST", &url, Some(&body), Some(idempotency_key))
+            .await
     }
 
     /// The intent's current status.
     pub async fn intent(&self, intent_id: &str) -> Result<PaymentIntent, CheckoutError> {
-        send(
-            self.authorized(Request::get(&self.url(&paths::intent(intent_id))))
-                .build(),
-        )
-        .await
+        let url = self.url(&paths::intent(intent_id));
+        self.send("GET", &url, None, None).await
     }
 
     /// Cancels an intent the shopper walked away from.
     pub async fn cancel_intent(&self, intent_id: &str) -> Result<PaymentIntent, CheckoutError> {
-        send(
-            self.authorized(Request::post(&self.url(&paths::cancel_intent(intent_id))))
-                .build(),
-        )
-        .await
+        let url = self.url(&paths::cancel_intent(intent_id));
+        self.send("POST", &url, None, None).await
     }
 
     /// Sandbox servers only: plays the shopper's phone scanning `code_url`
     /// and paying.
     pub async fn sandbox_scan(&self, code_url: &str) -> Result<(), CheckoutError> {
-        let body = json_body(&SandboxScan {
-            code_url: code_url.to_owned(),
-        })?;
-        let request = Request::post(&self.url(paths::SANDBOX_WECHAT_SCAN))
-            .header("Content-Type", "application/json")
-            .body(body);
-        fetch_json(request).await.map(drop)
+        let body = format!(r#"{{"code_url":{}}}"#, json_string(code_url));
+        let url = self.url(paths::SANDBOX_WECHAT_SCAN);
+        fetch_json("POST", &url, None, Some(&body), None)
+            .await
+            .map(drop)
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
-        request
-            .header("Authorization", &format!("Bearer {}", self.client_secret))
-            .abort_signal(timeout_signal().as_ref())
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, CheckoutError> {
+        let value = fetch_json(
+            method,
+            url,
+            Some(&self.client_secret),
+            body,
+            idempotency_key,
+        )
+        .await?;
+        decode(value)
     }
 }
 
 /// Sandbox servers only: a fresh session for the demo merchant.
 pub async fn demo_session(base: &str) -> Result<DemoSession, CheckoutError> {
     let url = format!("{}{}", base.trim_end_matches('/'), paths::DEMO_SESSION);
-    send(
-        Request::post(&url)
-            .abort_signal(timeout_signal().as_ref())
-            .build(),
-    )
-    .await
+    decode(fetch_json("POST", &url, None, None, None).await?)
 }
 
-async fn send<T: DeserializeOwned>(
-    request: Result<Request, gloo_net::Error>,
-) -> Result<T, CheckoutError> {
-    let value = fetch_json(request).await?;
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|error| CheckoutError::BadResponse(error.to_string()))
+fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, CheckoutError> {
+    from_js(value).map_err(|_| CheckoutError::BadResponse("not the contract's shape".into()))
 }
 
 /// Sends a request and reads a 2xx answer with the browser's own
-/// `JSON.parse` (no JSON parser in the wasm). Not generic, so the network
-/// code exists once in the bundle, not once per answer type.
-async fn fetch_json(request: Result<Request, gloo_net::Error>) -> Result<JsValue, CheckoutError> {
-    let request = request.map_err(|error| CheckoutError::Misconfigured(error.to_string()))?;
-    let response = request.send().await.map_err(|_| CheckoutError::Network)?;
+/// `JSON.parse`. Not generic, so the network code exists once in the
+/// bundle, not once per answer type.
+async fn fetch_json(
+    method: &str,
+    url: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> Result<JsValue, CheckoutError> {
+    let window = web_sys::window().ok_or(CheckoutError::Network)?;
+    // Plain objects, as `fetch` takes them: one setter for everything
+    // rather than a binding per header and option.
+    let headers = js_sys::Object::new();
+    if let Some(secret) = bearer {
+        set(
+            &headers,
+            "Authorization",
+            &format!("Bearer {secret}").into(),
+        );
+    }
+    if let Some(key) = idempotency_key {
+        set(&headers, IDEMPOTENCY_KEY_HEADER, &key.into());
+    }
+    let init = js_sys::Object::new();
+    set(&init, "method", &method.into());
+    if let Some(body) = body {
+        set(&headers, "Content-Type", &"application/json".into());
+        set(&init, "body", &body.into());
+    }
+    set(&init, "headers", &headers);
+    if let Some(signal) = timeout_signal() {
+        set(&init, "signal", &signal);
+    }
+    let init: &web_sys::RequestInit = init.unchecked_ref();
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, init))
+        .await
+        .map_err(|_| CheckoutError::Network)?
+        .unchecked_into();
     let status = response.status();
-    let text = response.text().await.map_err(|_| CheckoutError::Network)?;
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .map_err(|_| CheckoutError::Network)?
+            .as_string()
+            .unwrap_or_default(),
+        Err(_) => return Err(CheckoutError::Network),
+    };
     let parsed = js_sys::JSON::parse(&text).ok();
     if !response.ok() {
-        let body = parsed.and_then(|value| serde_wasm_bindgen::from_value(value).ok());
+        let body = parsed.and_then(|value| from_js(value).ok());
         return Err(refusal(status, body, &text));
     }
     parsed.ok_or_else(|| CheckoutError::BadResponse("not JSON".into()))
 }
 
-/// A request body as JSON text, written by the browser's `JSON.stringify`.
-fn json_body<T: Serialize>(body: &T) -> Result<String, CheckoutError> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let value = body
-        .serialize(&serializer)
-        .map_err(|e| CheckoutError::Misconfigured(e.to_string()))?;
-    js_sys::JSON::stringify(&value)
-        .map(String::from)
-        .map_err(|_| CheckoutError::Misconfigured("the request could not be written".into()))
+fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(object, &key.into(), value);
+}
+
+/// The create-intent body. Its strings are the contract's own names, which
+/// need no escaping.
+fn create_intent_json(body: &CreateIntent) -> String {
+    let in_app = match body.client.in_app {
+        Some(app) => format!(r#","in_app":"{}""#, in_app_name(app)),
+        None => String::new(),
+    };
+    format!(
+        r#"{{"method":"{}","client":{{"device":"{}"{in_app}}}}}"#,
+        body.method.as_str(),
+        device_name(body.client),
+    )
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if (c as u32) < 0x20 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// The error for a non-2xx answer: its error body, or what can be said
@@ -249,6 +306,33 @@ mod tests {
             }
         ));
         assert!(error.is_transient());
+    }
+
+    #[test]
+    fn request_bodies_are_the_contract_s_json() {
+        let body = CreateIntent {
+            method: contract::MethodKind::WechatPay,
+            client: ClientContext {
+                device: contract::Device::Mobile,
+                in_app: Some(contract::InApp::Wechat),
+            },
+        };
+        let json = create_intent_json(&body);
+        let parsed: CreateIntent = serde_json::from_str(&json).expect(&json);
+        assert_eq!(parsed, body);
+        let desktop = CreateIntent {
+            method: contract::MethodKind::Card,
+            client: ClientContext::default(),
+        };
+        let parsed: CreateIntent = serde_json::from_str(&create_intent_json(&desktop)).unwrap();
+        assert_eq!(parsed, desktop);
+    }
+
+    #[test]
+    fn strings_are_escaped_for_json() {
+        let tricky = "weixin://x?a=\"b\"\\\n";
+        let quoted = json_string(tricky);
+        assert_eq!(serde_json::from_str::<String>(&quoted).unwrap(), tricky);
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! the shopper's languages and device, the clock, random keys, and leaving
 //! the page for a provider's.
 
-use std::collections::BTreeMap;
-
 use contract::{ClientContext, FormMethod, UnixSeconds};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -61,18 +59,16 @@ pub fn page_visible() -> bool {
 pub fn navigate(
     url: &str,
     method: FormMethod,
-    fields: &BTreeMap<String, String>,
+    fields: &[(String, String)],
 ) -> Result<(), CheckoutError> {
     let failed =
         |_: JsValue| CheckoutError::Misconfigured("the redirect could not be built".into());
     let window =
         web_sys::window().ok_or_else(|| CheckoutError::Misconfigured("no window".into()))?;
-    // Only a web page is a payment page: never `javascript:` or `data:`.
-    let scheme = web_sys::Url::new(url).map_err(failed)?.protocol();
-    if scheme != "https:" && scheme != "http:" {
-        return Err(CheckoutError::Misconfigured(format!(
-            "refusing to redirect to a {scheme} URL"
-        )));
+    if !is_web_page(url) {
+        return Err(CheckoutError::Misconfigured(
+            "refusing to redirect to a page that is not http(s)".into(),
+        ));
     }
     if method == FormMethod::Get {
         return window.location().assign(url).map_err(failed);
@@ -105,6 +101,13 @@ pub fn navigate(
     form.submit().map_err(failed)
 }
 
+/// Only a web page is a payment page: never `javascript:` or `data:`. A
+/// URL that starts with its scheme as written here is of that scheme.
+pub fn is_web_page(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
 /// Calls `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`;
 /// `returned` runs when WeChat answers, whatever it says: only the server
 /// can tell whether the shopper paid.
@@ -119,11 +122,48 @@ pub fn invoke_wechat(
         .ok()
         .and_then(|invoke| invoke.dyn_into().ok())
         .ok_or_else(missing)?;
-    let params = serde_wasm_bindgen::to_value(params)
-        .map_err(|error| CheckoutError::WechatBridge(error.to_string()))?;
+    let params = bridge_params(params).map_err(|_| missing())?;
     let callback = wasm_bindgen::closure::Closure::once_into_js(move |_answer: JsValue| returned());
     invoke
         .call3(&bridge, &"getBrandWCPayRequest".into(), &params, &callback)
         .map(drop)
         .map_err(|_| CheckoutError::WechatBridge("getBrandWCPayRequest threw".into()))
+}
+
+/// `getBrandWCPayRequest`'s argument, with WeChat's field names.
+fn bridge_params(params: &contract::WechatJsapiParams) -> Result<JsValue, JsValue> {
+    let object = js_sys::Object::new();
+    for (name, value) in [
+        ("appId", &params.app_id),
+        ("timeStamp", &params.time_stamp),
+        ("nonceStr", &params.nonce_str),
+        ("package", &params.package),
+        ("signType", &params.sign_type),
+        ("paySign", &params.pay_sign),
+    ] {
+        js_sys::Reflect::set(&object, &name.into(), &value.into())?;
+    }
+    Ok(object.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_web_page;
+
+    #[test]
+    fn only_web_pages_are_left_for() {
+        assert!(is_web_page(
+            "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?x=1"
+        ));
+        assert!(is_web_page(" HTTP://gateway.test/frontTransReq.do"));
+        for url in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "weixin://x",
+            "/relative",
+            "ht\ttps://x",
+        ] {
+            assert!(!is_web_page(url), "{url}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 
 use crate::api::Api;
 use crate::browser;
-use crate::checkout::{Checkout, Command, Event};
+use crate::checkout::{Checkout, Command, Completion, Event};
 
 /// The checkout's state and the means to move it. Cheap to clone; every
 /// clone drives the same checkout.
@@ -23,6 +23,7 @@ pub struct Driver {
     session_id: Arc<str>,
     context: ClientContext,
     polls: Arc<PollGate>,
+    on_complete: Option<Callback<(Completion, String)>>,
 }
 
 /// Keeps status requests to one at a time per intent, and lets a newer
@@ -71,7 +72,15 @@ impl Driver {
             session_id: session_id.into(),
             context,
             polls: Arc::default(),
+            on_complete: None,
         }
+    }
+
+    /// Calls `on_complete` with each ending the checkout reaches, and its
+    /// intent's id.
+    pub fn on_complete(mut self, on_complete: Option<Callback<(Completion, String)>>) -> Self {
+        self.on_complete = on_complete;
+        self
     }
 
     /// The checkout, for views to read.
@@ -89,13 +98,23 @@ impl Driver {
         // A clock tick changes the checkout only when a code runs out, and
         // then it asks for a status check: views hear of no other tick.
         let is_tick = matches!(event, Event::Tick { .. });
+        let mut ended = None;
         let commands = self
             .state
             .try_maybe_update(|checkout| {
+                let ongoing = checkout.completion().is_none();
                 let commands = checkout.update(event);
+                if ongoing {
+                    ended = checkout
+                        .completion()
+                        .map(|(completion, intent)| (completion, intent.id.clone()));
+                }
                 (!is_tick || !commands.is_empty(), commands)
             })
             .unwrap_or_default();
+        if let (Some(ending), Some(on_complete)) = (ended, self.on_complete) {
+            on_complete.run(ending);
+        }
         self.run_all(commands);
     }
 

@@ -3,8 +3,6 @@
 //! browser and no clock, so every transition is tested natively; the
 //! components only render a [`Checkout`] and feed events back.
 
-use std::collections::BTreeMap;
-
 use contract::{
     Availability, CheckoutSession, FormMethod, IntentStatus, MethodKind, NextAction, PaymentIntent,
     UnixSeconds, WechatJsapiParams,
@@ -102,12 +100,35 @@ pub enum Phase {
     /// The provider declined.
     Failed(PaymentIntent),
     /// The intent was canceled elsewhere (by the merchant, say).
+    Canceled(PaymentIntent),
+    /// The code or the intent ran out of time; a new one can be made with
+    /// its method.
+    Expired(PaymentIntent),
+}
+
+/// How a payment ended, for the page around the checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Paid, as the server confirmed.
+    Succeeded,
+    /// Declined.
+    Failed,
+    /// Canceled elsewhere.
     Canceled,
-    /// The code or the intent ran out of time; a new one can be made.
-    Expired {
-        /// The method of the expired try, for "get a new code".
-        method: MethodKind,
-    },
+    /// Not paid in time.
+    Expired,
+}
+
+impl Completion {
+    /// The name in events, such as `"succeeded"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Completion::Succeeded => "succeeded",
+            Completion::Failed => "failed",
+            Completion::Canceled => "canceled",
+            Completion::Expired => "expired",
+        }
+    }
 }
 
 /// Something that happened: the shopper acted, or an answer came back.
@@ -196,7 +217,7 @@ pub enum Command {
         /// GET, or an auto-submitted POST form.
         method: FormMethod,
         /// The form's fields.
-        fields: BTreeMap<String, String>,
+        fields: Vec<(String, String)>,
     },
     /// Call WeChat's `getBrandWCPayRequest`.
     InvokeWechat(WechatJsapiParams),
@@ -284,9 +305,9 @@ impl Checkout {
                     None => vec![],
                 },
             },
-            Event::RefreshCode { fresh_key } => match self.phase {
-                Phase::Expired { method } => self.create(Attempt {
-                    method,
+            Event::RefreshCode { fresh_key } => match &self.phase {
+                Phase::Expired(intent) => self.create(Attempt {
+                    method: intent.method,
                     idempotency_key: fresh_key,
                 }),
                 _ => vec![],
@@ -325,6 +346,17 @@ impl Checkout {
         }
     }
 
+    /// How the payment ended, with its intent, once it has.
+    pub fn completion(&self) -> Option<(Completion, &PaymentIntent)> {
+        Some(match &self.phase {
+            Phase::Succeeded(intent) => (Completion::Succeeded, intent),
+            Phase::Failed(intent) => (Completion::Failed, intent),
+            Phase::Canceled(intent) => (Completion::Canceled, intent),
+            Phase::Expired(intent) => (Completion::Expired, intent),
+            _ => return None,
+        })
+    }
+
     /// True while the shopper can pick a method and press Pay.
     pub fn can_choose(&self) -> bool {
         matches!(self.phase, Phase::Choosing)
@@ -345,8 +377,8 @@ impl Checkout {
             Phase::Checking { .. } => Key::Checking,
             Phase::Succeeded(_) => Key::Succeeded,
             Phase::Failed(_) => Key::Failed,
-            Phase::Canceled => Key::Canceled,
-            Phase::Expired { .. } => Key::CodeExpired,
+            Phase::Canceled(_) => Key::Canceled,
+            Phase::Expired(_) => Key::CodeExpired,
         })
     }
 
@@ -368,6 +400,9 @@ impl Checkout {
             })
     }
 
+    /// Takes a session, first or fresh: a page that had it inline loads it
+    /// again for this shopper's device, and may learn that a method went
+    /// (or came).
     fn session_loaded(&mut self, session: CheckoutSession) -> Vec<Command> {
         let mut available = session.methods.iter().filter(|m| {
             m.kind != MethodKind::Unsupported && m.availability == Availability::Available
@@ -379,7 +414,17 @@ impl Checkout {
         self.session = Some(session);
         if matches!(self.phase, Phase::Loading) {
             self.phase = Phase::Choosing;
-            self.selected = only;
+        }
+        if self.can_choose() {
+            if self
+                .selected
+                .is_some_and(|method| !self.is_available(method))
+            {
+                self.selected = None;
+            }
+            if self.selected.is_none() {
+                self.selected = only;
+            }
         }
         vec![]
     }
@@ -467,10 +512,8 @@ impl Checkout {
         self.phase = match intent.status {
             IntentStatus::Succeeded => Phase::Succeeded(intent),
             IntentStatus::Failed => Phase::Failed(intent),
-            IntentStatus::Canceled => Phase::Canceled,
-            IntentStatus::Expired => Phase::Expired {
-                method: intent.method,
-            },
+            IntentStatus::Canceled => Phase::Canceled(intent),
+            IntentStatus::Expired => Phase::Expired(intent),
             IntentStatus::RequiresAction | IntentStatus::Processing => return vec![],
         };
         vec![]
@@ -586,7 +629,7 @@ impl Checkout {
             // The shopper may have paid on the provider's page with the
             // notification still on its way: canceling could lose a payment.
             // The server refuses a second payment of a paid session.
-            Phase::Checking { .. } | Phase::Failed(_) | Phase::Canceled | Phase::Expired { .. } => {
+            Phase::Checking { .. } | Phase::Failed(_) | Phase::Canceled(_) | Phase::Expired(_) => {
                 vec![]
             }
             _ => return vec![],

@@ -298,9 +298,7 @@ fn the_code_expires_on_time_and_a_new_one_can_be_had() {
     checkout.update(Event::IntentFetched(intent(IntentStatus::Expired, None)));
     assert_eq!(
         checkout.phase,
-        Phase::Expired {
-            method: MethodKind::WechatPay
-        }
+        Phase::Expired(intent(IntentStatus::Expired, None))
     );
     assert_eq!(checkout.status(), Some(Key::CodeExpired));
 
@@ -387,9 +385,7 @@ fn the_server_can_expire_the_intent_too() {
     checkout.update(Event::IntentFetched(intent(IntentStatus::Expired, None)));
     assert_eq!(
         checkout.phase,
-        Phase::Expired {
-            method: MethodKind::WechatPay
-        }
+        Phase::Expired(intent(IntentStatus::Expired, None))
     );
 }
 
@@ -482,7 +478,7 @@ fn redirects_navigate_as_data() {
     checkout.update(Event::Pay {
         fresh_key: "k".into(),
     });
-    let fields = BTreeMap::from([("txnAmt".to_owned(), "12800".to_owned())]);
+    let fields = vec![("txnAmt".to_owned(), "12800".to_owned())];
     let mut card = intent(
         IntentStatus::RequiresAction,
         Some(NextAction::Redirect {
@@ -528,7 +524,7 @@ fn back_from_the_provider_s_page_asks_the_server_and_offers_a_way_on() {
         Some(NextAction::Redirect {
             url: "https://pay.test/".into(),
             method: FormMethod::Get,
-            fields: BTreeMap::new(),
+            fields: vec![],
         }),
     );
     card.method = MethodKind::Card;
@@ -666,4 +662,46 @@ fn late_events_after_success_change_nothing() {
         assert!(checkout.update(event).is_empty());
     }
     assert_eq!(checkout, before);
+}
+
+#[test]
+fn an_ending_names_its_intent_for_the_page_around_the_checkout() {
+    let mut checkout = awaiting_scan();
+    assert_eq!(checkout.completion(), None);
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    let (completion, paid) = checkout.completion().expect("an ending");
+    assert_eq!(
+        (completion, paid.id.as_str()),
+        (Completion::Succeeded, "pi_1")
+    );
+
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
+    assert_eq!(
+        checkout.completion().map(|(kind, _)| kind.as_str()),
+        Some("canceled")
+    );
+}
+
+#[test]
+fn a_session_the_page_had_inline_shows_at_once_and_is_loaded_again() {
+    let (mut checkout, commands) = Checkout::start();
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(checkout.can_choose(), "the methods show before any request");
+    assert_eq!(
+        commands,
+        [Command::LoadSession],
+        "and the session is asked for"
+    );
+
+    checkout.update(Event::Select(MethodKind::Card));
+    // Loaded for this device, the card is gone and WeChat Pay alone is left.
+    let mut fresh = session();
+    fresh.methods.retain(|m| m.kind == MethodKind::WechatPay);
+    checkout.update(Event::SessionLoaded(fresh));
+    assert_eq!(
+        checkout.selected,
+        Some(MethodKind::WechatPay),
+        "a choice that went away is not kept; the only method left is chosen"
+    );
 }

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use contract::{ClientContext, MethodKind};
+use contract::{CheckoutSession, ClientContext, MethodKind};
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,7 +9,7 @@ use super::outcome::{OutcomeAction, OutcomeKind};
 use super::{MethodList, Outcome, PayButton, QrPanel, StatusLine};
 use crate::api::Api;
 use crate::browser;
-use crate::checkout::{Checkout as State, Event, Phase};
+use crate::checkout::{Checkout as State, Completion, Event, Phase};
 use crate::driver::Driver;
 use crate::i18n::{Key, Locale};
 use crate::money;
@@ -37,8 +37,8 @@ impl Screen {
             Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
             Phase::Succeeded(_) => Screen::Outcome(OutcomeKind::Succeeded),
             Phase::Failed(_) => Screen::Outcome(OutcomeKind::Failed),
-            Phase::Canceled => Screen::Outcome(OutcomeKind::Canceled),
-            Phase::Expired { .. } => Screen::Outcome(OutcomeKind::Expired),
+            Phase::Canceled(_) => Screen::Outcome(OutcomeKind::Canceled),
+            Phase::Expired(_) => Screen::Outcome(OutcomeKind::Expired),
         }
     }
 }
@@ -70,25 +70,38 @@ pub fn Checkout(
     locale: Option<Locale>,
     /// The intent named by a provider's return URL, when the page is that
     /// return: the checkout then asks the server how the payment went.
-    #[prop(optional, into)]
+    #[prop(optional_no_strip)]
     returning_intent: Option<String>,
     /// Where the shopper is; from the user agent when absent.
     #[prop(optional)]
     context: Option<ClientContext>,
+    /// The session, when the storefront's page already has it (the answer
+    /// of its create-session call): the methods show without waiting for
+    /// the network, and are loaded again for this shopper's device.
+    #[prop(optional_no_strip)]
+    session: Option<CheckoutSession>,
+    /// Called when the payment ends (paid, declined, canceled or expired),
+    /// with its intent's id.
+    #[prop(optional)]
+    on_complete: Option<Callback<(Completion, String)>>,
 ) -> impl IntoView {
     let locale = locale.unwrap_or_else(browser::preferred_locale);
     let context = context.unwrap_or_else(browser::client_context);
-    let (initial, commands) = match returning_intent {
+    let (mut initial, mut commands) = match returning_intent {
         Some(intent_id) => State::returning(intent_id),
         None => State::start(),
     };
+    if let Some(session) = session {
+        commands.extend(initial.update(Event::SessionLoaded(session)));
+    }
     let state = RwSignal::new(initial);
     let driver = Driver::new(
         state,
         Api::new(api_base, client_secret),
         &session_id,
         context,
-    );
+    )
+    .on_complete(on_complete);
     driver.run_all(commands);
 
     let now = RwSignal::new(browser::now());

@@ -37,17 +37,13 @@ pub fn qr_svg(payload: &str, label: &str) -> String {
 /// The code's width in modules and an SVG path with one rectangle per run
 /// of dark modules in a row; `None` when the payload is too long.
 pub fn qr_path(payload: &str) -> Option<(usize, String)> {
-    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
-    let width = code.width();
-    let colors = code.to_colors();
+    let code = crate::qr::Qr::encode(payload.as_bytes())?;
+    let width = code.size;
     let mut path = String::new();
-    for (y, row) in colors.chunks(width).enumerate() {
+    for y in 0..width {
         let mut x = 0;
         while x < width {
-            let run = row[x..]
-                .iter()
-                .take_while(|&&c| c == qrcode::Color::Dark)
-                .count();
+            let run = (x..width).take_while(|&i| code.dark(i, y)).count();
             if run > 0 {
                 let _ = write!(path, "M{x} {y}h{run}v1h-{run}z");
             }

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::{ClientContext, MethodKind, Money, UnixSeconds};
@@ -86,9 +84,10 @@ pub enum NextAction {
         url: String,
         /// GET or POST.
         method: FormMethod,
-        /// Form fields for a POST (empty for a GET).
-        #[serde(default)]
-        fields: BTreeMap<String, String>,
+        /// Form fields for a POST (empty for a GET), in order; a JSON
+        /// object on the wire.
+        #[serde(default, with = "form_fields")]
+        fields: Vec<(String, String)>,
     },
     /// Call `WeixinJSBridge.invoke('getBrandWCPayRequest', params)`.
     InvokeWechatJsapi {
@@ -110,8 +109,8 @@ struct WireNextAction {
     expires_at: Option<UnixSeconds>,
     url: Option<String>,
     method: Option<FormMethod>,
-    #[serde(default)]
-    fields: BTreeMap<String, String>,
+    #[serde(default, with = "form_fields")]
+    fields: Vec<(String, String)>,
     params: Option<WechatJsapiParams>,
 }
 
@@ -145,6 +144,39 @@ impl<'de> Deserialize<'de> for NextAction {
             },
             NextActionType::Unsupported => NextAction::Unsupported,
         })
+    }
+}
+
+/// Form fields: a JSON object on the wire, pairs in memory (a form needs
+/// no sorted map, and the component's bundle no map code).
+mod form_fields {
+    use std::fmt;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(fields: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(fields.iter().map(|(name, value)| (name, value)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Vec<(String, String)>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs)
+            }
+        }
+        d.deserialize_map(Pairs)
     }
 }
 
@@ -226,7 +258,7 @@ mod tests {
         let action = NextAction::Redirect {
             url: "https://gateway.test/frontTransReq.do".into(),
             method: FormMethod::Post,
-            fields: BTreeMap::from([("txnAmt".into(), "12800".into())]),
+            fields: vec![("txnAmt".into(), "12800".into())],
         };
         assert_eq!(
             serde_json::to_value(&action).unwrap(),
@@ -274,7 +306,7 @@ mod tests {
             NextAction::Redirect {
                 url: "https://pay.test/".into(),
                 method: FormMethod::Get,
-                fields: BTreeMap::new(),
+                fields: vec![],
             },
             NextAction::InvokeWechatJsapi {
                 params: WechatJsapiParams {

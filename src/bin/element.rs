@@ -1,0 +1,19 @@
+//! The `<payment-selector>` custom element's wasm: what the loader
+//! (`src/element.js`) calls, and nothing of the preview. `cargo xtask dist`
+//! builds it into the storefront package.
+
+use wasm_bindgen::prelude::*;
+
+/// Mounts a checkout into `root`; see [`payment_selector::element::mount`].
+#[wasm_bindgen]
+pub fn mount(root: web_sys::HtmlElement, options: JsValue, emit: js_sys::Function) -> u32 {
+    payment_selector::element::mount(root, options, emit)
+}
+
+/// Unmounts a checkout [`mount`] made.
+#[wasm_bindgen]
+pub fn unmount(handle: u32) {
+    payment_selector::element::unmount(handle)
+}
+
+fn main() {}

@@ -1,0 +1,97 @@
+// <payment-selector>: the checkout as a custom element, for any page. It
+// loads the wasm once, mounts a checkout into each element's shadow root,
+// and tells the page how the payment ended with DOM events
+// (`payment-selector:succeeded`, `:failed`, `:canceled`, `:expired`, with
+// `detail.intentId`), bubbling out of the shadow root.
+(() => {
+  const script = document.currentScript;
+  const asset = (name) => new URL(name, script ? script.src : location.href).href;
+  let wasm;
+  const load = () =>
+    (wasm =
+      wasm ||
+      wasm_bindgen({ module_or_path: asset("payment-selector_bg.wasm") }).then(() => wasm_bindgen));
+
+  class PaymentSelector extends HTMLElement {
+    static get observedAttributes() {
+      return ["session-id", "client-secret", "api-base", "locale"];
+    }
+
+    connectedCallback() {
+      if (!this.shadowRoot) {
+        const root = this.attachShadow({ mode: "open" });
+        const style = document.createElement("link");
+        style.rel = "stylesheet";
+        style.href = asset("payment-selector.css");
+        root.append(style, document.createElement("div"));
+      }
+      this.render();
+    }
+
+    disconnectedCallback() {
+      this.stop();
+    }
+
+    attributeChangedCallback() {
+      if (this.shadowRoot && this.isConnected) this.render();
+    }
+
+    /** The merchant server's create-session answer, as an object. */
+    get session() {
+      return this.created;
+    }
+
+    set session(created) {
+      this.created = created;
+      if (this.shadowRoot && this.isConnected) this.render();
+    }
+
+    stop() {
+      if (this.handle != null) wasm_bindgen.unmount(this.handle);
+      this.handle = null;
+    }
+
+    render() {
+      const turn = (this.turn = (this.turn || 0) + 1);
+      load().then(
+        (exports) => {
+          if (turn !== this.turn || !this.isConnected) return;
+          this.stop();
+          let created = this.created;
+          const inline = this.querySelector('script[type="application/json"]');
+          if (!created && inline) {
+            try {
+              created = JSON.parse(inline.textContent);
+            } catch (_) {}
+          }
+          const attribute = (name) => this.getAttribute(name) || undefined;
+          this.handle = exports.mount(
+            this.shadowRoot.lastChild,
+            {
+              sessionId: attribute("session-id"),
+              clientSecret: attribute("client-secret"),
+              apiBase: attribute("api-base"),
+              locale: attribute("locale"),
+              created,
+              returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
+            },
+            (kind, intentId) =>
+              this.dispatchEvent(
+                new CustomEvent("payment-selector:" + kind, {
+                  detail: { intentId },
+                  bubbles: true,
+                  composed: true,
+                }),
+              ),
+          );
+        },
+        (error) => {
+          wasm = null;
+          this.dispatchEvent(new CustomEvent("payment-selector:error", { detail: { error }, bubbles: true, composed: true }));
+        },
+      );
+    }
+  }
+
+  if (!customElements.get("payment-selector")) customElements.define("payment-selector", PaymentSelector);
+})();
