@@ -12,11 +12,9 @@
       wasm ||
       wasm_bindgen({ module_or_path: asset("payment-selector_bg.wasm") }).then(() => wasm_bindgen));
 
+  // No getters or setters in class syntax: trunk's minifier turns them
+  // into plain methods. The accessors are defined below instead.
   class PaymentSelector extends HTMLElement {
-    static get observedAttributes() {
-      return ["session-id", "client-secret", "api-base", "locale"];
-    }
-
     connectedCallback() {
       if (!this.shadowRoot) {
         const root = this.attachShadow({ mode: "open" });
@@ -36,16 +34,6 @@
       if (this.shadowRoot && this.isConnected) this.render();
     }
 
-    /** The merchant server's create-session answer, as an object. */
-    get session() {
-      return this.created;
-    }
-
-    set session(created) {
-      this.created = created;
-      if (this.shadowRoot && this.isConnected) this.render();
-    }
-
     stop() {
       if (this.handle != null) wasm_bindgen.unmount(this.handle);
       this.handle = null;
@@ -53,18 +41,20 @@
 
     render() {
       const turn = (this.turn = (this.turn || 0) + 1);
+      const attribute = (name) => this.getAttribute(name) || undefined;
+      let created = this.created;
+      const inline = this.querySelector('script[type="application/json"]');
+      if (!created && inline) {
+        try {
+          created = JSON.parse(inline.textContent);
+        } catch (_) {}
+      }
+      // Not given a session yet (the page may still be fetching one).
+      if (!created && !(attribute("session-id") && attribute("client-secret"))) return this.stop();
       load().then(
         (exports) => {
           if (turn !== this.turn || !this.isConnected) return;
           this.stop();
-          let created = this.created;
-          const inline = this.querySelector('script[type="application/json"]');
-          if (!created && inline) {
-            try {
-              created = JSON.parse(inline.textContent);
-            } catch (_) {}
-          }
-          const attribute = (name) => this.getAttribute(name) || undefined;
           this.handle = exports.mount(
             this.shadowRoot.lastChild,
             {
@@ -93,5 +83,16 @@
     }
   }
 
+  PaymentSelector.observedAttributes = ["session-id", "client-secret", "api-base", "locale"];
+  // `element.session = answer`: the merchant server's create-session answer.
+  Object.defineProperty(PaymentSelector.prototype, "session", {
+    get() {
+      return this.created;
+    },
+    set(created) {
+      this.created = created;
+      if (this.shadowRoot && this.isConnected) this.render();
+    },
+  });
   if (!customElements.get("payment-selector")) customElements.define("payment-selector", PaymentSelector);
 })();

@@ -11,19 +11,44 @@ use tokio::net::TcpListener;
 pub struct App {
     addr: SocketAddr,
     _data: tempfile::TempDir,
+    _site: Option<tempfile::TempDir>,
+}
+
+/// The release build (`cargo xtask test` builds it): the preview page, with
+/// the storefront package in `payment-selector/`.
+fn dist() -> PathBuf {
+    let dist = std::env::var_os("PS_DIST_DIR")
+        .map(PathBuf::from)
+        .expect("PS_DIST_DIR names the built page: run the journeys with `cargo xtask test`");
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build it with trunk",
+        dist.display()
+    );
+    dist
 }
 
 impl App {
-    /// Starts the server in sandbox mode.
+    /// Starts the server in sandbox mode, serving the preview page.
     pub async fn start() -> App {
-        let dist = std::env::var_os("PS_DIST_DIR")
-            .map(PathBuf::from)
-            .expect("PS_DIST_DIR names the built page: run the journeys with `cargo xtask test`");
-        assert!(
-            dist.join("index.html").exists(),
-            "{} has no index.html: build it with trunk",
-            dist.display()
+        App::serving(dist(), None).await
+    }
+
+    /// Starts the server in sandbox mode, serving the plain HTML shop of
+    /// `examples/plain-html` with the package beside it, as a storefront
+    /// would deploy them.
+    pub async fn start_shop() -> App {
+        let site = tempfile::tempdir().expect("a site directory");
+        let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/plain-html");
+        copy_folder(&example, site.path());
+        copy_folder(
+            &dist().join("payment-selector"),
+            &site.path().join("payment-selector"),
         );
+        App::serving(site.path().to_owned(), Some(site)).await
+    }
+
+    async fn serving(dist: PathBuf, site: Option<tempfile::TempDir>) -> App {
         let data = tempfile::tempdir().expect("a data directory");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("its address");
@@ -38,7 +63,11 @@ impl App {
                 panic!("the server stopped: {error}");
             }
         });
-        App { addr, _data: data }
+        App {
+            addr,
+            _data: data,
+            _site: site,
+        }
     }
 
     /// The preview page.
@@ -71,5 +100,13 @@ impl App {
             .and_then(|value| value.to_str().ok())
             .expect("the page has a Content-Security-Policy")
             .to_owned()
+    }
+}
+
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("an entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a copy");
     }
 }

@@ -6,9 +6,12 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 
-/// The preview page with its live checkout.
+/// A checkout on a page: the preview's own, or one inside a
+/// `<payment-selector>` element's shadow root.
 pub struct CheckoutPage {
     client: Client,
+    /// The custom element whose shadow root holds the checkout, if any.
+    host: Option<&'static str>,
 }
 
 fn testid(id: &str) -> String {
@@ -21,24 +24,51 @@ impl CheckoutPage {
         client.goto(url).await.expect("the page opens");
         let page = CheckoutPage {
             client: client.clone(),
+            host: None,
         };
         page.wait_for("method-list").await;
         page
     }
 
+    /// Opens a page whose checkout is the `<payment-selector>` element and
+    /// waits for its methods to show.
+    pub async fn open_element(client: &Client, url: &str) -> CheckoutPage {
+        client.goto(url).await.expect("the page opens");
+        let page = CheckoutPage {
+            client: client.clone(),
+            host: Some("payment-selector"),
+        };
+        page.wait_for("method-list").await;
+        page
+    }
+
+    /// The element with this test id, if it is there now.
+    async fn find(&self, id: &str) -> Option<Element> {
+        let selector = testid(id);
+        match self.host {
+            None => self.client.find(Locator::Css(&selector)).await.ok(),
+            Some(host) => {
+                let host = self.client.find(Locator::Css(host)).await.ok()?;
+                let root = host.shadow_root().await.ok()?;
+                root.find(Locator::Css(&selector)).await.ok()
+            }
+        }
+    }
+
     /// Waits (up to 10 s) for the element with this test id.
     pub async fn wait_for(&self, id: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(&testid(id)))
-            .await
-            .unwrap_or_else(|e| panic!("{id} did not appear: {e}"))
+        for _ in 0..100 {
+            if let Some(element) = self.find(id).await {
+                return element;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{id} did not appear in 10 s");
     }
 
     /// True if an element with this test id is on the page now.
     pub async fn shows(&self, id: &str) -> bool {
-        self.client.find(Locator::Css(&testid(id))).await.is_ok()
+        self.find(id).await.is_some()
     }
 
     /// The visible text of an element.
@@ -127,7 +157,7 @@ impl CheckoutPage {
     pub async fn wait_for_text(&self, id: &str, done: impl Fn(&str) -> bool) -> String {
         let mut last = String::new();
         for _ in 0..100 {
-            if let Ok(element) = self.client.find(Locator::Css(&testid(id))).await {
+            if let Some(element) = self.find(id).await {
                 last = element.text().await.unwrap_or_default();
                 if done(&last) {
                     return last;

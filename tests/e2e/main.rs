@@ -115,3 +115,47 @@ async fn a_chinese_shopper_reads_the_checkout_in_chinese() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_html_shop_takes_a_payment_through_the_element_and_hears_of_it() {
+    let app = App::start_shop().await;
+    let policy = app.page_policy().await;
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'")
+            && policy.contains("style-src 'self';"),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
+
+    assert_eq!(page.amount().await, "¥128.00");
+    assert_eq!(page.chosen().await.as_deref(), Some("wechat_pay"));
+    page.pay().await;
+    let payload = page.scan_qr_code().await;
+    assert!(
+        payload.starts_with("weixin://wxpay/bizpayurl?pr="),
+        "{payload}"
+    );
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+
+    // The shop heard it through the element's event, outside the shadow root.
+    let shop = browser
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::Css("[data-testid=shop-result]"))
+        .await
+        .expect("the shop's result line");
+    let mut said = String::new();
+    for _ in 0..50 {
+        said = shop.text().await.unwrap_or_default();
+        if !said.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
+    browser.close().await;
+}

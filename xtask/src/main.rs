@@ -4,8 +4,11 @@
 //! - `serve`: the demo: reference server with SQLite, and `trunk serve`
 //!   (`--port`, `--api-port` to move it);
 //! - `test`: every check CI runs, ending with the bundle's size;
-//! - `size`: build the release bundle and check it against the budget.
+//! - `dist`: the storefront package, `dist/payment-selector/`;
+//! - `size`: build the package and check it against the budget (`--why`:
+//!   what is largest in it).
 
+mod dist;
 mod serve;
 mod setup;
 mod size;
@@ -19,9 +22,13 @@ fn main() -> ExitCode {
         Some("setup") => setup::run().map(drop),
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
-        Some("size") => setup::run().and_then(|tools| size::run(&tools, true)),
+        Some("size") => {
+            let why = args.iter().any(|arg| arg == "--why");
+            setup::run().and_then(|tools| size::run(&tools, true, why))
+        }
+        Some("dist") => setup::run().and_then(|tools| dist::run(&tools)),
         _ => {
-            eprintln!("usage: cargo xtask <setup | serve | test | size>");
+            eprintln!("usage: cargo xtask <setup | serve | test | dist | size [--why] | bench>");
             return ExitCode::from(2);
         }
     };

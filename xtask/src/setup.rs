@@ -265,3 +265,16 @@ fn apt_install(packages: &[&str]) -> Result {
     args.extend_from_slice(packages);
     run_step(&format!("install {}", packages.join(" ")), &mut apt(&args))
 }
+
+/// twiggy, for `cargo xtask size --why` only.
+pub fn twiggy(tools: &Tools) -> Result {
+    if !version_of(tools, "twiggy").is_empty() {
+        return Ok(());
+    }
+    run_step(
+        "install twiggy (about 2 minutes)",
+        tools
+            .command("cargo")
+            .args(["install", "--locked", "twiggy", "--version", "0.8.0"]),
+    )
+}

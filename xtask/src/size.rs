@@ -1,20 +1,23 @@
-//! The release bundle's size: wasm + JS + CSS, raw and brotli, checked
-//! against `size-budget.toml`.
+//! The storefront package's size: the script, the wasm and the stylesheet
+//! a page loads, raw and brotli, checked against `size-budget.toml`; with
+//! `--why`, the largest functions (twiggy on a build that keeps names).
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::setup::{self, Tools};
-use crate::{root, run_step, Result};
+use crate::{dist, root, run_step, Result};
 
-/// Builds the release page into `dist/`, with the standard library rebuilt
-/// for size: panics abort at once (no messages, no formatting machinery),
+/// The environment of every release build: the standard library rebuilt
+/// for size, panics abort at once (no messages, no formatting machinery),
 /// no panic locations, no `Debug` output. That needs nightly's
-/// `-Zbuild-std`; only this build uses it, in its own target directory.
-pub fn build_release(tools: &Tools) -> Result {
+/// `-Zbuild-std`; only these builds use it, in their own target directory.
+pub fn trunk_release(tools: &Tools, target: &str, dist: &Path, what: &str) -> Result {
     let mut trunk = tools.command("trunk");
     trunk
-        .args(["build", "--release"])
+        .args(["build", "--release", "true", "--dist"])
+        .arg(dist)
+        .arg(target)
         .env("RUSTUP_TOOLCHAIN", setup::SIZE_TOOLCHAIN)
         .env("CARGO_TARGET_DIR", root().join("target").join("size"))
         .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
@@ -24,64 +27,108 @@ pub fn build_release(tools: &Tools) -> Result {
             "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
         );
     run_step(
-        "trunk build --release (nightly build-std, for size)",
+        &format!("trunk build --release {target}: {what} (nightly build-std, for size)"),
         &mut trunk,
     )
 }
 
-/// Prints the bundle's size and fails when its brotli total is over budget.
-pub fn run(tools: &Tools, build: bool) -> Result {
+/// The preview page, released into `dist/` for the end-to-end journeys.
+pub fn build_preview(tools: &Tools) -> Result {
+    trunk_release(
+        tools,
+        "index.html",
+        &root().join("dist"),
+        "the preview page",
+    )
+}
+
+/// Prints the package's size and fails when its brotli total is over
+/// budget; with `why`, also what in the wasm is largest.
+pub fn run(tools: &Tools, build: bool, why: bool) -> Result {
     if build {
-        build_release(tools)?;
+        dist::run(tools)?;
     }
     let budget = budget()?;
-    let dist = root().join("dist");
-    let mut files: Vec<_> = std::fs::read_dir(&dist)
-        .map_err(|e| format!("{}: {e}; build it first", dist.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("wasm" | "js" | "css")
-            )
-        })
-        .collect();
-    files.sort();
-    println!("\n==> release bundle size (brotli -q 11)");
+    let dir = dist::dir();
+    println!("\n==> the storefront package, what a page loads (brotli -q 11)");
     let (mut raw_total, mut brotli_total) = (0, 0);
-    for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let compressed = brotli_size(&bytes)?;
+    for name in [dist::SCRIPT, dist::WASM, dist::STYLESHEET] {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("{}: {e}; build it with cargo xtask dist", path.display()))?;
+        let compressed = brotli(&bytes)?.len();
         raw_total += bytes.len();
         brotli_total += compressed;
-        println!("{:>10} {:>10}  {}", bytes.len(), compressed, name(file));
+        println!("{:>10} {:>10}  {name}", bytes.len(), compressed);
     }
     println!("{raw_total:>10} {brotli_total:>10}  total (raw, brotli) bytes");
-    println!("{:>21}  budget for brotli (size-budget.toml)", budget);
-    if files.is_empty() {
-        return Err("dist/ has no wasm, JS or CSS".into());
+    println!("{budget:>21}  budget for brotli (size-budget.toml)");
+    if why {
+        largest(tools)?;
     }
     if brotli_total > budget {
         return Err(format!(
-            "the bundle is {brotli_total} bytes brotli, over the budget of {budget}"
+            "the package is {brotli_total} bytes brotli, over the budget of {budget}"
         ));
     }
     Ok(())
 }
 
-fn name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The wasm's largest functions and data, by twiggy, on the release build
+/// run through wasm-bindgen and wasm-opt again with names kept.
+fn largest(tools: &Tools) -> Result {
+    setup::twiggy(tools)?;
+    let built =
+        root().join("target/size/wasm32-unknown-unknown/release/payment-selector-element.wasm");
+    let named = root().join("target").join("element-names");
+    let _ = std::fs::remove_dir_all(&named);
+    run_step(
+        "wasm-bindgen, keeping names",
+        tools
+            .command("wasm-bindgen")
+            .args([
+                "--keep-debug",
+                "--target",
+                "no-modules",
+                "--out-name",
+                "named",
+                "--out-dir",
+            ])
+            .arg(&named)
+            .arg(&built),
+    )?;
+    let optimised = named.join("named.wasm");
+    run_step(
+        "wasm-opt -Oz, keeping names",
+        tools
+            .command("wasm-opt")
+            .args([
+                "-Oz",
+                "-g",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .arg(named.join("named_bg.wasm"))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    run_step(
+        "twiggy top: the largest items of the wasm (raw bytes, before compression)",
+        tools
+            .command("twiggy")
+            .args(["top", "-n", "40"])
+            .arg(&optimised),
+    )
 }
 
-fn brotli_size(bytes: &[u8]) -> Result<usize> {
+/// `bytes`, brotli -q 11.
+pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let mut writer = brotli::CompressorWriter::new(&mut out, 1 << 16, 11, 22);
         writer.write_all(bytes).map_err(|e| e.to_string())?;
     }
-    Ok(out.len())
+    Ok(out)
 }
 
 /// `max_brotli_bytes` from `size-budget.toml`.

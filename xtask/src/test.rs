@@ -51,7 +51,8 @@ pub fn run() -> Result {
             .command("cargo")
             .args(["test", "--package", "payment-selector", "--target", WASM]),
     )?;
-    size::build_release(&tools)?;
+    size::build_preview(&tools)?;
+    crate::dist::run(&tools)?;
     let dist = root().join("dist");
     run_step(
         "end-to-end journeys (real browser, real server, release page)",
@@ -71,7 +72,7 @@ pub fn run() -> Result {
             .env("PS_CHROMIUM", setup::CHROMIUM),
     )?;
     demo_stays_put(&tools)?;
-    size::run(&tools, false)?;
+    size::run(&tools, false, false)?;
     println!("\nall checks passed");
     Ok(())
 }

@@ -144,10 +144,12 @@ pub async fn app(options: ServerOptions, listener: &TcpListener) -> Result<Route
                 .map_err(std::io::Error::other)?,
         }),
     };
-    let api = routes::router(state);
+    // JSON answers are compressed when the client asks (the static files
+    // come precompressed).
+    let api = routes::router(state).layer(tower_http::compression::CompressionLayer::new());
     let app = Router::new().nest("/api", api);
     Ok(match options.static_dir {
-        Some(dir) => app.fallback_service(static_files::service(&dir)?),
+        Some(dir) => app.merge(static_files::service(&dir)?),
         None => app,
     })
 }

@@ -1,9 +1,14 @@
 //! The built page, served beside `/api` on one origin, as a storefront
-//! would deploy it, under a strict Content-Security-Policy.
+//! would deploy it: under a strict Content-Security-Policy, precompressed
+//! (`.br`, `.gz` siblings when present), and cached for a year when the
+//! name carries a content hash.
 
 use std::path::Path;
 
-use axum::http::{header, HeaderValue};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower::Layer;
@@ -13,15 +18,49 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// `dir` as a service (unknown paths get `index.html`), every answer with a
 /// CSP that allows only this origin, the wasm, and the page's own inline
 /// loader scripts by hash.
-pub fn service(dir: &Path) -> std::io::Result<axum::routing::MethodRouter> {
+pub fn service(dir: &Path) -> std::io::Result<axum::Router> {
     let index = dir.join("index.html");
     let html = std::fs::read_to_string(&index)?;
     let policy = content_security_policy(&html);
     let value = HeaderValue::from_str(&policy).map_err(std::io::Error::other)?;
-    let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     let files =
         SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, value).layer(files);
-    Ok(axum::routing::get_service(files))
+    Ok(axum::Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(cache_control)))
+}
+
+/// Hashed names never change content: a year, immutable. Anything else
+/// (the page itself, stable names) is checked with the server each time.
+async fn cache_control(request: Request<Body>, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let policy = if hashed && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+/// True when a file name carries a content hash of 16 or more hex digits,
+/// as trunk's `payment-selector-<hash>_bg.wasm` and the package's
+/// `payment-selector.<hash>.js` do.
+pub fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split(['-', '_', '.'])
+        .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The policy for a page: `'self'` everywhere, no inline styles, scripts
@@ -43,12 +82,14 @@ pub fn content_security_policy(html: &str) -> String {
     )
 }
 
-/// The bodies of `<script>` elements with no `src`.
+/// The bodies of `<script>` elements with no `src` that run (not JSON data
+/// blocks, which need no hash).
 fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
     html.split("<script").skip(1).filter_map(|rest| {
         let (attributes, after) = rest.split_once('>')?;
         let (body, _) = after.split_once("</script>")?;
-        (!attributes.contains("src=")).then_some(body)
+        let data = attributes.contains("application/json");
+        (!attributes.contains("src=") && !data).then_some(body)
     })
 }
 
@@ -66,5 +107,15 @@ mod tests {
         assert_eq!(policy.matches("'sha256-").count(), 1);
         assert!(policy.contains("style-src 'self';"));
         assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn only_content_hashed_names_are_immutable() {
+        assert!(is_hashed("/payment-selector-5d1c0f9a8b7e6d4c_bg.wasm"));
+        assert!(is_hashed("/pkg/payment-selector.5d1c0f9a8b7e6d4c.js"));
+        assert!(!is_hashed("/payment-selector.js"));
+        assert!(!is_hashed("/index.html"));
+        assert!(!is_hashed("/"));
+        assert!(!is_hashed("/favicon-12ab.svg"));
     }
 }
