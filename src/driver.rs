@@ -129,6 +129,14 @@ impl Driver {
         let driver = self.clone();
         match command {
             Command::LoadSession => spawn_local(async move {
+                // A page that had the session inline shows it first: loading
+                // it again for this device waits until that is on screen.
+                if driver
+                    .state
+                    .with_untracked(|checkout| checkout.session.is_some())
+                {
+                    after_paint().await;
+                }
                 let event = match driver.api.session(&driver.session_id, driver.context).await {
                     Ok(session) => Event::SessionLoaded(session),
                     Err(error) => Event::SessionFailed(error),
@@ -206,4 +214,18 @@ impl Driver {
             .try_with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id))
             .unwrap_or(false)
     }
+}
+
+/// Resolves once the browser has painted the current frame: after the next
+/// animation frame, in the task that follows it.
+async fn after_paint() {
+    let painted = js_sys::Promise::new(&mut |resolve, _| {
+        request_animation_frame(move || {
+            set_timeout(
+                move || drop(resolve.call0(&wasm_bindgen::JsValue::NULL)),
+                Duration::ZERO,
+            );
+        });
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(painted).await;
 }

@@ -125,15 +125,18 @@ pub fn Checkout(
     on_cleanup(move || visibility.remove());
 
     let screen = Memo::new(move |_| state.with(Screen::of));
-    let amount = Signal::derive(move || {
-        state
-            .with(|s| {
-                s.session
-                    .as_ref()
-                    .map(|session| money::format(&session.amount, locale))
-            })
-            .unwrap_or_default()
+    // Formatting builds an Intl.NumberFormat, which is slow on a slow phone:
+    // once per amount, not once per read or per poll.
+    let total = Memo::new(move |_| {
+        state.with(|s| s.session.as_ref().map(|session| session.amount.clone()))
     });
+    let amount: Signal<String> = Memo::new(move |_| {
+        total
+            .get()
+            .map(|total| money::format(&total, locale))
+            .unwrap_or_default()
+    })
+    .into();
     let merchant = move || {
         state.with(|s| {
             s.session

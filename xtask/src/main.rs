@@ -6,8 +6,10 @@
 //! - `test`: every check CI runs, ending with the bundle's size;
 //! - `dist`: the storefront package, `dist/payment-selector/`;
 //! - `size`: build the package and check it against the budget (`--why`:
-//!   what is largest in it).
+//!   what is largest in it);
+//! - `bench`: what shoppers feel and what the server takes, measured.
 
+mod bench;
 mod dist;
 mod serve;
 mod setup;
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
             setup::run().and_then(|tools| size::run(&tools, true, why))
         }
         Some("dist") => setup::run().and_then(|tools| dist::run(&tools)),
+        Some("bench") => setup::run().and_then(|tools| bench::run(&tools, &args[1..])),
         _ => {
             eprintln!("usage: cargo xtask <setup | serve | test | dist | size [--why] | bench>");
             return ExitCode::from(2);

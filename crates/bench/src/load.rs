@@ -1,0 +1,197 @@
+//! What the reference server takes: intents created over HTTP by 1, 8 and
+//! 64 concurrent clients (each request with its own Idempotency-Key, on
+//! the server's real SQLite file), beside SQLite's ceiling on this machine:
+//! the same number of rows inserted straight into the same table with sqlx
+//! from the same number of tasks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+use crate::stats::Sample;
+
+const MERCHANT_KEY: &str = "sk_test_demo_merchant";
+
+/// The numbers for one level of concurrency.
+pub struct Level {
+    /// Concurrent clients (or tasks).
+    pub clients: usize,
+    /// Intents created per second, and each request's latency.
+    pub served: (f64, Sample),
+    /// Rows inserted per second straight into SQLite.
+    pub ceiling: f64,
+}
+
+/// Measures each level with `requests` creates.
+pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
+    let folder = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let database = folder.path().join("load.sqlite");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}/api",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let options = server::ServerOptions {
+        database: database.clone(),
+        sandbox: true,
+        ..server::ServerOptions::default()
+    };
+    tokio::spawn(async move {
+        if let Err(error) = server::serve(options, listener).await {
+            eprintln!("payment-bench: the load server stopped: {error}");
+        }
+    });
+    let http = reqwest::Client::new();
+    let mut levels = vec![];
+    for clients in [1, 8, 64] {
+        let sessions = open_sessions(&http, &base, requests).await?;
+        let served = serve_level(&http, &base, sessions.clone(), clients).await?;
+        let ceiling = insert_level(&database, &sessions, clients).await?;
+        println!(
+            "    {clients} clients: {:.0} creates/s; SQLite {:.0} rows/s",
+            served.0, ceiling
+        );
+        levels.push(Level {
+            clients,
+            served,
+            ceiling,
+        });
+    }
+    Ok(levels)
+}
+
+/// A session and its client secret.
+#[derive(Clone)]
+struct Open {
+    id: String,
+    secret: String,
+}
+
+async fn open_sessions(
+    http: &reqwest::Client,
+    base: &str,
+    count: usize,
+) -> Result<Vec<Open>, String> {
+    let mut sessions = Vec::with_capacity(count);
+    for i in 0..count {
+        let answer = http
+            .post(format!("{base}/checkout-sessions"))
+            .bearer_auth(MERCHANT_KEY)
+            .json(&serde_json::json!({
+                "amount": {"value": 12800, "currency": "CNY"},
+                "reference": format!("load-{i}"),
+                "return_url": "http://127.0.0.1/",
+            }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let created: contract::CreatedCheckoutSession =
+            answer.json().await.map_err(|e| e.to_string())?;
+        sessions.push(Open {
+            id: created.session.id,
+            secret: created.client_secret,
+        });
+    }
+    Ok(sessions)
+}
+
+/// One WeChat Pay intent per session, `clients` requests at a time.
+async fn serve_level(
+    http: &reqwest::Client,
+    base: &str,
+    sessions: Vec<Open>,
+    clients: usize,
+) -> Result<(f64, Sample), String> {
+    let queue = Arc::new(Mutex::new(sessions));
+    let total = queue.lock().await.len();
+    let started = Instant::now();
+    let mut workers = vec![];
+    for _ in 0..clients {
+        let (queue, http, base) = (queue.clone(), http.clone(), base.to_owned());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = vec![];
+            loop {
+                let Some(open) = queue.lock().await.pop() else {
+                    return Ok(latencies);
+                };
+                let sent = Instant::now();
+                let answer = http
+                    .post(format!("{base}/checkout-sessions/{}/intents", open.id))
+                    .bearer_auth(&open.secret)
+                    .header("Idempotency-Key", format!("load-{}", open.id))
+                    .json(&serde_json::json!({"method": "wechat_pay", "client": {"device": "desktop"}}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if answer.status() != 201 {
+                    return Err(format!("create-intent answered {}", answer.status()));
+                }
+                latencies.push(ms(sent.elapsed()));
+            }
+        }));
+    }
+    let mut sample = Sample::default();
+    for worker in workers {
+        for latency in worker.await.map_err(|e| e.to_string())?? {
+            sample.push(latency);
+        }
+    }
+    Ok((total as f64 / started.elapsed().as_secs_f64(), sample))
+}
+
+/// The ceiling: `sessions.len()` intent rows inserted straight into the
+/// server's table, one transaction each, by `tasks` tasks through a pool
+/// opened as the server opens its own.
+async fn insert_level(
+    database: &std::path::Path,
+    sessions: &[Open],
+    tasks: usize,
+) -> Result<f64, String> {
+    let options = SqliteConnectOptions::new()
+        .filename(database)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let queue = Arc::new(Mutex::new(sessions.to_vec()));
+    let started = Instant::now();
+    let mut workers = vec![];
+    for _ in 0..tasks {
+        let (queue, pool) = (queue.clone(), pool.clone());
+        workers.push(tokio::spawn(async move {
+            while let Some(open) = queue.lock().await.pop() {
+                sqlx::query(
+                    "INSERT INTO payment_intents (id, session_id, idempotency_key,
+                        request_fingerprint, method, flow, amount_value, currency, status,
+                        expires_at, next_action, created_at, updated_at)
+                     VALUES (?, ?, ?, 'f', 'wechat_pay', 'qr_code', 12800, 'CNY',
+                        'requires_action', 0, '{}', 0, 0)",
+                )
+                .bind(format!("pi_ceiling_{}", open.id))
+                .bind(&open.id)
+                .bind(format!("ceiling-{}", open.id))
+                .execute(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for worker in workers {
+        worker.await.map_err(|e| e.to_string())??;
+    }
+    Ok(sessions.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+fn ms(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,197 @@
+//! What the shopper feels, measured in the page: when the first payment
+//! method can be used, and how long Pay takes to show the code.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::browser::Driver;
+use crate::site::Site;
+use crate::stats::Sample;
+
+/// Records `window.__psUsable` (ms from navigation start) in the first
+/// frame that shows an enabled, visible radio button, in the page or in a
+/// `<payment-selector>` element's shadow root.
+const WATCH_USABLE: &str = r#"(() => {
+  const usable = () => {
+    const roots = [document];
+    for (const host of document.querySelectorAll("payment-selector")) {
+      if (host.shadowRoot) roots.push(host.shadowRoot);
+    }
+    for (const root of roots) {
+      for (const radio of root.querySelectorAll("input[type=radio]")) {
+        if (!radio.disabled && radio.checkVisibility()) return true;
+      }
+    }
+    return false;
+  };
+  const frame = () => {
+    if (usable()) window.__psUsable = performance.now();
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();"#;
+
+/// What the throttle check found.
+pub struct Throttles {
+    /// The same CPU loop, unthrottled and at 4×, in ms.
+    pub cpu_ms: (f64, f64),
+    /// Fetching 200 KB through the throttled network, in ms.
+    pub fetch_ms: f64,
+}
+
+/// Runs a fixed CPU loop with and without the 4× throttle, and fetches
+/// 200 KB through the throttled network.
+pub async fn check_throttles(site: &Site) -> Result<Throttles, String> {
+    let driver = Driver::start().await?;
+    let browser = driver.browser(false).await?;
+    browser
+        .client
+        .goto(&site.url("static.html"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let cpu_loop = "const start = performance.now(); let x = 0;
+        for (let i = 0; i < 3e7; i++) { x = (x + i * 7) % 1000003; }
+        return [performance.now() - start, x];";
+    // Once to compile it, then measured.
+    number(&browser.client.execute(cpu_loop, vec![]).await, 0)?;
+    let plain = number(&browser.client.execute(cpu_loop, vec![]).await, 0)?;
+    browser.throttle(4).await?;
+    number(&browser.client.execute(cpu_loop, vec![]).await, 0)?;
+    let slowed = number(&browser.client.execute(cpu_loop, vec![]).await, 0)?;
+    let fetch = "const done = arguments[0]; const start = performance.now();
+        fetch('probe.bin?' + Math.random()).then((r) => r.arrayBuffer())
+          .then((body) => done([performance.now() - start, body.byteLength]), (e) => done(String(e)));";
+    let fetched = browser.client.execute_async(fetch, vec![]).await;
+    let fetch_ms = number(&fetched, 0)?;
+    let bytes = number(&fetched, 1)?;
+    if bytes as usize != 200_000 {
+        return Err(format!("the probe fetch read {bytes} bytes"));
+    }
+    browser.close().await;
+    Ok(Throttles {
+        cpu_ms: (plain, slowed),
+        fetch_ms,
+    })
+}
+
+/// The throttled, cold time to a usable payment method for the static
+/// page and the checkout, `runs` times each after one warm-up of each.
+pub async fn time_to_usable(site: &Site, runs: usize) -> Result<(Sample, Sample), String> {
+    let driver = Driver::start().await?;
+    let (mut floor, mut checkout) = (Sample::default(), Sample::default());
+    for run in 0..=runs {
+        let static_ms = cold_load(&driver, &site.url("static.html")).await?;
+        let checkout_ms = cold_load(&driver, &site.checkout_page().await?).await?;
+        if run > 0 {
+            floor.push(static_ms);
+            checkout.push(checkout_ms);
+        }
+        println!(
+            "    run {run}{}: static {static_ms:.0} ms, checkout {checkout_ms:.0} ms",
+            if run == 0 { " (warm-up)" } else { "" }
+        );
+    }
+    Ok((floor, checkout))
+}
+
+/// One cold load of `url` on a slowed phone: a fresh browser and profile.
+async fn cold_load(driver: &Driver, url: &str) -> Result<f64, String> {
+    let browser = driver.browser(true).await?;
+    browser.throttle(4).await?;
+    browser.on_every_page(WATCH_USABLE).await?;
+    browser.client.goto(url).await.map_err(|e| e.to_string())?;
+    let mut usable = None;
+    for _ in 0..600 {
+        let seen = browser
+            .client
+            .execute("return window.__psUsable ?? null;", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(ms) = seen.as_f64() {
+            usable = Some(ms);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.close().await;
+    usable.ok_or_else(|| format!("{url} offered no usable method within 30 s"))
+}
+
+/// Clicks Pay and waits for the code's frame, `tries` times, in one page
+/// against the local server (no throttles), measured with
+/// `performance.now()`.
+pub async fn pay_to_qr(site: &Site, tries: usize) -> Result<Sample, String> {
+    let driver = Driver::start().await?;
+    let browser = driver.browser(false).await?;
+    browser.on_every_page(WATCH_USABLE).await?;
+    browser
+        .client
+        .goto(&site.checkout_page().await?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let script = r#"const [tries, done] = arguments;
+      const root = document.querySelector("payment-selector").shadowRoot;
+      const find = (id) => root.querySelector(`[data-testid=${id}]`);
+      const appears = (test) => new Promise((resolve) => {
+        const check = () => (test() ? resolve() : requestAnimationFrame(check));
+        check();
+      });
+      const drawn = () => new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (find("qr-code")) { observer.disconnect(); resolve(); }
+        });
+        observer.observe(root, { subtree: true, childList: true });
+      });
+      (async () => {
+        const times = [];
+        for (let i = 0; i < tries; i++) {
+          await appears(() => find("pay-button") && !find("pay-button").disabled);
+          const code = drawn();
+          const start = performance.now();
+          find("pay-button").click();
+          await code;
+          // The frame that paints the code.
+          await new Promise(requestAnimationFrame);
+          times.push(performance.now() - start);
+          find("choose-another").click();
+        }
+        return times;
+      })().then(done, (error) => done(String(error)));"#;
+    browser
+        .client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(120)),
+            None,
+            None,
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    let times = browser
+        .client
+        .execute_async(script, vec![json!(tries)])
+        .await
+        .map_err(|e| e.to_string())?;
+    browser.close().await;
+    let times = times
+        .as_array()
+        .ok_or_else(|| format!("the page said {times}"))?;
+    let mut sample = Sample::default();
+    for time in times {
+        sample.push(time.as_f64().ok_or("a time that is not a number")?);
+    }
+    Ok(sample)
+}
+
+fn number(
+    answer: &Result<Value, fantoccini::error::CmdError>,
+    index: usize,
+) -> Result<f64, String> {
+    match answer {
+        Ok(value) => value
+            .get(index)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("the page answered {value}")),
+        Err(error) => Err(error.to_string()),
+    }
+}
