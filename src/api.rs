@@ -63,9 +63,17 @@ impl Api {
             .await
     }
 
-    /// The intent's current status.
-    pub async fn intent(&self, intent_id: &str) -> Result<PaymentIntent, CheckoutError> {
-        let url = self.url(&paths::intent(intent_id));
+    /// The intent's current status; `ask_provider` has the server ask the
+    /// provider first (the shopper's "check again").
+    pub async fn intent(
+        &self,
+        intent_id: &str,
+        ask_provider: bool,
+    ) -> Result<PaymentIntent, CheckoutError> {
+        let mut url = self.url(&paths::intent(intent_id));
+        if ask_provider {
+            url.push_str("?refresh=true");
+        }
         self.send("GET", &url, None, None).await
     }
 
@@ -76,9 +84,12 @@ impl Api {
     }
 
     /// Sandbox servers only: plays the shopper's phone scanning `code_url`
-    /// and paying.
-    pub async fn sandbox_scan(&self, code_url: &str) -> Result<(), CheckoutError> {
-        let body = format!(r#"{{"code_url":{}}}"#, json_string(code_url));
+    /// and paying (or declining).
+    pub async fn sandbox_scan(&self, code_url: &str, decline: bool) -> Result<(), CheckoutError> {
+        let body = format!(
+            r#"{{"code_url":{},"decline":{decline}}}"#,
+            json_string(code_url)
+        );
         let url = self.url(paths::SANDBOX_WECHAT_SCAN);
         fetch_json("POST", &url, None, Some(&body), None)
             .await
@@ -108,10 +119,12 @@ impl Api {
     }
 }
 
-/// Sandbox servers only: a fresh session for the demo merchant.
-pub async fn demo_session(base: &str) -> Result<DemoSession, CheckoutError> {
+/// Sandbox servers only: a fresh session for the demo merchant, whose
+/// redirect flows come back to `return_url`.
+pub async fn demo_session(base: &str, return_url: &str) -> Result<DemoSession, CheckoutError> {
     let url = format!("{}{}", base.trim_end_matches('/'), paths::DEMO_SESSION);
-    decode(fetch_json("POST", &url, None, None, None).await?)
+    let body = format!(r#"{{"return_url":{}}}"#, json_string(return_url));
+    decode(fetch_json("POST", &url, None, Some(&body), None).await?)
 }
 
 fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, CheckoutError> {

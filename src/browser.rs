@@ -5,6 +5,7 @@
 use contract::{ClientContext, FormMethod, UnixSeconds};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::checkout::BridgeAnswer;
 use crate::context::from_user_agent;
 use crate::error::CheckoutError;
 use crate::i18n::Locale;
@@ -45,6 +46,37 @@ pub fn random_key() -> String {
         }
     }
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A parameter of the page's address (`?payment_intent=…`).
+pub fn query_parameter(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The page's address without its query or fragment.
+pub fn page_url() -> String {
+    web_sys::window()
+        .and_then(|window| {
+            let location = window.location();
+            Some(format!(
+                "{}{}",
+                location.origin().ok()?,
+                location.pathname().ok()?
+            ))
+        })
+        .unwrap_or_default()
+}
+
+/// The tab's sessionStorage, where the browser allows it.
+pub fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
 }
 
 /// True when the page is on screen.
@@ -108,26 +140,70 @@ pub fn is_web_page(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 
-/// Calls `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`;
-/// `returned` runs when WeChat answers, whatever it says: only the server
-/// can tell whether the shopper paid.
+/// Calls `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`,
+/// once WeChat has put its bridge on the page (`WeixinJSBridgeReady`, when
+/// it is not there yet); `returned` gets what WeChat said, which is only a
+/// hint: only the server can tell whether the shopper paid. If the bridge
+/// never comes (the page is not in WeChat after all), `missing` is called.
 pub fn invoke_wechat(
     params: &contract::WechatJsapiParams,
-    returned: impl FnOnce() + 'static,
+    returned: impl FnOnce(BridgeAnswer) + 'static,
+    missing: impl FnOnce(CheckoutError) + 'static,
 ) -> Result<(), CheckoutError> {
-    let missing = || CheckoutError::WechatBridge("WeixinJSBridge is not on this page".into());
-    let window = web_sys::window().ok_or_else(missing)?;
-    let bridge = js_sys::Reflect::get(&window, &"WeixinJSBridge".into()).map_err(|_| missing())?;
-    let invoke: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
-        .ok()
-        .and_then(|invoke| invoke.dyn_into().ok())
-        .ok_or_else(missing)?;
-    let params = bridge_params(params).map_err(|_| missing())?;
-    let callback = wasm_bindgen::closure::Closure::once_into_js(move |_answer: JsValue| returned());
-    invoke
-        .call3(&bridge, &"getBrandWCPayRequest".into(), &params, &callback)
-        .map(drop)
-        .map_err(|_| CheckoutError::WechatBridge("getBrandWCPayRequest threw".into()))
+    let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
+    let params = bridge_params(params).map_err(|_| bridge_error("the arguments"))?;
+    let invoke = move || -> Result<(), CheckoutError> {
+        let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
+        let bridge = js_sys::Reflect::get(&window, &"WeixinJSBridge".into())
+            .map_err(|_| bridge_error("WeixinJSBridge is not on this page"))?;
+        let call: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
+            .ok()
+            .and_then(|invoke| invoke.dyn_into().ok())
+            .ok_or_else(|| bridge_error("WeixinJSBridge.invoke is missing"))?;
+        let callback = wasm_bindgen::closure::Closure::once_into_js(move |answer: JsValue| {
+            let err_msg = js_sys::Reflect::get(&answer, &"err_msg".into())
+                .ok()
+                .and_then(|message| message.as_string())
+                .unwrap_or_default();
+            returned(BridgeAnswer::from_err_msg(&err_msg))
+        });
+        call.call3(&bridge, &"getBrandWCPayRequest".into(), &params, &callback)
+            .map(drop)
+            .map_err(|_| bridge_error("getBrandWCPayRequest threw"))
+    };
+    let present = js_sys::Reflect::get(&window, &"WeixinJSBridge".into())
+        .is_ok_and(|bridge| bridge.is_object());
+    if present {
+        return invoke();
+    }
+    // WeChat adds its bridge a moment after the page loads.
+    let document = window
+        .document()
+        .ok_or_else(|| bridge_error("no document"))?;
+    let ready = std::rc::Rc::new(std::cell::Cell::new(false));
+    let seen = ready.clone();
+    let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
+        seen.set(true);
+        if let Err(error) = invoke() {
+            leptos::logging::warn!("{error}");
+        }
+    });
+    document
+        .add_event_listener_with_callback("WeixinJSBridgeReady", on_ready.unchecked_ref())
+        .map_err(|_| bridge_error("cannot wait for WeixinJSBridgeReady"))?;
+    leptos::prelude::set_timeout(
+        move || {
+            if !ready.get() {
+                missing(bridge_error("WeChat's bridge did not come"));
+            }
+        },
+        std::time::Duration::from_secs(10),
+    );
+    Ok(())
+}
+
+fn bridge_error(what: &str) -> CheckoutError {
+    CheckoutError::WechatBridge(what.into())
 }
 
 /// `getBrandWCPayRequest`'s argument, with WeChat's field names.

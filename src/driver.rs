@@ -160,9 +160,14 @@ impl Driver {
             Command::FetchIntent {
                 intent_id,
                 delay_ms,
+                ask_provider,
             } => {
                 let generation = self.polls.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                spawn_local(async move { driver.poll(intent_id, delay_ms, generation).await });
+                spawn_local(async move {
+                    driver
+                        .poll(intent_id, delay_ms, ask_provider, generation)
+                        .await
+                });
             }
             Command::Navigate {
                 url,
@@ -175,9 +180,12 @@ impl Driver {
             }
             Command::InvokeWechat(params) => {
                 let returned = driver.clone();
-                let invoked = browser::invoke_wechat(&params, move || {
-                    returned.dispatch(Event::WechatBridgeReturned)
-                });
+                let missing = driver.clone();
+                let invoked = browser::invoke_wechat(
+                    &params,
+                    move |answer| returned.dispatch(Event::WechatBridgeReturned(answer)),
+                    move |error| missing.dispatch(Event::WechatBridgeFailed(error)),
+                );
                 if let Err(error) = invoked {
                     driver.dispatch(Event::WechatBridgeFailed(error));
                 }
@@ -192,7 +200,7 @@ impl Driver {
         }
     }
 
-    async fn poll(&self, intent_id: String, delay_ms: u32, generation: u64) {
+    async fn poll(&self, intent_id: String, delay_ms: u32, ask_provider: bool, generation: u64) {
         if delay_ms > 0 {
             gloo_timers::future::sleep(Duration::from_millis(delay_ms.into())).await;
         }
@@ -200,7 +208,7 @@ impl Driver {
         if superseded || !self.awaits(&intent_id) || !self.polls.claim(&intent_id) {
             return;
         }
-        let answer = self.api.intent(&intent_id).await;
+        let answer = self.api.intent(&intent_id, ask_provider).await;
         self.polls.release(&intent_id);
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),

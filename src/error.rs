@@ -45,6 +45,7 @@ impl CheckoutError {
                 ErrorCode::SessionCompleted => Key::ErrorSessionCompleted,
                 ErrorCode::MethodUnavailable => Key::ErrorMethodUnavailable,
                 ErrorCode::Unauthorized | ErrorCode::NotFound => Key::ErrorSessionNotFound,
+                ErrorCode::ProviderUnavailable => Key::ErrorProviderUnavailable,
                 _ => Key::ErrorRefused,
             },
             CheckoutError::BadResponse(_) => Key::ErrorBadResponse,

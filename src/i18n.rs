@@ -91,6 +91,12 @@ impl Locale {
         })
     }
 
+    /// "Available from 15 Jan", in this language.
+    pub fn available_from(self, at: contract::UnixSeconds) -> String {
+        self.text(Key::AvailableFrom)
+            .replace("{date}", &crate::money::date(at, self))
+    }
+
     /// "m:ss" left on a code, in a sentence.
     pub fn expires_in(self, seconds_left: i64) -> String {
         let seconds_left = seconds_left.max(0);
@@ -136,6 +142,7 @@ keys! {
     RefreshCode => ["刷新二维码", "重新產生 QR 碼", "Get a new code"],
     ChooseAnother => ["选择其他支付方式", "選擇其他付款方式", "Choose another method"],
     SimulateScan => ["模拟扫码并支付（沙箱）", "模擬掃碼並付款（沙盒）", "Simulate scan and pay (sandbox)"],
+    SimulateDecline => ["模拟拒绝支付（沙箱）", "模擬拒絕付款（沙盒）", "Simulate a decline (sandbox)"],
     Waiting => ["等待支付…", "等待付款…", "Waiting for payment…"],
     Redirecting => ["正在跳转到支付页面…", "正在前往付款頁面…", "Taking you to the payment page…"],
     OpeningWechat => ["正在打开微信支付…", "正在開啟微信支付…", "Opening WeChat Pay…"],
@@ -143,6 +150,9 @@ keys! {
     CheckAgain => ["重新查询", "重新查詢", "Check again"],
     StillTrying => ["网络不稳定，正在重试…", "網路不穩定，正在重試…", "Connection trouble, still trying…"],
     Succeeded => ["支付成功", "付款成功", "Payment succeeded"],
+    PaidTwice => ["订单已支付，本次付款将原路退回", "訂單已付款，本次付款將原路退回", "Your order was already paid: this payment will be refunded"],
+    Declined => ["支付被拒绝", "付款遭拒", "The payment was declined"],
+    ClosedByProvider => ["支付已被关闭", "付款已被關閉", "The payment was closed"],
     Failed => ["支付失败", "付款失敗", "Payment failed"],
     Canceled => ["支付已取消", "付款已取消", "Payment canceled"],
     TimedOut => ["支付已超时", "付款已逾時", "The payment timed out"],
@@ -155,6 +165,7 @@ keys! {
     UnsupportedMethod => ["暂不支持的支付方式", "暫不支援的付款方式", "Unsupported method"],
     BlockedInWechat => ["微信内无法使用，请在浏览器中打开", "微信內無法使用，請在瀏覽器中開啟", "Not available inside WeChat: open this page in your browser"],
     NotYetEnabled => ["即将开通", "即將開通", "Coming soon"],
+    AvailableFrom => ["{date}起可用", "{date}起可用", "Available from {date}"],
     AmountOutOfRange => ["当前金额不可用", "目前金額不可用", "Not available for this amount"],
     CurrencyNotSupported => ["不支持该币种", "不支援此幣別", "Not available in this currency"],
     UnavailableOther => ["暂不可用", "暫不可用", "Not available"],
@@ -164,6 +175,7 @@ keys! {
     ErrorMethodUnavailable => ["该支付方式暂不可用，请选择其他方式", "此付款方式暫不可用，請選擇其他方式", "This method can't be used right now. Please choose another."],
     ErrorSessionNotFound => ["支付链接无效", "付款連結無效", "This checkout link is not valid."],
     ErrorRefused => ["无法发起支付，请稍后重试", "無法發起付款，請稍後重試", "The payment could not be started. Please try again."],
+    ErrorProviderUnavailable => ["暂时无法连接支付渠道，未扣款，请重试", "暫時無法連線付款管道，未扣款，請重試", "The payment provider can't be reached right now. Nothing was charged: please try again."],
     ErrorBadResponse => ["支付服务返回异常，请重试", "付款服務回應異常，請重試", "The payment server sent an unexpected answer. Please try again."],
     ErrorUnsupported => ["该支付方式需要更新版本的收银台", "此付款方式需要較新版本的收銀台", "This method needs a newer version of the checkout."],
     ErrorWechatBridge => ["微信无法发起支付", "微信無法發起付款", "WeChat could not start the payment."],

@@ -16,6 +16,55 @@ fn fallback(money: &Money) -> String {
     format!("{} {}", money.currency, money.to_major_string())
 }
 
+/// A day as the shopper's locale writes it (`Jan 15`, `1月15日`), for a
+/// method's switch-on date.
+pub fn date(at: contract::UnixSeconds, locale: Locale) -> String {
+    intl_date(at, locale).unwrap_or_else(|| iso_date(at))
+}
+
+/// `YYYY-MM-DD` (UTC), where `Intl` is missing.
+fn iso_date(at: contract::UnixSeconds) -> String {
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let days = at.div_euclid(86_400) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year}-{month:02}-{day:02}")
+}
+
+#[cfg(target_arch = "wasm32")]
+fn intl_date(at: contract::UnixSeconds, locale: Locale) -> Option<String> {
+    use js_sys::{Array, Date, Intl, Object, Reflect};
+    use wasm_bindgen::JsValue;
+
+    let options = Object::new();
+    Reflect::set(&options, &"month".into(), &"short".into()).ok()?;
+    Reflect::set(&options, &"day".into(), &"numeric".into()).ok()?;
+    let locales = Array::of1(&locale.tag().into());
+    let formatter = Intl::DateTimeFormat::new(&locales, &options);
+    let day = Date::new(&JsValue::from_f64(at as f64 * 1000.0));
+    formatter
+        .format()
+        .call1(&JsValue::NULL, &day)
+        .ok()?
+        .as_string()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn intl_date(_: contract::UnixSeconds, _: Locale) -> Option<String> {
+    None
+}
+
 #[cfg(target_arch = "wasm32")]
 fn intl_format(money: &Money, locale: Locale) -> Option<String> {
     use contract::Currency;
@@ -52,6 +101,13 @@ mod tests {
     use contract::Currency;
 
     use super::*;
+
+    #[test]
+    fn without_intl_a_day_is_an_iso_date() {
+        assert_eq!(date(1_799_978_400, Locale::En), "2027-01-15");
+        assert_eq!(date(0, Locale::En), "1970-01-01");
+        assert_eq!(date(951_782_400, Locale::En), "2000-02-29");
+    }
 
     #[test]
     fn without_intl_the_code_and_exact_amount_are_shown() {

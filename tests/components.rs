@@ -84,9 +84,7 @@ fn methods() -> Vec<PaymentMethod> {
         PaymentMethod {
             kind: MethodKind::Alipay,
             flow: Flow::Redirect,
-            availability: Availability::Unavailable {
-                reason: UnavailableReason::BlockedInWechat,
-            },
+            availability: Availability::unavailable(UnavailableReason::BlockedInWechat),
         },
     ]
 }
@@ -196,7 +194,7 @@ async fn the_qr_panel_shows_a_code_the_time_left_and_sandbox_controls() {
                 amount="¥128.00"
                 sandbox=true
                 locale=Locale::En
-                on_simulate_scan=Callback::new(move |()| *counter.lock().unwrap() += 1)
+                on_simulate_scan=Callback::new(move |_decline: bool| *counter.lock().unwrap() += 1)
                 on_choose_another=Callback::new(|()| {})
             />
         }
@@ -244,7 +242,7 @@ async fn a_live_checkout_has_no_sandbox_controls() {
                 amount="¥128.00"
                 sandbox=false
                 locale=Locale::En
-                on_simulate_scan=Callback::new(|()| {})
+                on_simulate_scan=Callback::new(|_: bool| {})
                 on_choose_another=Callback::new(|()| {})
             />
         }

@@ -41,15 +41,11 @@ fn a_session_reads_with_its_methods_in_order() {
     );
     assert_eq!(
         session.methods[1].availability,
-        Availability::Unavailable {
-            reason: UnavailableReason::BlockedInWechat
-        }
+        Availability::unavailable(UnavailableReason::BlockedInWechat)
     );
     assert_eq!(
         session.methods[2].availability,
-        Availability::Unavailable {
-            reason: UnavailableReason::Other
-        }
+        Availability::unavailable(UnavailableReason::Other)
     );
 }
 

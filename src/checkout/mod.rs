@@ -4,8 +4,8 @@
 //! components only render a [`Checkout`] and feed events back.
 
 use contract::{
-    Availability, CheckoutSession, FormMethod, IntentStatus, MethodKind, NextAction, PaymentIntent,
-    UnixSeconds, WechatJsapiParams,
+    Availability, CheckoutSession, ErrorCode, FormMethod, IntentStatus, MethodKind, NextAction,
+    PaymentIntent, SessionStatus, UnixSeconds, WechatJsapiParams,
 };
 
 use crate::error::CheckoutError;
@@ -49,6 +49,8 @@ pub struct Checkout {
     /// A try whose create request failed in a way a retry may fix; pressing
     /// Pay again with the same method reuses its key.
     pub retry: Option<Attempt>,
+    /// The intent whose WeChat bridge was opened: it is never opened twice.
+    pub bridged: Option<String>,
 }
 
 /// Where the checkout stands.
@@ -97,6 +99,9 @@ pub enum Phase {
     },
     /// Paid, as confirmed by the server.
     Succeeded(PaymentIntent),
+    /// This intent was paid after another had paid the order: the order is
+    /// paid, and this payment will be refunded.
+    PaidTwice(PaymentIntent),
     /// The provider declined.
     Failed(PaymentIntent),
     /// The intent was canceled elsewhere (by the merchant, say).
@@ -174,7 +179,11 @@ pub enum Event {
     },
     /// Ask for the status now (tab visible again, "check again", a sandbox
     /// scan).
-    CheckNow,
+    CheckNow {
+        /// Have the server ask the provider too (the shopper's "check
+        /// again": a notification may be late).
+        ask_provider: bool,
+    },
     /// The shopper asked for a new code after one expired.
     RefreshCode {
         /// A new random idempotency key.
@@ -187,12 +196,36 @@ pub enum Event {
         /// The intent named in the return URL (only an id; never a verdict).
         intent_id: String,
     },
-    /// The WeChat bridge returned, paid or not: only the server knows.
-    WechatBridgeReturned,
+    /// The WeChat bridge returned: a hint only; the server says paid.
+    WechatBridgeReturned(BridgeAnswer),
     /// The WeChat bridge could not be used.
     WechatBridgeFailed(CheckoutError),
     /// The browser would not go to the provider's page.
     RedirectFailed(CheckoutError),
+}
+
+/// What `getBrandWCPayRequest` reported (its `err_msg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeAnswer {
+    /// `get_brand_wcpay_request:ok`: the shopper paid, says WeChat.
+    Ok,
+    /// `:cancel`: the shopper closed the payment.
+    Cancel,
+    /// `:fail` (or anything else): WeChat could not pay.
+    Fail,
+}
+
+impl BridgeAnswer {
+    /// Reads an `err_msg`.
+    pub fn from_err_msg(err_msg: &str) -> BridgeAnswer {
+        if err_msg.ends_with(":ok") {
+            BridgeAnswer::Ok
+        } else if err_msg.ends_with(":cancel") {
+            BridgeAnswer::Cancel
+        } else {
+            BridgeAnswer::Fail
+        }
+    }
 }
 
 /// Work for the browser side to do; its result comes back as an [`Event`].
@@ -209,6 +242,8 @@ pub enum Command {
         intent_id: String,
         /// How long to wait first.
         delay_ms: u32,
+        /// Have the server ask the provider.
+        ask_provider: bool,
     },
     /// Send the whole page to the provider.
     Navigate {
@@ -288,7 +323,7 @@ impl Checkout {
             Event::FetchFailed { intent_id, error } => self.fetch_failed(intent_id, error),
             Event::CancelRefused { intent_id, error } => self.cancel_refused(intent_id, error),
             Event::Tick { now } => self.tick(now),
-            Event::CheckNow => match &self.phase {
+            Event::CheckNow { ask_provider } => match &self.phase {
                 // The page is shown again while it was handing off: the
                 // shopper came Back from the provider's page (restored from
                 // the browser's cache) or from the WeChat prompt. Ask the
@@ -301,6 +336,7 @@ impl Checkout {
                     Some(intent_id) => vec![Command::FetchIntent {
                         intent_id: intent_id.to_owned(),
                         delay_ms: 0,
+                        ask_provider,
                     }],
                     None => vec![],
                 },
@@ -313,11 +349,27 @@ impl Checkout {
                 _ => vec![],
             },
             Event::ChooseAnother => self.choose_another(),
-            Event::ReturnedFromProvider { intent_id } => self.check(intent_id),
-            Event::WechatBridgeReturned => match &self.phase {
+            // Back from the provider, or told by WeChat it is paid: the
+            // notification may not be here yet, so the server asks.
+            Event::ReturnedFromProvider { intent_id } => self.check_asking(intent_id),
+            Event::WechatBridgeReturned(answer) => match &self.phase {
                 Phase::InvokingWechat { intent } => {
                     let intent_id = intent.id.clone();
-                    self.check(intent_id)
+                    match answer {
+                        // Only the server can say it is paid.
+                        BridgeAnswer::Ok => self.check_asking(intent_id),
+                        BridgeAnswer::Cancel => {
+                            self.phase = Phase::Choosing;
+                            vec![Command::CancelIntent { intent_id }]
+                        }
+                        BridgeAnswer::Fail => {
+                            self.error = Some(CheckoutError::WechatBridge(
+                                "getBrandWCPayRequest:fail".into(),
+                            ));
+                            self.phase = Phase::Choosing;
+                            vec![Command::CancelIntent { intent_id }]
+                        }
+                    }
                 }
                 _ => vec![],
             },
@@ -349,7 +401,7 @@ impl Checkout {
     /// How the payment ended, with its intent, once it has.
     pub fn completion(&self) -> Option<(Completion, &PaymentIntent)> {
         Some(match &self.phase {
-            Phase::Succeeded(intent) => (Completion::Succeeded, intent),
+            Phase::Succeeded(intent) | Phase::PaidTwice(intent) => (Completion::Succeeded, intent),
             Phase::Failed(intent) => (Completion::Failed, intent),
             Phase::Canceled(intent) => (Completion::Canceled, intent),
             Phase::Expired(intent) => (Completion::Expired, intent),
@@ -376,7 +428,12 @@ impl Checkout {
             Phase::InvokingWechat { .. } => Key::OpeningWechat,
             Phase::Checking { .. } => Key::Checking,
             Phase::Succeeded(_) => Key::Succeeded,
-            Phase::Failed(_) => Key::Failed,
+            Phase::PaidTwice(_) => Key::PaidTwice,
+            Phase::Failed(intent) => match intent.failure_reason {
+                Some(contract::FailureReason::Declined) => Key::Declined,
+                Some(contract::FailureReason::ClosedByProvider) => Key::ClosedByProvider,
+                _ => Key::Failed,
+            },
             Phase::Canceled(_) => Key::Canceled,
             Phase::Expired(_) => Key::CodeExpired,
         })
@@ -411,7 +468,25 @@ impl Checkout {
             (Some(method), None) => Some(method.kind),
             _ => None,
         };
+        let status = session.status;
+        let paid_intent = session.paid_intent.clone();
         self.session = Some(session);
+        if matches!(self.phase, Phase::Loading | Phase::Choosing) {
+            match (status, paid_intent) {
+                // Paid already (another tab, a reload after paying): show
+                // that payment.
+                (SessionStatus::Completed, Some(intent_id)) => return self.check(intent_id),
+                (SessionStatus::Expired, _) => {
+                    self.phase = Phase::LoadFailed(CheckoutError::Refused {
+                        status: 410,
+                        code: ErrorCode::SessionExpired,
+                        message: String::new(),
+                    });
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
         if matches!(self.phase, Phase::Loading) {
             self.phase = Phase::Choosing;
         }
@@ -456,16 +531,14 @@ impl Checkout {
             return self.finish(intent);
         }
         let intent_id = intent.id.clone();
-        if intent.status == IntentStatus::Processing {
+        // Being paid, or a status this build does not know: ask again.
+        if intent.status != IntentStatus::RequiresAction {
             self.phase = Phase::Checking {
                 intent_id: intent_id.clone(),
                 polls: 0,
                 trouble: false,
             };
-            return vec![Command::FetchIntent {
-                intent_id,
-                delay_ms: poll_delay_ms(0),
-            }];
+            return vec![fetch(intent_id, poll_delay_ms(0))];
         }
         match intent.next_action.clone() {
             Some(NextAction::DisplayQrCode {
@@ -479,10 +552,7 @@ impl Checkout {
                     polls: 0,
                     trouble: false,
                 };
-                vec![Command::FetchIntent {
-                    intent_id,
-                    delay_ms: poll_delay_ms(0),
-                }]
+                vec![fetch(intent_id, poll_delay_ms(0))]
             }
             Some(NextAction::Redirect {
                 url,
@@ -497,6 +567,7 @@ impl Checkout {
                 }]
             }
             Some(NextAction::InvokeWechatJsapi { params }) => {
+                self.bridged = Some(intent_id);
                 self.phase = Phase::InvokingWechat { intent };
                 vec![Command::InvokeWechat(params)]
             }
@@ -511,10 +582,13 @@ impl Checkout {
     fn finish(&mut self, intent: PaymentIntent) -> Vec<Command> {
         self.phase = match intent.status {
             IntentStatus::Succeeded => Phase::Succeeded(intent),
+            IntentStatus::RequiresRefund => Phase::PaidTwice(intent),
             IntentStatus::Failed => Phase::Failed(intent),
             IntentStatus::Canceled => Phase::Canceled(intent),
             IntentStatus::Expired => Phase::Expired(intent),
-            IntentStatus::RequiresAction | IntentStatus::Processing => return vec![],
+            IntentStatus::RequiresAction | IntentStatus::Processing | IntentStatus::Unknown => {
+                return vec![]
+            }
         };
         vec![]
     }
@@ -533,14 +607,23 @@ impl Checkout {
             // be expired or canceled under the shopper now.
             return self.check(intent.id);
         }
+        // Back from WeChat's authorisation: the order is made, and the
+        // bridge opens (once: after it, only the server tells).
+        let bridge_due = matches!(
+            (&self.phase, &intent.next_action),
+            (
+                Phase::Checking { .. },
+                Some(NextAction::InvokeWechatJsapi { .. })
+            )
+        ) && self.bridged.as_deref() != Some(intent.id.as_str());
+        if bridge_due {
+            return self.enter_intent(intent);
+        }
         match &mut self.phase {
             Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
                 *polls += 1;
                 *trouble = false;
-                vec![Command::FetchIntent {
-                    intent_id: intent.id,
-                    delay_ms: poll_delay_ms(*polls),
-                }]
+                vec![fetch(intent.id, poll_delay_ms(*polls))]
             }
             // Redirecting and the WeChat bridge wait for the page to leave or
             // the bridge to answer, not for polls.
@@ -564,10 +647,7 @@ impl Checkout {
                 *polls += 1;
                 *trouble = true;
                 let delay_ms = poll_delay_ms(*polls).max(RETRY_AFTER_FAILURE_MS);
-                vec![Command::FetchIntent {
-                    intent_id,
-                    delay_ms,
-                }]
+                vec![fetch(intent_id, delay_ms)]
             }
             _ => vec![],
         }
@@ -596,17 +676,23 @@ impl Checkout {
             polls: 0,
             trouble: false,
         };
-        vec![Command::FetchIntent {
-            intent_id,
-            delay_ms: 0,
-        }]
+        vec![fetch(intent_id, 0)]
+    }
+
+    /// As [`Checkout::check`], with the server asking the provider first.
+    fn check_asking(&mut self, intent_id: String) -> Vec<Command> {
+        let mut commands = self.check(intent_id);
+        if let Some(Command::FetchIntent { ask_provider, .. }) = commands.first_mut() {
+            *ask_provider = true;
+        }
+        commands
     }
 
     fn cancel_refused(&mut self, intent_id: String, error: CheckoutError) -> Vec<Command> {
         let paid_meanwhile = matches!(
             error,
             CheckoutError::Refused {
-                code: contract::ErrorCode::IntentNotCancelable,
+                code: ErrorCode::IntentPaid,
                 ..
             }
         );
@@ -629,7 +715,11 @@ impl Checkout {
             // The shopper may have paid on the provider's page with the
             // notification still on its way: canceling could lose a payment.
             // The server refuses a second payment of a paid session.
-            Phase::Checking { .. } | Phase::Failed(_) | Phase::Canceled(_) | Phase::Expired(_) => {
+            Phase::Checking { .. }
+            | Phase::Failed(_)
+            | Phase::Canceled(_)
+            | Phase::Expired(_)
+            | Phase::PaidTwice(_) => {
                 vec![]
             }
             _ => return vec![],
@@ -644,6 +734,16 @@ impl Checkout {
         }
         self.phase = Phase::Choosing;
         commands
+    }
+}
+
+/// A status request for `intent_id` after `delay_ms`, without troubling
+/// the provider.
+fn fetch(intent_id: String, delay_ms: u32) -> Command {
+    Command::FetchIntent {
+        intent_id,
+        delay_ms,
+        ask_provider: false,
     }
 }
 

@@ -1,4 +1,4 @@
-use contract::{Currency, ErrorCode, Flow, Money, PaymentMethod, UnavailableReason};
+use contract::{Currency, ErrorCode, Flow, Money, PaymentMethod, SessionStatus, UnavailableReason};
 
 use super::*;
 
@@ -17,14 +17,14 @@ fn session() -> CheckoutSession {
         merchant_name: "Demo".into(),
         expires_at: 2_000,
         livemode: false,
+        status: SessionStatus::Open,
+        paid_intent: None,
         methods: vec![
             method(MethodKind::WechatPay, Availability::Available),
             method(MethodKind::Card, Availability::Available),
             method(
                 MethodKind::Alipay,
-                Availability::Unavailable {
-                    reason: UnavailableReason::BlockedInWechat,
-                },
+                Availability::unavailable(UnavailableReason::BlockedInWechat),
             ),
         ],
     }
@@ -39,6 +39,8 @@ fn intent(status: IntentStatus, next_action: Option<NextAction>) -> PaymentInten
         status,
         expires_at: 1_900,
         next_action,
+        failure_reason: None,
+        transaction_id: None,
     }
 }
 
@@ -162,7 +164,8 @@ fn a_qr_intent_shows_the_code_and_starts_polling() {
         commands,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 2_000
+            delay_ms: 2_000,
+            ask_provider: false
         }]
     );
     let Phase::AwaitingScan {
@@ -186,7 +189,8 @@ fn polling_continues_until_the_server_says_paid() {
         still_waiting,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 2_000
+            delay_ms: 2_000,
+            ask_provider: false
         }]
     );
     let paid = intent(IntentStatus::Succeeded, None);
@@ -241,7 +245,8 @@ fn a_failed_poll_keeps_the_code_and_retries_later() {
         commands,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 5_000
+            delay_ms: 5_000,
+            ask_provider: false
         }]
     );
     assert!(matches!(
@@ -286,7 +291,8 @@ fn the_code_expires_on_time_and_a_new_one_can_be_had() {
         commands,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 0
+            delay_ms: 0,
+            ask_provider: false
         }],
         "the server says whether it was paid in its last seconds"
     );
@@ -349,7 +355,7 @@ fn a_code_paid_just_as_the_shopper_left_it_shows_the_payment() {
     );
     let paid = CheckoutError::Refused {
         status: 409,
-        code: contract::ErrorCode::IntentNotCancelable,
+        code: contract::ErrorCode::IntentPaid,
         message: "the shopper has already paid".into(),
     };
     let commands = checkout.update(Event::CancelRefused {
@@ -360,7 +366,8 @@ fn a_code_paid_just_as_the_shopper_left_it_shows_the_payment() {
         commands,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 0
+            delay_ms: 0,
+            ask_provider: false
         }]
     );
     checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
@@ -531,12 +538,15 @@ fn back_from_the_provider_s_page_asks_the_server_and_offers_a_way_on() {
     checkout.update(Event::IntentCreated(card));
     assert_eq!(checkout.status(), Some(Key::Redirecting));
 
-    let commands = checkout.update(Event::CheckNow);
+    let commands = checkout.update(Event::CheckNow {
+        ask_provider: false,
+    });
     assert_eq!(
         commands,
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 0
+            delay_ms: 0,
+            ask_provider: false
         }]
     );
     assert_eq!(checkout.status(), Some(Key::Checking));
@@ -556,13 +566,16 @@ fn choosing_again_after_a_return_loads_the_methods_first() {
 #[test]
 fn a_return_from_the_provider_only_asks_the_server() {
     let (mut checkout, commands) = Checkout::returning("pi_1".into());
+    // The server, not the page, asks the provider: the notification may
+    // not have arrived when the shopper is back.
     assert_eq!(
         commands,
         [
             Command::LoadSession,
             Command::FetchIntent {
                 intent_id: "pi_1".into(),
-                delay_ms: 0
+                delay_ms: 0,
+                ask_provider: true
             }
         ]
     );
@@ -573,10 +586,13 @@ fn a_return_from_the_provider_only_asks_the_server() {
     );
     assert_eq!(checkout.status(), Some(Key::Checking));
     assert_eq!(
-        checkout.update(Event::CheckNow),
+        checkout.update(Event::CheckNow {
+            ask_provider: false
+        }),
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 0
+            delay_ms: 0,
+            ask_provider: false
         }]
     );
     checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
@@ -606,10 +622,11 @@ fn the_wechat_bridge_hands_over_to_the_server_for_the_verdict() {
         [Command::InvokeWechat(params)]
     );
     assert_eq!(
-        checkout.update(Event::WechatBridgeReturned),
+        checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Ok)),
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
-            delay_ms: 0
+            delay_ms: 0,
+            ask_provider: true
         }]
     );
     assert_eq!(checkout.status(), Some(Key::Checking));
@@ -653,7 +670,7 @@ fn late_events_after_success_change_nothing() {
         },
         Event::IntentFetched(qr_intent()),
         Event::Tick { now: 9_999 },
-        Event::CheckNow,
+        Event::CheckNow { ask_provider: true },
         Event::ChooseAnother,
         Event::Pay {
             fresh_key: "k".into(),
@@ -703,5 +720,164 @@ fn a_session_the_page_had_inline_shows_at_once_and_is_loaded_again() {
         checkout.selected,
         Some(MethodKind::WechatPay),
         "a choice that went away is not kept; the only method left is chosen"
+    );
+}
+
+fn jsapi_params() -> WechatJsapiParams {
+    WechatJsapiParams {
+        app_id: "wx".into(),
+        time_stamp: "1".into(),
+        nonce_str: "n".into(),
+        package: "prepay_id=p".into(),
+        sign_type: "RSA".into(),
+        pay_sign: "s".into(),
+    }
+}
+
+fn jsapi_intent() -> PaymentIntent {
+    intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::InvokeWechatJsapi {
+            params: jsapi_params(),
+        }),
+    )
+}
+
+fn bridge_open() -> Checkout {
+    let mut checkout = choosing();
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::IntentCreated(jsapi_intent()));
+    checkout
+}
+
+#[test]
+fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_and_closes_the_intent() {
+    let mut checkout = bridge_open();
+    let commands = checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Cancel));
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert!(checkout.can_choose());
+    assert_eq!(checkout.error, None, "a cancel is not an error");
+}
+
+#[test]
+fn a_failing_wechat_sheet_is_an_error_and_closes_the_intent() {
+    let mut checkout = bridge_open();
+    let commands = checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Fail));
+    assert_eq!(
+        commands,
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert_eq!(checkout.error_message(), Some(Key::ErrorWechatBridge));
+    assert_eq!(
+        BridgeAnswer::from_err_msg("get_brand_wcpay_request:ok"),
+        BridgeAnswer::Ok
+    );
+    assert_eq!(
+        BridgeAnswer::from_err_msg("get_brand_wcpay_request:cancel"),
+        BridgeAnswer::Cancel
+    );
+    assert_eq!(
+        BridgeAnswer::from_err_msg("system:access_denied"),
+        BridgeAnswer::Fail
+    );
+}
+
+#[test]
+fn back_from_wechat_s_authorisation_the_bridge_opens_once() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    assert_eq!(
+        checkout.update(Event::IntentFetched(jsapi_intent())),
+        [Command::InvokeWechat(jsapi_params())],
+        "the order was made while the shopper authorised: pay it"
+    );
+    checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Ok));
+    // Paid, says WeChat; the notification has not come yet.
+    let commands = checkout.update(Event::IntentFetched(jsapi_intent()));
+    assert!(
+        commands
+            .iter()
+            .all(|command| matches!(command, Command::FetchIntent { .. })),
+        "the bridge does not open a second time: {commands:?}"
+    );
+}
+
+#[test]
+fn a_second_payment_of_a_paid_order_says_it_will_be_refunded() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(
+        IntentStatus::RequiresRefund,
+        None,
+    )));
+    assert_eq!(checkout.status(), Some(Key::PaidTwice));
+    assert_eq!(
+        checkout.completion().map(|(kind, _)| kind),
+        Some(Completion::Succeeded),
+        "for the shop, the order is paid"
+    );
+}
+
+#[test]
+fn a_declined_payment_says_it_was_declined() {
+    let mut checkout = awaiting_scan();
+    let mut declined = intent(IntentStatus::Failed, None);
+    declined.failure_reason = Some(contract::FailureReason::Declined);
+    checkout.update(Event::IntentFetched(declined));
+    assert_eq!(checkout.status(), Some(Key::Declined));
+}
+
+#[test]
+fn a_status_from_a_newer_server_keeps_the_checkout_asking() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::IntentFetched(intent(IntentStatus::Unknown, None)));
+    assert!(
+        matches!(commands.as_slice(), [Command::FetchIntent { .. }]),
+        "{commands:?}"
+    );
+    assert_eq!(checkout.completion(), None);
+}
+
+#[test]
+fn a_session_already_paid_loads_as_paid_and_an_expired_one_as_expired() {
+    let (mut checkout, _) = Checkout::start();
+    let mut paid = session();
+    paid.status = SessionStatus::Completed;
+    paid.paid_intent = Some("pi_9".into());
+    let commands = checkout.update(Event::SessionLoaded(paid));
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_9".into(),
+            delay_ms: 0,
+            ask_provider: false
+        }]
+    );
+    assert_eq!(checkout.awaited_intent(), Some("pi_9"));
+
+    let (mut checkout, _) = Checkout::start();
+    let mut expired = session();
+    expired.status = SessionStatus::Expired;
+    checkout.update(Event::SessionLoaded(expired));
+    assert_eq!(checkout.error_message(), Some(Key::ErrorSessionExpired));
+    assert!(!checkout.can_choose());
+}
+
+#[test]
+fn check_again_asks_the_provider_through_the_server() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    assert_eq!(
+        checkout.update(Event::CheckNow { ask_provider: true }),
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0,
+            ask_provider: true
+        }]
     );
 }

@@ -36,6 +36,7 @@ impl Screen {
             Phase::Redirecting { .. } | Phase::InvokingWechat { .. } => Screen::Leaving,
             Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
             Phase::Succeeded(_) => Screen::Outcome(OutcomeKind::Succeeded),
+            Phase::PaidTwice(_) => Screen::Outcome(OutcomeKind::PaidTwice),
             Phase::Failed(_) => Screen::Outcome(OutcomeKind::Failed),
             Phase::Canceled(_) => Screen::Outcome(OutcomeKind::Canceled),
             Phase::Expired(_) => Screen::Outcome(OutcomeKind::Expired),
@@ -119,7 +120,9 @@ pub fn Checkout(
     let waker = driver.clone();
     let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
         if browser::page_visible() {
-            waker.dispatch(Event::CheckNow);
+            waker.dispatch(Event::CheckNow {
+                ask_provider: false,
+            });
         }
     });
     on_cleanup(move || visibility.remove());
@@ -170,14 +173,15 @@ pub fn Checkout(
                 let driver = driver.clone();
                 let on_action = Callback::new(move |action| {
                     driver.dispatch(match action {
-                        OutcomeAction::CheckAgain => Event::CheckNow,
+                        OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
                         OutcomeAction::RefreshCode => Event::RefreshCode {
                             fresh_key: browser::random_key(),
                         },
                         OutcomeAction::ChooseAnother => Event::ChooseAnother,
                     })
                 });
-                EitherOf5::E(view! { <Outcome kind amount locale on_action /> })
+                let headline = state.with_untracked(State::status).unwrap_or(Key::Checking);
+                EitherOf5::E(view! { <Outcome kind headline amount locale on_action /> })
             }
         }
     };
@@ -258,14 +262,18 @@ fn scanning(
     let on_simulate_scan = {
         let driver = driver.clone();
         let code_url = payload.clone();
-        Callback::new(move |()| {
+        Callback::new(move |decline| {
             let driver = driver.clone();
             let code_url = code_url.clone();
             spawn_local(async move {
-                if let Err(error) = driver.api().sandbox_scan(&code_url).await {
+                if let Err(error) = driver.api().sandbox_scan(&code_url, decline).await {
                     leptos::logging::warn!("sandbox scan: {error}");
                 }
-                driver.dispatch(Event::CheckNow);
+                // A decline is not notified (WeChat Pay only notifies
+                // payments): the server must ask.
+                driver.dispatch(Event::CheckNow {
+                    ask_provider: decline,
+                });
             });
         })
     };

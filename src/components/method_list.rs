@@ -33,7 +33,13 @@ pub fn MethodList(
                 let id = format!("{prefix}-{}", kind.as_str());
                 let reason = match method.availability {
                     Availability::Available => None,
-                    Availability::Unavailable { reason } => Some(locale.unavailable_reason(reason)),
+                    Availability::Unavailable {
+                        available_from: Some(at),
+                        ..
+                    } => Some(locale.available_from(at)),
+                    Availability::Unavailable { reason, .. } => {
+                        Some(locale.unavailable_reason(reason).to_owned())
+                    }
                 };
                 let unavailable = reason.is_some();
                 let reason_id = format!("{id}-reason");

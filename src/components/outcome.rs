@@ -9,7 +9,9 @@ pub enum OutcomeKind {
     Checking,
     /// Paid.
     Succeeded,
-    /// Declined.
+    /// Paid by another payment first: this one will be refunded.
+    PaidTwice,
+    /// Declined, or closed by the provider.
     Failed,
     /// Canceled elsewhere.
     Canceled,
@@ -33,6 +35,8 @@ pub enum OutcomeAction {
 pub fn Outcome(
     /// Which outcome.
     kind: OutcomeKind,
+    /// What to say of it (a failure's reason, say).
+    headline: Key,
     /// The formatted amount.
     #[prop(into)]
     amount: Signal<String>,
@@ -41,28 +45,21 @@ pub fn Outcome(
     /// Called with the action the shopper picks.
     on_action: Callback<OutcomeAction>,
 ) -> impl IntoView {
-    let (headline, tone, actions): (Key, &str, &[(OutcomeAction, Key)]) = match kind {
+    let (tone, actions): (&str, &[(OutcomeAction, Key)]) = match kind {
         OutcomeKind::Checking => (
-            Key::Checking,
             "pending",
             &[
                 (OutcomeAction::CheckAgain, Key::CheckAgain),
                 (OutcomeAction::ChooseAnother, Key::ChooseAnother),
             ],
         ),
-        OutcomeKind::Succeeded => (Key::Succeeded, "success", &[]),
-        OutcomeKind::Failed => (
-            Key::Failed,
-            "failure",
-            &[(OutcomeAction::ChooseAnother, Key::TryAgain)],
-        ),
+        OutcomeKind::Succeeded | OutcomeKind::PaidTwice => ("success", &[]),
+        OutcomeKind::Failed => ("failure", &[(OutcomeAction::ChooseAnother, Key::TryAgain)]),
         OutcomeKind::Canceled => (
-            Key::Canceled,
             "failure",
             &[(OutcomeAction::ChooseAnother, Key::ChooseAnother)],
         ),
         OutcomeKind::Expired => (
-            Key::CodeExpired,
             "failure",
             &[
                 (OutcomeAction::RefreshCode, Key::RefreshCode),

@@ -23,8 +23,8 @@ pub fn QrPanel(
     sandbox: bool,
     /// The shopper's language.
     locale: Locale,
-    /// Sandbox only: scan and pay this code.
-    on_simulate_scan: Callback<()>,
+    /// Sandbox only: scan this code and pay (`false`) or decline (`true`).
+    on_simulate_scan: Callback<bool>,
     /// Go back to the method list (the code is canceled).
     on_choose_another: Callback<()>,
 ) -> impl IntoView {
@@ -42,23 +42,29 @@ pub fn QrPanel(
             <p class="ps-qr__countdown" data-testid="countdown" aria-live="off">
                 {move || locale.expires_in(seconds_left.get())}
             </p>
-            {sandbox.then(|| view! {
-                <button
-                    class="ps-button ps-button--sandbox"
-                    type="button"
-                    data-testid="simulate-scan"
-                    disabled=simulating
-                    on:click=move |_| {
-                        // `disabled` is applied on the next frame; a fast second
-                        // click must not scan twice.
-                        if !simulating.get_untracked() {
-                            simulating.set(true);
-                            on_simulate_scan.run(());
-                        }
+            {sandbox.then(|| {
+                // `disabled` is applied on the next frame; a fast second click
+                // must not scan twice.
+                let simulate = move |decline: bool| {
+                    if !simulating.get_untracked() {
+                        simulating.set(true);
+                        on_simulate_scan.run(decline);
                     }
-                >
-                    {locale.text(Key::SimulateScan)}
-                </button>
+                };
+                view! {
+                    <div class="ps-qr__sandbox">
+                        <button class="ps-button ps-button--sandbox" type="button"
+                            data-testid="simulate-scan" disabled=simulating
+                            on:click=move |_| simulate(false)>
+                            {locale.text(Key::SimulateScan)}
+                        </button>
+                        <button class="ps-button ps-button--sandbox" type="button"
+                            data-testid="simulate-decline" disabled=simulating
+                            on:click=move |_| simulate(true)>
+                            {locale.text(Key::SimulateDecline)}
+                        </button>
+                    </div>
+                }
             })}
             <button
                 class="ps-button ps-button--secondary"

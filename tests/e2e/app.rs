@@ -7,9 +7,12 @@ use std::path::PathBuf;
 
 use tokio::net::TcpListener;
 
-/// A running server; its database is deleted when it is dropped.
+/// A running server and its provider sandbox; its database is deleted when
+/// it is dropped.
 pub struct App {
     addr: SocketAddr,
+    /// The sandbox's address (WeChat Pay's emulator, the phone).
+    pub sandbox: String,
     _data: tempfile::TempDir,
     _site: Option<tempfile::TempDir>,
 }
@@ -50,11 +53,20 @@ impl App {
 
     async fn serving(dist: PathBuf, site: Option<tempfile::TempDir>) -> App {
         let data = tempfile::tempdir().expect("a data directory");
+        let sandbox_listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let sandbox =
+            payment_sandbox::public_url(sandbox_listener.local_addr().expect("its address"));
+        tokio::spawn(async move {
+            let config = payment_sandbox::SandboxConfig::demo();
+            if let Err(error) = payment_sandbox::serve(config, sandbox_listener).await {
+                panic!("the sandbox stopped: {error}");
+            }
+        });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("its address");
         let options = server::ServerOptions {
             database: data.path().join("e2e.sqlite"),
-            sandbox: true,
+            sandbox: Some(sandbox.clone()),
             static_dir: Some(dist),
             ..server::ServerOptions::default()
         };
@@ -65,6 +77,7 @@ impl App {
         });
         App {
             addr,
+            sandbox,
             _data: data,
             _site: site,
         }

@@ -6,9 +6,42 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// Where the shopper is, as the browser presents itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// A desktop browser, 1024x900.
+    Desktop,
+    /// A phone's browser, 412x823.
+    Phone,
+    /// WeChat's own browser on a phone.
+    InWechat,
+}
+
+impl Device {
+    fn user_agent(self) -> Option<&'static str> {
+        match self {
+            Device::Desktop => None,
+            Device::Phone => Some(
+                "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+            ),
+            Device::InWechat => Some(
+                "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.49.2600 WeChat/arm64 NetType/WIFI Language/zh_CN",
+            ),
+        }
+    }
+
+    fn window(self) -> &'static str {
+        match self {
+            Device::Desktop => "--window-size=1024,900",
+            Device::Phone | Device::InWechat => "--window-size=412,823",
+        }
+    }
+}
 
 /// A browser session; chromedriver stops when it is dropped.
 pub struct Browser {
@@ -18,8 +51,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium speaking `language`.
+    /// Starts chromedriver and a headless desktop Chromium speaking
+    /// `language`.
     pub async fn start(language: &str) -> Browser {
+        Browser::start_as(language, Device::Desktop).await
+    }
+
+    /// Starts chromedriver and a headless Chromium speaking `language`, on
+    /// `device`.
+    pub async fn start_as(language: &str, device: Device) -> Browser {
         let chromedriver =
             std::env::var("PS_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("PS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -36,19 +76,29 @@ impl Browser {
         wait_until_listening(port, &mut driver).await;
 
         let profile = tempfile::tempdir().expect("a profile directory");
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            device.window().into(),
+            format!("--lang={language}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        if let Some(agent) = device.user_agent() {
+            args.push(format!("--user-agent={agent}"));
+        }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    "--window-size=1024,900",
-                    format!("--lang={language}"),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
                 "prefs": { "intl.accept_languages": language },
             }),
         );
@@ -62,6 +112,19 @@ impl Browser {
             driver,
             _profile: profile,
         }
+    }
+
+    /// Runs `source` in every document this tab opens, before the page's
+    /// own scripts (through the DevTools protocol: a page's CSP does not
+    /// apply to it).
+    pub async fn on_every_page(&self, source: &str) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": source }),
+            })
+            .await
+            .expect("the script is added");
     }
 
     /// Ends the session (chromedriver stops on drop).
@@ -97,4 +160,29 @@ async fn wait_until_listening(port: u16, driver: &mut Child) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("chromedriver did not listen on {port}");
+}
+
+/// chromedriver's door to the DevTools protocol.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }

@@ -30,6 +30,15 @@ impl CheckoutPage {
         page
     }
 
+    /// The checkout of the page the browser is on now (after a provider
+    /// sent the shopper back, say).
+    pub fn returned(client: &Client) -> CheckoutPage {
+        CheckoutPage {
+            client: client.clone(),
+            host: None,
+        }
+    }
+
     /// Opens a page whose checkout is the `<payment-selector>` element and
     /// waits for its methods to show.
     pub async fn open_element(client: &Client, url: &str) -> CheckoutPage {

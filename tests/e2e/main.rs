@@ -5,6 +5,7 @@
 mod app;
 mod browser;
 mod checkout_page;
+mod wechat;
 
 use app::App;
 use browser::Browser;

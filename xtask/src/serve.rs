@@ -1,6 +1,7 @@
-//! The demo: the reference server (sandbox mode, SQLite file under `.data/`)
-//! and `trunk serve` with `/api` proxied to it. Stops both when either
-//! stops; Ctrl-C stops all three.
+//! The demo: the provider sandbox (WeChat Pay's emulator, a webhook
+//! receiver that logs what it gets), the reference server against it
+//! (SQLite file under `.data/`), and `trunk serve` with `/api` proxied to
+//! the server. Stops them all when one stops, or on Ctrl-C.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub struct Ports {
     pub preview: u16,
     /// The reference server, behind the preview's `/api` proxy.
     pub api: u16,
+    /// The provider sandbox.
+    pub sandbox: u16,
 }
 
 impl Default for Ports {
@@ -26,6 +29,7 @@ impl Default for Ports {
         Ports {
             preview: 8000,
             api: 8080,
+            sandbox: 8090,
         }
     }
 }
@@ -36,8 +40,9 @@ pub fn data_dir() -> PathBuf {
     root().join(".data")
 }
 
-/// A running demo; both processes stop when it is dropped.
+/// A running demo; its processes stop when it is dropped.
 pub struct Demo {
+    sandbox: Child,
     server: Child,
     trunk: Child,
     /// The preview page.
@@ -46,7 +51,7 @@ pub struct Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        for child in [&mut self.trunk, &mut self.server] {
+        for child in [&mut self.trunk, &mut self.server, &mut self.sandbox] {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -58,7 +63,7 @@ impl Drop for Demo {
 pub fn run(args: &[String]) -> Result {
     let ports = parse_ports(args)?;
     let tools = setup::run()?;
-    let database = data_dir().join("payment-selector.sqlite");
+    let database = data_dir().join("demo.sqlite");
     let mut demo = start(&tools, ports, &database)?;
     println!();
     println!("==> the demo is ready: open {}", demo.url);
@@ -67,7 +72,12 @@ pub fn run(args: &[String]) -> Result {
         ports.api,
         database.display()
     );
+    println!(
+        "    provider sandbox http://127.0.0.1:{}/ (WeChat Pay's emulator, the phone; webhooks it receives are logged here)",
+        ports.sandbox
+    );
     println!("    pay with WeChat Pay, then \"Simulate scan and pay\" plays the shopper's phone");
+    println!("    a phone-sized window with a phone's user agent pays on WeChat's H5 page instead");
     println!(
         "    delete {} to start afresh; Ctrl-C stops the demo",
         data_dir().display()
@@ -86,6 +96,9 @@ pub fn run(args: &[String]) -> Result {
         if let Ok(Some(status)) = demo.server.try_wait() {
             break format!("the reference server stopped ({status})");
         }
+        if let Ok(Some(status)) = demo.sandbox.try_wait() {
+            break format!("the provider sandbox stopped ({status})");
+        }
         if let Ok(Some(status)) = demo.trunk.try_wait() {
             break format!("trunk serve stopped ({status})");
         }
@@ -101,9 +114,10 @@ fn parse_ports(args: &[String]) -> Result<Ports> {
         let target = match arg.as_str() {
             "--port" => &mut ports.preview,
             "--api-port" => &mut ports.api,
+            "--sandbox-port" => &mut ports.sandbox,
             other => {
                 return Err(format!(
-                    "unknown argument {other}\nusage: cargo xtask serve [--port 8000] [--api-port 8080]"
+                    "unknown argument {other}\nusage: cargo xtask serve [--port 8000] [--api-port 8080] [--sandbox-port 8090]"
                 ))
             }
         };
@@ -115,11 +129,16 @@ fn parse_ports(args: &[String]) -> Result<Ports> {
     Ok(ports)
 }
 
-/// Builds and starts the reference server on `ports.api` with its SQLite
-/// file at `database`, then `trunk serve` on `ports.preview`; returns once
-/// the preview answers (trunk builds the page first).
+/// Builds and starts the provider sandbox on `ports.sandbox`, the reference
+/// server on `ports.api` with its SQLite file at `database`, then
+/// `trunk serve` on `ports.preview`; returns once the preview answers
+/// (trunk builds the page first).
 pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
-    for (port, flag) in [(ports.api, "--api-port"), (ports.preview, "--port")] {
+    for (port, flag) in [
+        (ports.sandbox, "--sandbox-port"),
+        (ports.api, "--api-port"),
+        (ports.preview, "--port"),
+    ] {
         if TcpListener::bind(("127.0.0.1", port)).is_err() {
             return Err(format!(
                 "port {port} is taken (another demo running?): stop it, or choose another with `cargo xtask serve {flag} <port>`"
@@ -127,22 +146,49 @@ pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
         }
     }
     run_step(
-        "build the reference server",
-        tools
-            .command("cargo")
-            .args(["build", "--package", "payment-server"]),
+        "build the reference server and the provider sandbox",
+        tools.command("cargo").args([
+            "build",
+            "--package",
+            "payment-server",
+            "--package",
+            "payment-sandbox",
+        ]),
     )?;
+    let sandbox_addr = format!("127.0.0.1:{}", ports.sandbox);
+    let sandbox = tools
+        .command(
+            &root()
+                .join("target/debug/payment-sandbox")
+                .to_string_lossy(),
+        )
+        .args(["--addr", &sandbox_addr])
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "payment_sandbox=info".into()),
+        )
+        .spawn()
+        .map_err(|e| format!("cannot start the provider sandbox: {e}"))?;
     let api = format!("127.0.0.1:{}", ports.api);
     let server = tools
         .command(&root().join("target/debug/payment-server").to_string_lossy())
-        .args(["--sandbox", "--addr", &api, "--db"])
+        .args(["serve", "--addr", &api, "--sandbox"])
+        .arg(format!("http://{sandbox_addr}"))
+        .arg("--db")
         .arg(database)
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "payment_server=info".into()),
         )
-        .spawn()
-        .map_err(|e| format!("cannot start the reference server: {e}"))?;
+        .spawn();
+    let server = match server {
+        Ok(server) => server,
+        Err(error) => {
+            let mut sandbox = sandbox;
+            let _ = sandbox.kill();
+            return Err(format!("cannot start the reference server: {error}"));
+        }
+    };
     let trunk = tools
         .command("trunk")
         .args(["serve", "--port", &ports.preview.to_string()])
@@ -153,17 +199,20 @@ pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
     let trunk = match trunk {
         Ok(trunk) => trunk,
         Err(error) => {
-            let mut server = server;
+            let (mut server, mut sandbox) = (server, sandbox);
             let _ = server.kill();
+            let _ = sandbox.kill();
             return Err(format!("cannot start trunk serve: {error}"));
         }
     };
     let mut demo = Demo {
+        sandbox,
         server,
         trunk,
         url: format!("http://127.0.0.1:{}/", ports.preview),
     };
     println!("\n==> building the preview page (the first build takes a few minutes)");
+    wait_for_port(&sandbox_addr, Duration::from_secs(60), &mut demo)?;
     wait_for_port(&api, Duration::from_secs(60), &mut demo)?;
     let preview = format!("127.0.0.1:{}", ports.preview);
     wait_for_port(&preview, Duration::from_secs(20 * 60), &mut demo)?;
@@ -178,6 +227,9 @@ fn wait_for_port(addr: &str, limit: Duration, demo: &mut Demo) -> Result {
     while start.elapsed() < limit {
         if let Ok(Some(status)) = demo.server.try_wait() {
             return Err(format!("the reference server exited ({status})"));
+        }
+        if let Ok(Some(status)) = demo.sandbox.try_wait() {
+            return Err(format!("the provider sandbox exited ({status})"));
         }
         if let Ok(Some(status)) = demo.trunk.try_wait() {
             return Err(format!("trunk serve exited ({status})"));

@@ -116,5 +116,10 @@ fn free_ports() -> Result<Ports> {
     };
     let (preview, _first) = bind()?;
     let (api, _second) = bind()?;
-    Ok(Ports { preview, api })
+    let (sandbox, _third) = bind()?;
+    Ok(Ports {
+        preview,
+        api,
+        sandbox,
+    })
 }

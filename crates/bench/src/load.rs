@@ -38,7 +38,7 @@ pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
     );
     let options = server::ServerOptions {
         database: database.clone(),
-        sandbox: true,
+        sandbox: Some(crate::site::start_sandbox().await?),
         ..server::ServerOptions::default()
     };
     tokio::spawn(async move {

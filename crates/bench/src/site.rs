@@ -50,7 +50,7 @@ impl Site {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let options = server::ServerOptions {
             database: folder.path().join("site.sqlite"),
-            sandbox: true,
+            sandbox: Some(start_sandbox().await?),
             static_dir: Some(folder.path().to_owned()),
             ..server::ServerOptions::default()
         };
@@ -106,6 +106,22 @@ impl Site {
         std::fs::write(self.folder.path().join(&name), page).map_err(|e| e.to_string())?;
         Ok(self.url(&name))
     }
+}
+
+/// The provider sandbox (WeChat Pay's emulator), in-process on a free port.
+pub async fn start_sandbox() -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = payment_sandbox::public_url(listener.local_addr().map_err(|e| e.to_string())?);
+    tokio::spawn(async move {
+        if let Err(error) =
+            payment_sandbox::serve(payment_sandbox::SandboxConfig::demo(), listener).await
+        {
+            eprintln!("payment-bench: the sandbox stopped: {error}");
+        }
+    });
+    Ok(url)
 }
 
 /// A shop's checkout page: the package preloaded and the session inline.

@@ -32,10 +32,15 @@ pub enum ErrorCode {
     SessionExpired,
     /// The session has already been paid.
     SessionCompleted,
-    /// The intent is in a state that does not allow this.
-    IntentNotCancelable,
-    /// The payment provider refused or failed.
+    /// The intent has been paid: it cannot be canceled.
+    IntentPaid,
+    /// The intent has already ended (failed, canceled or expired).
+    IntentFinished,
+    /// The payment provider refused the request.
     ProviderError,
+    /// The payment provider could not be reached or did not answer in time;
+    /// nothing was changed, and the same request may be sent again.
+    ProviderUnavailable,
     /// The endpoint exists only on a sandbox server.
     SandboxOnly,
     /// Something broke on the server.

@@ -32,6 +32,28 @@ pub struct PaymentIntent {
     /// `requires_action`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action: Option<NextAction>,
+    /// Why it failed, when `status` is `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<FailureReason>,
+    /// The provider's id for the payment, once paid; only in answers to
+    /// the merchant (secret key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+}
+
+/// Why an intent failed, for the shopper to be told in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The shopper's wallet or bank declined the payment.
+    Declined,
+    /// The provider closed the order (it was revoked or ran out there).
+    ClosedByProvider,
+    /// The provider refused to start the payment.
+    ProviderRefused,
+    /// A reason this build does not know.
+    #[serde(other)]
+    Other,
 }
 
 /// Where a payment intent stands.
@@ -50,6 +72,13 @@ pub enum IntentStatus {
     Canceled,
     /// Not paid in time.
     Expired,
+    /// Paid after the session had already been paid by another intent: the
+    /// provider took the money twice, and the merchant must refund this one
+    /// (a webhook tells it).
+    RequiresRefund,
+    /// A status this build does not know (a newer server): ask again.
+    #[serde(other)]
+    Unknown,
 }
 
 impl IntentStatus {
@@ -61,7 +90,30 @@ impl IntentStatus {
                 | IntentStatus::Failed
                 | IntentStatus::Canceled
                 | IntentStatus::Expired
+                | IntentStatus::RequiresRefund
         )
+    }
+
+    /// True while the intent can still be paid.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            IntentStatus::RequiresAction | IntentStatus::Processing
+        )
+    }
+
+    /// The wire name, such as `"requires_action"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentStatus::RequiresAction => "requires_action",
+            IntentStatus::Processing => "processing",
+            IntentStatus::Succeeded => "succeeded",
+            IntentStatus::Failed => "failed",
+            IntentStatus::Canceled => "canceled",
+            IntentStatus::Expired => "expired",
+            IntentStatus::RequiresRefund => "requires_refund",
+            IntentStatus::Unknown => "unknown",
+        }
     }
 }
 
@@ -225,6 +277,8 @@ mod tests {
             status: IntentStatus::RequiresAction,
             expires_at: 1_800_000_600,
             next_action,
+            failure_reason: None,
+            transaction_id: None,
         }
     }
 
@@ -358,5 +412,33 @@ mod tests {
         .filter(|s| s.is_final())
         .collect();
         assert_eq!(finals, [Succeeded, Failed, Canceled, Expired]);
+        assert!(RequiresRefund.is_final() && !RequiresRefund.is_open());
+        assert!(!Unknown.is_final() && !Unknown.is_open());
+    }
+
+    #[test]
+    fn statuses_and_reasons_from_a_newer_server_still_decode() {
+        let intent: PaymentIntent = serde_json::from_value(json!({
+            "id": "pi_1", "session_id": "cs_1", "method": "wechat_pay",
+            "amount": {"value": 1, "currency": "CNY"}, "status": "disputed",
+            "expires_at": 7, "failure_reason": "moon_phase",
+        }))
+        .unwrap();
+        assert_eq!(intent.status, IntentStatus::Unknown);
+        assert_eq!(intent.failure_reason, Some(FailureReason::Other));
+        for status in [
+            IntentStatus::RequiresAction,
+            IntentStatus::Processing,
+            IntentStatus::Succeeded,
+            IntentStatus::Failed,
+            IntentStatus::Canceled,
+            IntentStatus::Expired,
+            IntentStatus::RequiresRefund,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                json!(status.as_str())
+            );
+        }
     }
 }

@@ -12,18 +12,24 @@
 //! `api_base`), are listed in [`paths`].
 
 mod error;
+mod event;
 mod intent;
 mod money;
 mod session;
 
 pub use error::{ErrorBody, ErrorCode};
+pub use event::{
+    EventData, EventType, WebhookEvent, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOLERANCE_SECONDS,
+};
 pub use intent::{
-    CreateIntent, FormMethod, IntentStatus, NextAction, PaymentIntent, WechatJsapiParams,
+    CreateIntent, FailureReason, FormMethod, IntentStatus, NextAction, PaymentIntent,
+    WechatJsapiParams,
 };
 pub use money::{Currency, InvalidCurrency, Money};
 pub use session::{
     Availability, CheckoutSession, ClientContext, CreateCheckoutSession, CreatedCheckoutSession,
-    DemoSession, Device, Flow, InApp, MethodKind, PaymentMethod, SandboxScan, UnavailableReason,
+    DemoSession, Device, Flow, InApp, MerchantCheckoutSession, MethodKind, PaymentMethod,
+    SandboxScan, SessionPayment, SessionStatus, UnavailableReason,
 };
 
 /// Seconds since the Unix epoch, UTC.

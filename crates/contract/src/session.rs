@@ -42,6 +42,9 @@ pub struct DemoSession {
 pub struct SandboxScan {
     /// The scanned code, such as a WeChat Pay `code_url`.
     pub code_url: String,
+    /// Decline instead of paying.
+    #[serde(default)]
+    pub decline: bool,
 }
 
 /// One checkout: an order total and the ways this shopper may pay it.
@@ -58,9 +61,78 @@ pub struct CheckoutSession {
     /// False on a sandbox server: nothing is really charged, and the
     /// component offers sandbox controls.
     pub livemode: bool,
+    /// Open, or already paid or expired.
+    #[serde(default)]
+    pub status: SessionStatus,
+    /// The intent that paid it, once completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_intent: Option<String>,
     /// The methods the merchant may take, in display order, each with the
     /// flow the server chose for this shopper's context.
     pub methods: Vec<PaymentMethod>,
+}
+
+/// Where a checkout session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// It can be paid.
+    #[default]
+    Open,
+    /// It has been paid.
+    Completed,
+    /// It was not paid in time.
+    Expired,
+    /// A status this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl SessionStatus {
+    /// The wire name, such as `"completed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Open => "open",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Expired => "expired",
+            SessionStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// A session as its merchant reads it (with the secret key): how it
+/// stands and, once paid, how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantCheckoutSession {
+    /// The session id.
+    pub id: String,
+    /// Open, completed or expired.
+    pub status: SessionStatus,
+    /// The order total.
+    pub amount: Money,
+    /// The merchant's order reference.
+    pub reference: String,
+    /// When it was opened.
+    pub created_at: UnixSeconds,
+    /// After this moment no new payment can start.
+    pub expires_at: UnixSeconds,
+    /// When it was paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<UnixSeconds>,
+    /// The payment that completed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<SessionPayment>,
+}
+
+/// The payment that completed a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPayment {
+    /// The intent that paid.
+    pub intent_id: String,
+    /// With which method.
+    pub method: MethodKind,
+    /// The provider's id for the payment (WeChat Pay's `transaction_id`).
+    pub transaction_id: Option<String>,
 }
 
 /// One way to pay, as offered to this shopper.
@@ -133,7 +205,20 @@ pub enum Availability {
     Unavailable {
         /// Why not.
         reason: UnavailableReason,
+        /// When it will become available (a switch-on date), if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        available_from: Option<UnixSeconds>,
     },
+}
+
+impl Availability {
+    /// Unavailable for `reason`, with no date.
+    pub fn unavailable(reason: UnavailableReason) -> Availability {
+        Availability::Unavailable {
+            reason,
+            available_from: None,
+        }
+    }
 }
 
 /// [`Availability`] as it arrives, decoded without serde's buffering of
@@ -142,6 +227,7 @@ pub enum Availability {
 struct WireAvailability {
     status: AvailabilityStatus,
     reason: Option<UnavailableReason>,
+    available_from: Option<UnixSeconds>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +246,7 @@ impl<'de> Deserialize<'de> for Availability {
                 reason: wire
                     .reason
                     .ok_or_else(|| serde::de::Error::missing_field("reason"))?,
+                available_from: wire.available_from,
             },
         })
     }
@@ -239,11 +326,19 @@ mod tests {
                 PaymentMethod {
                     kind: MethodKind::Alipay,
                     flow: Flow::Redirect,
+                    availability: Availability::unavailable(UnavailableReason::BlockedInWechat),
+                },
+                PaymentMethod {
+                    kind: MethodKind::Unionpay,
+                    flow: Flow::Redirect,
                     availability: Availability::Unavailable {
-                        reason: UnavailableReason::BlockedInWechat,
+                        reason: UnavailableReason::NotYetEnabled,
+                        available_from: Some(1_800_086_400),
                     },
                 },
             ],
+            status: SessionStatus::Open,
+            paid_intent: None,
         };
         let expected = json!({
             "id": "cs_1",
@@ -251,10 +346,14 @@ mod tests {
             "merchant_name": "Demo",
             "expires_at": 1_800_000_000,
             "livemode": false,
+            "status": "open",
             "methods": [
                 {"type": "wechat_pay", "flow": "qr_code", "availability": {"status": "available"}},
                 {"type": "alipay", "flow": "redirect",
                  "availability": {"status": "unavailable", "reason": "blocked_in_wechat"}},
+                {"type": "unionpay", "flow": "redirect",
+                 "availability": {"status": "unavailable", "reason": "not_yet_enabled",
+                                  "available_from": 1_800_086_400}},
             ],
         });
         assert_eq!(serde_json::to_value(&session).unwrap(), expected);
@@ -275,9 +374,7 @@ mod tests {
         assert_eq!(method.flow, Flow::Unsupported);
         assert_eq!(
             method.availability,
-            Availability::Unavailable {
-                reason: UnavailableReason::Other
-            }
+            Availability::unavailable(UnavailableReason::Other)
         );
     }
 

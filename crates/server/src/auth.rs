@@ -1,9 +1,69 @@
-//! Bearer tokens: the merchant's secret key (server to server) and a
-//! session's client secret (the shopper's browser, for that session only).
+//! Bearer tokens: the merchant's secret key (server to server, kept here
+//! only as a hash) and a session's client secret (the shopper's browser,
+//! for that session only).
 
 use axum::http::HeaderMap;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+/// Whether a key moves real money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    /// `sk_live_…`: a live server's.
+    Live,
+    /// `sk_test_…`: a sandbox server's.
+    Test,
+}
+
+impl KeyMode {
+    /// The mode a secret key says it is for.
+    pub fn of_key(key: &str) -> Option<KeyMode> {
+        if key.starts_with("sk_live_") {
+            Some(KeyMode::Live)
+        } else if key.starts_with("sk_test_") {
+            Some(KeyMode::Test)
+        } else {
+            None
+        }
+    }
+
+    /// The mode of a configured `live:sha256:…` or `test:sha256:…` hash.
+    pub fn of_hash(hash: &str) -> Option<KeyMode> {
+        let (mode, digest) = hash.split_once(":sha256:")?;
+        if digest.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        match mode {
+            "live" => Some(KeyMode::Live),
+            "test" => Some(KeyMode::Test),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            KeyMode::Live => "live",
+            KeyMode::Test => "test",
+        }
+    }
+}
+
+/// The configured form of a secret key: `<mode>:sha256:<hex>`. Keys are 32
+/// random bytes, so a plain hash is as hard to reverse as the key is to
+/// guess.
+pub fn key_hash(key: &str) -> Option<String> {
+    let mode = KeyMode::of_key(key)?;
+    Some(format!(
+        "{}:sha256:{}",
+        mode.name(),
+        hex(&Sha256::digest(key.as_bytes()))
+    ))
+}
+
+/// A new secret key for `mode`.
+pub fn new_key(mode: KeyMode) -> String {
+    format!("sk_{}_{}", mode.name(), random_hex(32))
+}
 
 /// The token of an `Authorization: Bearer ...` header.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -76,5 +136,21 @@ mod tests {
         assert!(!same_secret("sk_a", "sk_a "));
         assert_eq!(session_of_secret("cs_1_secret_x"), Some("cs_1"));
         assert_eq!(session_of_secret("garbage"), None);
+    }
+
+    #[test]
+    fn keys_are_kept_as_hashes_that_say_their_mode() {
+        let live = new_key(KeyMode::Live);
+        assert!(live.starts_with("sk_live_") && live.len() == "sk_live_".len() + 64);
+        let hash = key_hash(&live).unwrap();
+        assert!(hash.starts_with("live:sha256:"));
+        assert_eq!(KeyMode::of_hash(&hash), Some(KeyMode::Live));
+        assert_ne!(key_hash(&new_key(KeyMode::Live)), Some(hash));
+        assert_eq!(
+            key_hash("sk_test_demo_merchant").as_deref(),
+            Some("test:sha256:f22ae673a16f35f60235cbbabaccc99e1a73219c4c57ab4b956778f4adda1c70")
+        );
+        assert_eq!(key_hash("pk_whatever"), None);
+        assert_eq!(KeyMode::of_hash("sha256:00"), None);
     }
 }

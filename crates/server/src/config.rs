@@ -1,53 +1,155 @@
-//! Merchants, their eligible methods and the server's time limits: a TOML
-//! file, with `merchants.toml` embedded as the default.
+//! The server's configuration: merchants (their keys, webhooks, methods and
+//! switch-on dates, provider accounts), batches of switch-ons, currencies
+//! and time limits. A TOML file; `merchants.toml` is embedded as the
+//! sandbox default.
 
 use std::path::Path;
 
-use contract::MethodKind;
+use contract::{Currency, MethodKind, UnixSeconds};
 use serde::Deserialize;
 
-/// The embedded default configuration.
+use crate::auth::KeyMode;
+
+/// The embedded default configuration: the sandbox's demo merchant.
 pub const DEFAULT_CONFIG: &str = include_str!("../merchants.toml");
+
+/// Where URLs name the sandbox in a configuration (`{sandbox}/webhooks`);
+/// replaced with the sandbox's address in sandbox mode, refused live.
+pub const SANDBOX_PLACEHOLDER: &str = "{sandbox}";
 
 /// The server's configuration.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Default lifetime of a checkout session, in seconds.
     pub session_ttl_seconds: i64,
     /// Lifetime of one payment intent, in seconds.
     pub intent_ttl_seconds: i64,
-    /// The merchant the demo endpoint sells for.
-    pub demo_merchant: String,
+    /// The merchant the sandbox's demo endpoint sells for.
+    #[serde(default)]
+    pub demo_merchant: Option<String>,
+    /// The currencies sessions may be opened in.
+    #[serde(default = "default_currencies")]
+    pub currencies: Vec<Currency>,
+    /// Switch-on times shared by many merchants' methods.
+    #[serde(default)]
+    pub batches: Vec<BatchConfig>,
     /// Every merchant.
     pub merchants: Vec<MerchantConfig>,
 }
 
+fn default_currencies() -> Vec<Currency> {
+    vec![Currency::CNY]
+}
+
+/// A batch: methods switched on together, for many merchants at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Its name, as methods refer to it.
+    pub id: String,
+    /// When its methods become available (RFC 3339, such as
+    /// `2026-12-01T10:00:00+08:00`).
+    #[serde(deserialize_with = "rfc3339")]
+    pub switch_on_at: UnixSeconds,
+}
+
 /// One merchant.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MerchantConfig {
     /// Its id.
     pub id: String,
     /// Its name as shoppers know it.
     pub display_name: String,
-    /// The key its server authenticates with.
-    pub secret_key: String,
+    /// The hash of the key its server authenticates with, as
+    /// `payment-server key` prints it: `live:sha256:<hex>` or
+    /// `test:sha256:<hex>`.
+    pub secret_key_hash: String,
     /// The methods it takes, in display order.
     pub methods: Vec<MethodConfig>,
+    /// Where the server tells it what happened.
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+    /// Its WeChat Pay merchant account; a sandbox server supplies the
+    /// emulator's when absent.
+    #[serde(default)]
+    pub wechat_pay: Option<WechatPayConfig>,
 }
 
 /// One method a merchant takes.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MethodConfig {
     /// Which institution.
     #[serde(rename = "type")]
     pub kind: MethodKind,
-    /// False while the merchant's switch-on is pending.
+    /// False while the merchant's switch-on has no date yet.
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// Switched on at this moment (RFC 3339).
+    #[serde(default, deserialize_with = "optional_rfc3339")]
+    pub enabled_from: Option<UnixSeconds>,
+    /// Switched on with this batch.
+    #[serde(default)]
+    pub batch: Option<String>,
 }
 
 fn enabled() -> bool {
     true
+}
+
+/// A merchant's webhook endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where events are POSTed.
+    pub url: String,
+    /// The HMAC-SHA256 key events are signed with.
+    pub secret: String,
+}
+
+/// A WeChat Pay (API v3) merchant account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatPayConfig {
+    /// The merchant id (`mchid`).
+    pub mchid: String,
+    /// The official account's app id (`appid`).
+    pub appid: String,
+    /// The official account's secret, for web authorisation (JSAPI).
+    pub app_secret: String,
+    /// The serial number of the merchant's API certificate.
+    pub merchant_serial: String,
+    /// The merchant's API private key, PKCS#8 PEM (or `file:<path>`).
+    pub merchant_private_key: String,
+    /// WeChat Pay's public key, SPKI PEM (or `file:<path>`).
+    pub platform_public_key: String,
+    /// Its id, as `Wechatpay-Serial` names it (`PUB_KEY_ID_…`).
+    pub platform_key_id: String,
+    /// The APIv3 key (32 bytes) that notifications are encrypted with.
+    pub apiv3_key: String,
+    /// The pay API's host.
+    #[serde(default = "wechat_pay_host")]
+    pub pay_base_url: String,
+    /// The web authorisation page's host.
+    #[serde(default = "wechat_open_host")]
+    pub open_base_url: String,
+    /// The authorisation API's host.
+    #[serde(default = "wechat_api_host")]
+    pub api_base_url: String,
+}
+
+fn wechat_pay_host() -> String {
+    "https://api.mch.weixin.qq.com".into()
+}
+
+fn wechat_open_host() -> String {
+    "https://open.weixin.qq.com".into()
+}
+
+fn wechat_api_host() -> String {
+    "https://api.weixin.qq.com".into()
 }
 
 /// A configuration that cannot be used.
@@ -87,28 +189,71 @@ impl Config {
     /// Parses and checks a configuration.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)?;
-        if config.merchant(&config.demo_merchant).is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "no merchant {:?} for the demo",
-                config.demo_merchant
-            )));
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        if let Some(demo) = &config.demo_merchant {
+            if config.merchant(demo).is_none() {
+                return invalid(format!("no merchant {demo:?} for the demo"));
+            }
         }
         if config.session_ttl_seconds < 60 || config.intent_ttl_seconds < 60 {
-            return Err(ConfigError::Invalid(
-                "time limits must be at least 60 seconds".into(),
-            ));
+            return invalid("time limits must be at least 60 seconds".into());
         }
-        if let Some(merchant) = config
-            .merchants
-            .iter()
-            .find(|m| m.methods.iter().any(|m| m.kind == MethodKind::Unsupported))
-        {
-            return Err(ConfigError::Invalid(format!(
-                "merchant {} names an unknown method",
-                merchant.id
-            )));
+        if config.currencies.is_empty() {
+            return invalid("no currency".into());
+        }
+        for merchant in &config.merchants {
+            if KeyMode::of_hash(&merchant.secret_key_hash).is_none() {
+                return invalid(format!(
+                    "merchant {}: secret_key_hash must be live:sha256:<hex> or test:sha256:<hex> (payment-server key prints one)",
+                    merchant.id
+                ));
+            }
+            for method in &merchant.methods {
+                if method.kind == MethodKind::Unsupported {
+                    return invalid(format!("merchant {} names an unknown method", merchant.id));
+                }
+                if let Some(batch) = &method.batch {
+                    if config.batch(batch).is_none() {
+                        return invalid(format!("merchant {}: no batch {batch:?}", merchant.id));
+                    }
+                }
+            }
         }
         Ok(config)
+    }
+
+    /// Checks what a live server needs: no test keys, no sandbox URLs, a
+    /// provider account for every method it offers today or later.
+    pub fn check_live(&self) -> Result<(), ConfigError> {
+        for merchant in &self.merchants {
+            if KeyMode::of_hash(&merchant.secret_key_hash) != Some(KeyMode::Live) {
+                return Err(ConfigError::Invalid(format!(
+                    "merchant {}: a live server takes live keys only (payment-server key --live)",
+                    merchant.id
+                )));
+            }
+            let sandbox_url = merchant
+                .webhook
+                .as_ref()
+                .is_some_and(|webhook| webhook.url.contains(SANDBOX_PLACEHOLDER));
+            if sandbox_url {
+                return Err(ConfigError::Invalid(format!(
+                    "merchant {}: its webhook names the sandbox",
+                    merchant.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the sandbox's address where the configuration names it.
+    pub fn with_sandbox(mut self, sandbox_url: &str) -> Config {
+        for merchant in &mut self.merchants {
+            if let Some(webhook) = &mut merchant.webhook {
+                webhook.url = webhook.url.replace(SANDBOX_PLACEHOLDER, sandbox_url);
+            }
+        }
+        self
     }
 
     /// The merchant with this id.
@@ -116,12 +261,69 @@ impl Config {
         self.merchants.iter().find(|merchant| merchant.id == id)
     }
 
-    /// The merchant with this secret key.
-    pub fn merchant_by_key(&self, key: &str) -> Option<&MerchantConfig> {
-        self.merchants
-            .iter()
-            .find(|merchant| crate::auth::same_secret(&merchant.secret_key, key))
+    /// The batch with this id.
+    pub fn batch(&self, id: &str) -> Option<&BatchConfig> {
+        self.batches.iter().find(|batch| batch.id == id)
     }
+
+    /// When a merchant's method switches on: `None` if never (not enabled),
+    /// `Some(0)` if it always was.
+    pub fn switch_on(&self, method: &MethodConfig) -> Option<UnixSeconds> {
+        if !method.enabled {
+            return None;
+        }
+        let batch = method
+            .batch
+            .as_deref()
+            .and_then(|id| self.batch(id))
+            .map(|batch| batch.switch_on_at);
+        Some(
+            batch
+                .into_iter()
+                .chain(method.enabled_from)
+                .max()
+                .unwrap_or(0),
+        )
+    }
+}
+
+/// Reads a key or certificate given inline or as `file:<path>`.
+pub fn pem_text(value: &str) -> Result<String, ConfigError> {
+    match value.strip_prefix("file:") {
+        Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Ok(value.to_owned()),
+    }
+}
+
+/// An RFC 3339 time, as a TOML string or a TOML date-time.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TimeText {
+    Text(String),
+    Toml(toml::value::Datetime),
+}
+
+fn parse_time(text: &str) -> Result<UnixSeconds, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|moment| moment.unix_timestamp())
+        .map_err(|error| format!("{text:?} is not an RFC 3339 time with its offset: {error}"))
+}
+
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UnixSeconds, D::Error> {
+    let text = match TimeText::deserialize(d)? {
+        TimeText::Text(text) => text,
+        TimeText::Toml(moment) => moment.to_string(),
+    };
+    parse_time(&text).map_err(serde::de::Error::custom)
+}
+
+fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<UnixSeconds>, D::Error> {
+    rfc3339(d).map(Some)
 }
 
 #[cfg(test)]
@@ -131,12 +333,13 @@ mod tests {
     #[test]
     fn the_embedded_configuration_is_valid() {
         let config = Config::embedded().unwrap();
-        let demo = config.merchant(&config.demo_merchant).unwrap();
+        let demo = config.merchant("demo").unwrap();
         assert_eq!(demo.methods[0].kind, MethodKind::WechatPay);
+        assert!(config.check_live().is_err(), "its key is a test key");
     }
 
     #[test]
-    fn unknown_methods_and_missing_demo_merchants_are_refused() {
+    fn unknown_methods_missing_merchants_and_plain_keys_are_refused() {
         let unknown = DEFAULT_CONFIG.replace(r#"type = "card""#, r#"type = "paypal""#);
         assert!(matches!(
             Config::parse(&unknown),
@@ -148,5 +351,40 @@ mod tests {
             Config::parse(&no_demo),
             Err(ConfigError::Invalid(_))
         ));
+        let plain = DEFAULT_CONFIG.replace("test:sha256:", "");
+        assert!(matches!(
+            Config::parse(&plain),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn switch_on_is_the_later_of_the_batch_and_the_method_s_own_date() {
+        let config = Config::parse(
+            r#"
+            session_ttl_seconds = 1800
+            intent_ttl_seconds = 900
+            [[batches]]
+            id = "wave-3"
+            switch_on_at = "2026-12-01T10:00:00+08:00"
+            [[merchants]]
+            id = "m"
+            display_name = "M"
+            secret_key_hash = "live:sha256:00"
+            methods = [
+              { type = "wechat_pay" },
+              { type = "alipay", batch = "wave-3" },
+              { type = "unionpay", batch = "wave-3", enabled_from = 2026-12-05T00:00:00+08:00 },
+              { type = "card", enabled = false },
+            ]
+            "#,
+        )
+        .unwrap();
+        let methods = &config.merchants[0].methods;
+        assert_eq!(config.switch_on(&methods[0]), Some(0));
+        assert_eq!(config.switch_on(&methods[1]), Some(1_796_090_400));
+        assert_eq!(config.switch_on(&methods[2]), Some(1_796_400_000));
+        assert_eq!(config.switch_on(&methods[3]), None);
+        assert!(config.check_live().is_ok());
     }
 }

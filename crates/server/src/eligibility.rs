@@ -4,10 +4,10 @@
 
 use contract::{
     Availability, ClientContext, Currency, Device, Flow, InApp, MethodKind, Money, PaymentMethod,
-    UnavailableReason,
+    UnavailableReason, UnixSeconds,
 };
 
-use crate::config::MerchantConfig;
+use crate::config::{Config, MerchantConfig};
 
 /// The flow a method uses in a context: QR on desktop for the wallets, a
 /// redirect on a phone (never a QR the same phone would have to scan), the
@@ -21,13 +21,17 @@ pub fn flow_for(method: MethodKind, context: ClientContext) -> Flow {
     }
 }
 
-/// The merchant's methods for this shopper, in the merchant's order, each
-/// with its flow and whether it can be chosen. `implemented` says whether
-/// this server can carry out a method's flow yet.
+/// The merchant's methods for this shopper at `now`, in the merchant's
+/// order, each with its flow and whether it can be chosen: a method whose
+/// switch-on (its own date, or its batch's) is still ahead shows as coming
+/// soon, with the date. `implemented` says whether this server can carry
+/// out a method's flow.
 pub fn methods_for(
+    config: &Config,
     merchant: &MerchantConfig,
     amount: &Money,
     context: ClientContext,
+    now: UnixSeconds,
     implemented: impl Fn(MethodKind, Flow) -> bool,
 ) -> Vec<PaymentMethod> {
     merchant
@@ -36,18 +40,25 @@ pub fn methods_for(
         .map(|configured| {
             let kind = configured.kind;
             let flow = flow_for(kind, context);
-            let reason = if kind == MethodKind::Alipay && context.in_app == Some(InApp::Wechat) {
-                Some(UnavailableReason::BlockedInWechat)
-            } else if kind != MethodKind::Card && amount.currency != Currency::CNY {
-                Some(UnavailableReason::CurrencyNotSupported)
-            } else if !configured.enabled || !implemented(kind, flow) {
-                Some(UnavailableReason::NotYetEnabled)
-            } else {
-                None
-            };
+            let switch_on = config.switch_on(configured);
+            let (reason, available_from) =
+                if kind == MethodKind::Alipay && context.in_app == Some(InApp::Wechat) {
+                    (Some(UnavailableReason::BlockedInWechat), None)
+                } else if kind != MethodKind::Card && amount.currency != Currency::CNY {
+                    (Some(UnavailableReason::CurrencyNotSupported), None)
+                } else if switch_on.is_none_or(|at| at > now) {
+                    (Some(UnavailableReason::NotYetEnabled), switch_on)
+                } else if !implemented(kind, flow) {
+                    (Some(UnavailableReason::NotYetEnabled), None)
+                } else {
+                    (None, None)
+                };
             let availability = match reason {
                 None => Availability::Available,
-                Some(reason) => Availability::Unavailable { reason },
+                Some(reason) => Availability::Unavailable {
+                    reason,
+                    available_from,
+                },
             };
             PaymentMethod {
                 kind,
@@ -61,12 +72,35 @@ pub fn methods_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
-    fn demo() -> MerchantConfig {
-        let config = Config::embedded().unwrap();
-        config.merchant("demo").unwrap().clone()
+    fn config() -> Config {
+        Config::parse(
+            r#"
+            session_ttl_seconds = 1800
+            intent_ttl_seconds = 900
+            [[batches]]
+            id = "wave"
+            switch_on_at = "2027-01-15T10:00:00+08:00"
+            [[merchants]]
+            id = "demo"
+            display_name = "Demo"
+            secret_key_hash = "test:sha256:00"
+            methods = [
+              { type = "wechat_pay" },
+              { type = "alipay" },
+              { type = "unionpay", batch = "wave" },
+              { type = "china_mobile_pay", enabled = false },
+              { type = "card" },
+            ]
+            "#,
+        )
+        .unwrap()
     }
+
+    /// 2026-11-23, before the batch.
+    const NOW: UnixSeconds = 1_795_400_000;
+    /// The batch's switch-on, 2027-01-15T10:00:00+08:00.
+    const WAVE: UnixSeconds = 1_799_978_400;
 
     fn everything(_: MethodKind, _: Flow) -> bool {
         true
@@ -74,6 +108,18 @@ mod tests {
 
     fn offered(methods: &[PaymentMethod], kind: MethodKind) -> &PaymentMethod {
         methods.iter().find(|m| m.kind == kind).unwrap()
+    }
+
+    fn methods(amount: Money, context: ClientContext, now: UnixSeconds) -> Vec<PaymentMethod> {
+        let config = config();
+        methods_for(
+            &config,
+            &config.merchants[0],
+            &amount,
+            context,
+            now,
+            everything,
+        )
     }
 
     const DESKTOP: ClientContext = ClientContext {
@@ -92,42 +138,61 @@ mod tests {
     #[test]
     fn desktops_scan_codes_and_phones_are_redirected() {
         let cny = Money::new(12800, Currency::CNY);
-        let desktop = methods_for(&demo(), &cny, DESKTOP, everything);
+        let desktop = methods(cny.clone(), DESKTOP, NOW);
         assert_eq!(offered(&desktop, MethodKind::WechatPay).flow, Flow::QrCode);
         assert_eq!(offered(&desktop, MethodKind::Alipay).flow, Flow::QrCode);
         assert_eq!(offered(&desktop, MethodKind::Unionpay).flow, Flow::Redirect);
-        let phone = methods_for(&demo(), &cny, PHONE, everything);
+        let phone = methods(cny, PHONE, NOW);
         assert!(phone.iter().all(|m| m.flow == Flow::Redirect), "{phone:?}");
     }
 
     #[test]
     fn inside_wechat_wechat_pay_uses_the_bridge_and_alipay_is_blocked() {
-        let methods = methods_for(
-            &demo(),
-            &Money::new(100, Currency::CNY),
-            IN_WECHAT,
-            everything,
-        );
+        let inside = methods(Money::new(100, Currency::CNY), IN_WECHAT, NOW);
         assert_eq!(
-            offered(&methods, MethodKind::WechatPay).flow,
+            offered(&inside, MethodKind::WechatPay).flow,
             Flow::WechatJsapi
         );
         assert_eq!(
-            offered(&methods, MethodKind::Alipay).availability,
-            Availability::Unavailable {
-                reason: UnavailableReason::BlockedInWechat
-            }
+            offered(&inside, MethodKind::Alipay).availability,
+            Availability::unavailable(UnavailableReason::BlockedInWechat)
         );
     }
 
     #[test]
-    fn pending_and_unimplemented_methods_are_shown_but_not_selectable() {
-        let only_wechat_qr = |kind, flow| kind == MethodKind::WechatPay && flow == Flow::QrCode;
+    fn a_batch_switches_its_methods_on_at_its_time_and_not_before() {
+        let before = methods(Money::new(100, Currency::CNY), DESKTOP, WAVE - 1);
+        assert_eq!(
+            offered(&before, MethodKind::Unionpay).availability,
+            Availability::Unavailable {
+                reason: UnavailableReason::NotYetEnabled,
+                available_from: Some(WAVE)
+            },
+            "coming soon, with its date"
+        );
+        let after = methods(Money::new(100, Currency::CNY), DESKTOP, WAVE);
+        assert_eq!(
+            offered(&after, MethodKind::Unionpay).availability,
+            Availability::Available
+        );
+        assert_eq!(
+            offered(&after, MethodKind::ChinaMobilePay).availability,
+            Availability::unavailable(UnavailableReason::NotYetEnabled),
+            "no date: still coming soon"
+        );
+    }
+
+    #[test]
+    fn unimplemented_methods_are_shown_but_not_selectable() {
+        let config = config();
+        let only_wechat = |kind, _| kind == MethodKind::WechatPay;
         let methods = methods_for(
-            &demo(),
+            &config,
+            &config.merchants[0],
             &Money::new(100, Currency::CNY),
             DESKTOP,
-            only_wechat_qr,
+            NOW,
+            only_wechat,
         );
         assert_eq!(
             methods.len(),
@@ -135,42 +200,20 @@ mod tests {
             "every configured method is listed, in order"
         );
         assert_eq!(methods[0].availability, Availability::Available);
-        let coming = Availability::Unavailable {
-            reason: UnavailableReason::NotYetEnabled,
-        };
-        assert!(
-            methods[1..].iter().all(|m| m.availability == coming),
-            "{methods:?}"
-        );
-        let all = methods_for(
-            &demo(),
-            &Money::new(100, Currency::CNY),
-            DESKTOP,
-            everything,
-        );
-        assert_eq!(
-            offered(&all, MethodKind::ChinaMobilePay).availability,
-            coming,
-            "pending switch-on"
-        );
+        assert!(methods[1..]
+            .iter()
+            .all(|m| m.availability != Availability::Available));
     }
 
     #[test]
     fn wallets_take_only_yuan() {
-        let methods = methods_for(
-            &demo(),
-            &Money::new(100, Currency::USD),
-            DESKTOP,
-            everything,
+        let usd = methods(Money::new(100, Currency::USD), DESKTOP, NOW);
+        assert_eq!(
+            offered(&usd, MethodKind::WechatPay).availability,
+            Availability::unavailable(UnavailableReason::CurrencyNotSupported)
         );
         assert_eq!(
-            offered(&methods, MethodKind::WechatPay).availability,
-            Availability::Unavailable {
-                reason: UnavailableReason::CurrencyNotSupported
-            }
-        );
-        assert_eq!(
-            offered(&methods, MethodKind::Card).availability,
+            offered(&usd, MethodKind::Card).availability,
             Availability::Available
         );
     }

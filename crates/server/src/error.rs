@@ -51,6 +51,11 @@ impl ApiError {
         )
     }
 
+    /// 409 with a code.
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
     /// 500: something broke; the details go to the log, not the caller.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {error}");
@@ -59,6 +64,30 @@ impl ApiError {
             ErrorCode::Internal,
             "internal error",
         )
+    }
+}
+
+impl From<crate::providers::ProviderError> for ApiError {
+    fn from(error: crate::providers::ProviderError) -> Self {
+        use crate::providers::ProviderError;
+        match error {
+            ProviderError::Unavailable(message) => {
+                tracing::warn!("provider unavailable: {message}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ProviderUnavailable,
+                    "the payment provider could not be reached; nothing was changed, try again",
+                )
+            }
+            other => {
+                tracing::warn!("provider error: {other}");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::ProviderError,
+                    other.to_string(),
+                )
+            }
+        }
     }
 }
 

@@ -1,52 +1,72 @@
 //! The reference backend for payment-selector's HTTP contract
-//! ([`contract`]): checkout sessions, payment intents with idempotency,
-//! provider notifications, and a sandbox that plays WeChat Pay, on SQLite.
+//! ([`contract`]): checkout sessions, payment intents (idempotent, one
+//! payable intent per session), provider adapters that speak each
+//! institution's protocol, notifications, queries and a sweeper so that
+//! nothing waits forever, webhooks for the merchant, on SQLite.
 //!
 //! Start it in-process (as the tests do) with [`serve`]:
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), payment_server::StartError> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! let options = payment_server::ServerOptions { sandbox: true, ..Default::default() };
+//! let options = payment_server::ServerOptions {
+//!     sandbox: Some("http://127.0.0.1:8090".into()),
+//!     ..Default::default()
+//! };
 //! payment_server::serve(options, listener).await
 //! # }
 //! ```
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod eligibility;
 pub mod error;
+pub mod payments;
 pub mod providers;
 mod routes;
 mod static_files;
 pub mod store;
+pub mod sweeper;
+pub mod views;
+pub mod webhooks;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use rand::RngCore;
+use contract::UnixSeconds;
 use tokio::net::TcpListener;
 
+use clock::{Clock, SystemClock};
 pub use config::Config;
-use providers::{Providers, WechatPaySandbox};
+use config::{ConfigError, WechatPayConfig};
+use providers::wechat_pay::WechatPay;
+use providers::Providers;
 use store::Store;
 
 /// How to run the server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerOptions {
     /// The SQLite file; created with its schema when missing.
     pub database: PathBuf,
-    /// Merchants and limits; the embedded default when `None`.
+    /// Merchants and limits; the embedded sandbox default when `None`.
     pub config: Option<Config>,
-    /// Enables the demo-session endpoint and the provider sandbox.
-    pub sandbox: bool,
-    /// A built page (trunk's `dist/`) to serve at `/`, beside `/api`.
+    /// The sandbox's address (provider emulators, webhook receiver): the
+    /// server then talks to the emulators with their test credentials and
+    /// offers the demo endpoints. `None`: a live server.
+    pub sandbox: Option<String>,
+    /// A built page to serve at `/`, beside `/api`.
     pub static_dir: Option<PathBuf>,
-    /// The key the WeChat Pay sandbox signs its notifications with, as a
-    /// merchant's API key would be configured; a fresh random key when
-    /// `None`.
-    pub wechat_sandbox_key: Option<Vec<u8>>,
+    /// Where providers and browsers reach this server (notifications,
+    /// authorisation callbacks); the listener's own address when `None`.
+    pub public_url: Option<String>,
+    /// Where the server reads the time.
+    pub clock: Arc<dyn Clock>,
+    /// How often the sweeper and the webhook outbox run.
+    pub sweep_every: Duration,
 }
 
 impl Default for ServerOptions {
@@ -54,9 +74,11 @@ impl Default for ServerOptions {
         Self {
             database: PathBuf::from(".data/payment-selector.sqlite"),
             config: None,
-            sandbox: false,
+            sandbox: None,
             static_dir: None,
-            wechat_sandbox_key: None,
+            public_url: None,
+            clock: Arc::new(SystemClock),
+            sweep_every: Duration::from_secs(1),
         }
     }
 }
@@ -66,10 +88,13 @@ impl Default for ServerOptions {
 pub enum StartError {
     /// The configuration is invalid.
     #[error(transparent)]
-    Config(#[from] config::ConfigError),
+    Config(#[from] ConfigError),
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The schema migration failed.
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
     /// The listener or the static folder failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -85,71 +110,159 @@ struct Inner {
     store: Store,
     config: Config,
     providers: Providers,
-    wechat: Arc<WechatPaySandbox>,
-    sandbox: bool,
-    /// This server's own address, for the sandbox's notifications.
-    own_url: String,
+    clock: Arc<dyn Clock>,
+    sandbox: Option<String>,
+    public_url: String,
     http: reqwest::Client,
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or(0)
+impl AppState {
+    /// The time now, by the server's clock.
+    pub fn now(&self) -> UnixSeconds {
+        self.inner.clock.now()
+    }
+
+    /// Where a merchant's provider notifies this server.
+    pub fn notify_url(&self, merchant_id: &str, provider: &str) -> String {
+        format!(
+            "{}/api/notify/{provider}/{merchant_id}",
+            self.inner.public_url
+        )
+    }
+
+    /// Where a provider's payer authorisation comes back to.
+    pub fn oauth_url(&self, merchant_id: &str, provider: &str) -> String {
+        format!(
+            "{}/api/oauth/{provider}/{merchant_id}",
+            self.inner.public_url
+        )
+    }
 }
 
-/// Opens the database, seeds the merchants and serves on `listener` until
-/// the task is dropped.
+/// Opens the database and serves on `listener` until SIGTERM or Ctrl-C,
+/// then finishes the requests in flight. The sweeper runs beside it.
 pub async fn serve(options: ServerOptions, listener: TcpListener) -> Result<(), StartError> {
-    let app = app(options, &listener).await?;
-    axum::serve(listener, app).await?;
+    let every = options.sweep_every;
+    let (state, app) = app(options, &listener).await?;
+    let sweeper = tokio::spawn(sweeper::run(state.clone(), every));
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await;
+    sweeper.abort();
+    served?;
     Ok(())
 }
 
-/// The whole application for `listener`: `/api` and, if asked, the page.
-pub async fn app(options: ServerOptions, listener: &TcpListener) -> Result<Router, StartError> {
-    let config = match options.config {
-        Some(config) => config,
-        None => Config::embedded()?,
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(terminate) => terminate,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("stopping: finishing the requests in flight");
+}
+
+/// The application for `listener` (`/api` and, if asked, the page) and the
+/// state it shares, without the background work: tests drive the sweeper
+/// themselves, or start it with [`sweeper::run`].
+pub async fn app(
+    options: ServerOptions,
+    listener: &TcpListener,
+) -> Result<(AppState, Router), StartError> {
+    let config = match (options.config, &options.sandbox) {
+        (Some(config), _) => config,
+        (None, Some(_)) => Config::embedded()?,
+        (None, None) => {
+            return Err(ConfigError::Invalid(
+                "a live server needs its own configuration (--config)".into(),
+            )
+            .into())
+        }
     };
+    let config = match &options.sandbox {
+        Some(sandbox) => config.with_sandbox(sandbox.trim_end_matches('/')),
+        None => {
+            config.check_live()?;
+            config
+        }
+    };
+    let public_url = match options.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let mut providers = Providers::default();
+    for merchant in &config.merchants {
+        let wechat = match (&merchant.wechat_pay, &options.sandbox) {
+            (Some(account), _) => Some(account.clone()),
+            (None, Some(sandbox)) => Some(sandbox_wechat_pay(sandbox)),
+            (None, None) => None,
+        };
+        if let Some(account) = wechat {
+            providers.add(
+                &merchant.id,
+                Arc::new(WechatPay::new(&account, options.clock.clone())?),
+            );
+        }
+    }
     let store = Store::open(&options.database).await?;
-    store.seed_merchants(&config).await?;
-    let key = options.wechat_sandbox_key.unwrap_or_else(|| {
-        let mut key = vec![0u8; 32];
-        rand::thread_rng().fill_bytes(&mut key);
-        key
-    });
-    let wechat = Arc::new(WechatPaySandbox::new(store.clone(), key));
-    // Only the sandbox plays WeChat Pay for now: a live server offers no
-    // method it cannot really take, so its WeChat Pay shows as not enabled.
-    let providers = if options.sandbox {
-        Providers::new(vec![wechat.clone()])
-    } else {
-        Providers::default()
-    };
-    let own_url = format!("http://{}", listener.local_addr()?);
     let state = AppState {
         inner: Arc::new(Inner {
             store,
             config,
             providers,
-            wechat,
-            sandbox: options.sandbox,
-            own_url,
+            clock: options.clock,
+            sandbox: options
+                .sandbox
+                .map(|url| url.trim_end_matches('/').to_owned()),
+            public_url,
             http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
+                .timeout(Duration::from_secs(10))
                 .build()
                 .map_err(std::io::Error::other)?,
         }),
     };
-    // JSON answers are compressed when the client asks (the static files
-    // come precompressed).
-    let api = routes::router(state).layer(tower_http::compression::CompressionLayer::new());
-    let app = Router::new().nest("/api", api);
-    Ok(match options.static_dir {
+    let app = Router::new().nest("/api", routes::router(state.clone()));
+    let app = match options.static_dir {
         Some(dir) => app.merge(static_files::service(&dir)?),
         None => app,
-    })
+    };
+    Ok((state, app))
 }
+
+/// The sandbox emulator's WeChat Pay test account (the keys under
+/// crates/sandbox/keys, which protect nothing).
+fn sandbox_wechat_pay(sandbox: &str) -> WechatPayConfig {
+    let sandbox = sandbox.trim_end_matches('/');
+    WechatPayConfig {
+        mchid: "1900000001".into(),
+        appid: "wx8888888888888888".into(),
+        app_secret: "sandbox-app-secret".into(),
+        merchant_serial: SANDBOX_MERCHANT_SERIAL.into(),
+        merchant_private_key: include_str!("../../sandbox/keys/merchant_private.pem").into(),
+        platform_public_key: include_str!("../../sandbox/keys/platform_public.pem").into(),
+        platform_key_id: "PUB_KEY_ID_0119000000012026112300000000000001".into(),
+        apiv3_key: SANDBOX_APIV3_KEY.into(),
+        pay_base_url: format!("{sandbox}/wechat-pay"),
+        open_base_url: format!("{sandbox}/wechat-open"),
+        api_base_url: format!("{sandbox}/wechat-api"),
+    }
+}
+
+/// The serial the sandbox's merchant certificate has.
+const SANDBOX_MERCHANT_SERIAL: &str = "4F1C2B3A5D6E7F8091A2B3C4D5E6F708192A3B4C";
+
+/// The sandbox account's APIv3 key.
+const SANDBOX_APIV3_KEY: &str = "sandbox-apiv3-key-0123456789abcd";

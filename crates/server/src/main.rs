@@ -1,13 +1,53 @@
-//! `payment-server [--addr 127.0.0.1:8080] [--db FILE] [--config FILE]
-//! [--sandbox] [--static-dir DIR]`
+//! `payment-server serve …` runs the reference server; `payment-server key`
+//! makes a merchant secret key and prints the line its configuration keeps.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use payment_server::auth::{key_hash, new_key, KeyMode};
 use payment_server::{serve, Config, ServerOptions};
 
-const USAGE: &str =
-    "usage: payment-server [--addr 127.0.0.1:8080] [--db FILE] [--config FILE] [--sandbox] [--static-dir DIR]";
+/// The reference backend of payment-selector's HTTP contract.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the contract (and a built page, if given).
+    Serve {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The SQLite file (created, with its schema, when missing).
+        #[arg(long, default_value = ".data/payment-selector.sqlite")]
+        db: PathBuf,
+        /// Merchants, methods, webhooks and provider accounts (TOML). A
+        /// live server needs one; a sandbox server has a demo default.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Run as a sandbox against the provider emulators at this address
+        /// (payment-sandbox): test keys, demo endpoints, nothing charged.
+        #[arg(long, value_name = "URL")]
+        sandbox: Option<String>,
+        /// A built page to serve beside /api.
+        #[arg(long)]
+        static_dir: Option<PathBuf>,
+        /// Where providers and browsers reach this server (https, live).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Makes a merchant secret key and prints its configuration line.
+    Key {
+        /// A key for a live server (sk_live_…) rather than a sandbox.
+        #[arg(long)]
+        live: bool,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,7 +57,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "payment_server=info".into()),
         )
         .init();
-    match run().await {
+    match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("payment-server: {error}");
@@ -26,38 +66,48 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), String> {
-    let mut addr = "127.0.0.1:8080".to_owned();
-    let mut options = ServerOptions::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--addr" => addr = value()?,
-            "--db" => options.database = PathBuf::from(value()?),
-            "--config" => {
-                let path = PathBuf::from(value()?);
-                options.config = Some(Config::from_file(&path).map_err(|e| e.to_string())?);
-            }
-            "--sandbox" => options.sandbox = true,
-            "--static-dir" => options.static_dir = Some(PathBuf::from(value()?)),
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Key { live } => {
+            let mode = if live { KeyMode::Live } else { KeyMode::Test };
+            let key = new_key(mode);
+            let hash = key_hash(&key).ok_or("a key of an unknown kind")?;
+            println!("Give this key to the shop's server, and keep it nowhere else:\n\n  {key}\n");
+            println!("Put this line in the merchant's entry of the configuration:\n\n  secret_key_hash = \"{hash}\"");
+            Ok(())
+        }
+        Command::Serve {
+            addr,
+            db,
+            config,
+            sandbox,
+            static_dir,
+            public_url,
+        } => {
+            let config = match config {
+                Some(path) => Some(Config::from_file(&path).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let mode = match &sandbox {
+                Some(url) => format!(" (sandbox, providers at {url})"),
+                None => " (live)".into(),
+            };
+            println!(
+                "payment-server listening on http://{addr}{mode}, database {}",
+                db.display()
+            );
+            let options = ServerOptions {
+                database: db,
+                config,
+                sandbox,
+                static_dir,
+                public_url,
+                ..ServerOptions::default()
+            };
+            serve(options, listener).await.map_err(|e| e.to_string())
         }
     }
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let mode = if options.sandbox { " (sandbox)" } else { "" };
-    println!(
-        "payment-server listening on http://{addr}{mode}, database {}",
-        options.database.display()
-    );
-    serve(options, listener).await.map_err(|e| e.to_string())
 }

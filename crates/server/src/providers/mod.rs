@@ -1,15 +1,17 @@
-//! Payment institutions behind one trait. Each provider creates orders,
-//! closes them and verifies its notifications; adding an institution or a
-//! flow is adding an implementation, not changing the callers.
+//! Payment institutions behind one trait. An adapter speaks its provider's
+//! documented protocol to a base URL from the configuration: the real host
+//! live, the emulator's address in sandbox mode, with no sandbox branch in
+//! between. Adding an institution, or a flow, is adding an adapter (or a
+//! match arm in one), not changing the callers.
 
-mod wechat_pay;
+pub mod wechat_pay;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
-use contract::{Flow, MethodKind, Money, NextAction, UnixSeconds};
-
-pub use wechat_pay::{sign_notification, WechatPaySandbox, WECHAT_NOTIFY_PATH};
+use axum::response::Response;
+use contract::{FailureReason, Flow, MethodKind, Money, NextAction, UnixSeconds};
 
 /// An order as the server hands it to a provider.
 #[derive(Debug, Clone)]
@@ -24,32 +26,55 @@ pub struct ProviderOrder {
     pub time_expire: UnixSeconds,
     /// The hand-off wanted.
     pub flow: Flow,
-    /// Where a redirect flow comes back to.
+    /// Where the provider sends its notifications.
+    pub notify_url: String,
+    /// Where a redirect flow brings the shopper back.
     pub return_url: String,
+    /// The shopper's IP address, for flows that need it (WeChat's H5).
+    pub payer_ip: Option<String>,
+    /// The shopper's id in the wallet, for in-app flows (WeChat's openid).
+    pub payer_id: Option<String>,
 }
 
-/// A verified notification from a provider.
+/// How the shopper is handed to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandOff {
+    /// What the browser does.
+    pub action: NextAction,
+    /// When the hand-off must be asked for again rather than replayed (an
+    /// H5 URL lives five minutes), if it expires before the order does.
+    pub renew_at: Option<UnixSeconds>,
+}
+
+/// What a provider says of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderStatus {
+    /// Paid: the provider has the money.
+    Paid {
+        /// The provider's id for the payment.
+        transaction_id: String,
+        /// What it took.
+        amount: Money,
+    },
+    /// Not paid yet, or being paid.
+    Pending,
+    /// It will not be paid: declined, or closed by the provider.
+    Failed(FailureReason),
+    /// Closed (by us, or because its time ran out).
+    Closed,
+    /// The provider has no such order.
+    NotFound,
+}
+
+/// A verified notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    /// The provider's notification id, for deduplication.
+    /// The provider's id for it, to apply it once.
     pub id: String,
     /// The merchant's order number.
     pub out_trade_no: String,
-    /// The order's state, as the provider says.
-    pub outcome: Outcome,
-    /// The amount the provider took.
-    pub amount: Money,
-}
-
-/// What a provider says happened to an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Paid.
-    Paid,
-    /// Not paid yet (or still processing).
-    Pending,
-    /// Failed or closed.
-    NotPaid,
+    /// What it says happened.
+    pub status: ProviderStatus,
 }
 
 /// What closing an order found.
@@ -57,69 +82,95 @@ pub enum Outcome {
 pub enum Closed {
     /// Closed: it can no longer be paid.
     Closed,
-    /// Too late: it was already paid.
+    /// Too late: it was paid.
     AlreadyPaid,
 }
 
 /// Why a provider call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    /// The provider does not offer this flow (yet).
-    #[error("{0:?} flow is not implemented for this provider yet")]
-    UnsupportedFlow(Flow),
+    /// It could not be reached, timed out or failed on its side: nothing is
+    /// known to have happened, and the same call may be made again.
+    #[error("the provider could not be reached: {0}")]
+    Unavailable(String),
+    /// It answered, and refused.
+    #[error("the provider refused ({code}): {message}")]
+    Refused {
+        /// Its code, such as `PARAM_ERROR`.
+        code: String,
+        /// Its words.
+        message: String,
+    },
+    /// Its answer could not be trusted or read.
+    #[error("the provider's answer was not acceptable: {0}")]
+    BadAnswer(String),
     /// A notification failed verification.
     #[error("notification rejected: {0}")]
     BadNotification(String),
-    /// No such order at the provider.
-    #[error("no such order at the provider")]
-    UnknownOrder,
-    /// The provider's storage or network failed.
-    #[error("provider failure: {0}")]
-    Failed(String),
 }
 
-/// One payment institution.
+/// One payment institution, for one merchant account.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     /// The method it serves.
     fn method(&self) -> MethodKind;
+    /// Its name in URLs and records (`wechat_pay`).
+    fn name(&self) -> &'static str;
     /// Whether it can carry out this flow.
     fn supports(&self, flow: Flow) -> bool;
-    /// The name notifications are recorded under.
-    fn name(&self) -> &'static str;
+    /// Where the shopper must go first for the provider to know who pays
+    /// (WeChat's web authorisation, for JSAPI), if this flow needs it and
+    /// the payer is not known yet. The provider sends the shopper back to
+    /// `callback` with a code and `state`.
+    fn payer_authorization(&self, flow: Flow, callback: &str, state: &str) -> Option<String>;
+    /// Exchanges the code of that authorisation for the payer's id.
+    async fn payer_id(&self, code: &str) -> Result<String, ProviderError>;
     /// Creates an order and says how the shopper is handed off.
-    async fn create(&self, order: &ProviderOrder) -> Result<NextAction, ProviderError>;
+    async fn create(&self, order: &ProviderOrder) -> Result<HandOff, ProviderError>;
+    /// Asks how an order stands.
+    async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError>;
     /// Closes an order so that it can no longer be paid.
     async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError>;
-    /// Checks a notification's signature and freshness and reads it.
-    fn verify_notification(
+    /// Verifies a notification (signature, freshness) and reads it.
+    fn parse_notification(
         &self,
         headers: &HeaderMap,
         body: &[u8],
-        now: UnixSeconds,
     ) -> Result<Notification, ProviderError>;
+    /// The answer the provider expects to a notification: accepted, or
+    /// refused (it sends it again later).
+    fn notification_answer(&self, refused: Option<&str>) -> Response;
 }
 
-/// The providers this server runs.
+/// The providers of every merchant.
 #[derive(Clone, Default)]
 pub struct Providers {
-    all: Vec<Arc<dyn Provider>>,
+    by_merchant: HashMap<(String, MethodKind), Arc<dyn Provider>>,
 }
 
 impl Providers {
-    /// A registry of these providers.
-    pub fn new(all: Vec<Arc<dyn Provider>>) -> Self {
-        Self { all }
+    /// Registers a merchant's provider.
+    pub fn add(&mut self, merchant_id: &str, provider: Arc<dyn Provider>) {
+        self.by_merchant
+            .insert((merchant_id.to_owned(), provider.method()), provider);
     }
 
-    /// The provider for a method.
-    pub fn for_method(&self, method: MethodKind) -> Option<&Arc<dyn Provider>> {
-        self.all.iter().find(|provider| provider.method() == method)
+    /// A merchant's provider for a method.
+    pub fn get(&self, merchant_id: &str, method: MethodKind) -> Option<&Arc<dyn Provider>> {
+        self.by_merchant.get(&(merchant_id.to_owned(), method))
     }
 
-    /// True if some provider carries out this method's flow.
-    pub fn implements(&self, method: MethodKind, flow: Flow) -> bool {
-        self.for_method(method)
+    /// A merchant's provider by its name.
+    pub fn named(&self, merchant_id: &str, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.by_merchant
+            .iter()
+            .find(|((merchant, _), provider)| merchant == merchant_id && provider.name() == name)
+            .map(|(_, provider)| provider)
+    }
+
+    /// True if the merchant's provider carries out this method's flow.
+    pub fn implements(&self, merchant_id: &str, method: MethodKind, flow: Flow) -> bool {
+        self.get(merchant_id, method)
             .is_some_and(|provider| provider.supports(flow))
     }
 }

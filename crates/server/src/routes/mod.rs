@@ -1,18 +1,38 @@
-//! The HTTP endpoints under `/api`, one module per resource.
+//! The HTTP endpoints under `/api`, one module per resource, and what every
+//! answer carries: a contract error body for any failure (a timeout
+//! included), `nosniff`, no referrer, no caching (answers carry client
+//! secrets and payment states), bodies no larger than the contract needs.
 
 mod intents;
 mod notify;
+mod oauth;
 mod sandbox;
 mod sessions;
 
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use contract::ErrorCode;
 
 use crate::error::ApiError;
 use crate::AppState;
 
-/// Every endpoint of the contract, the notification receivers and, on a
-/// sandbox server, the sandbox.
+/// The largest request body: sessions and intents are a few hundred bytes,
+/// providers' notifications a few kilobytes.
+const MAX_BODY: usize = 64 * 1024;
+
+/// A request that takes longer than this is answered 503 (provider calls
+/// time out at 10 s, so a create that calls two stays well within).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every endpoint of the contract, the providers' notification and
+/// authorisation endpoints and, on a sandbox server, the demo endpoints.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/checkout-sessions", post(sessions::create))
@@ -20,12 +40,37 @@ pub fn router(state: AppState) -> Router {
         .route("/checkout-sessions/{id}/intents", post(intents::create))
         .route("/intents/{id}", get(intents::read))
         .route("/intents/{id}/cancel", post(intents::cancel))
-        .route(
-            crate::providers::WECHAT_NOTIFY_PATH,
-            post(notify::wechat_pay),
-        )
+        .route("/notify/{provider}/{merchant}", post(notify::receive))
+        .route("/oauth/{provider}/{merchant}", get(oauth::callback))
         .route("/dev/demo-session", post(sandbox::demo_session))
         .route("/sandbox/wechat-pay/scan", post(sandbox::wechat_scan))
         .fallback(|| async { ApiError::not_found("endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(guard))
         .with_state(state)
+}
+
+/// Answers a request that runs too long, and sets the headers every
+/// answer carries.
+async fn guard(request: Request<Body>, next: Next) -> Response {
+    let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "the request took too long",
+        )
+        .into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -1,41 +1,57 @@
-//! Sandbox-only endpoints: a demo session for the preview, and the shopper's
-//! phone scanning a WeChat Pay code.
+//! Sandbox-only endpoints: a demo session for the preview, and the
+//! shopper's phone scanning a code, forwarded to the emulator's phone.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use contract::{CreateCheckoutSession, Currency, DemoSession, ErrorCode, Money, SandboxScan};
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::sessions::open_session;
-use crate::error::{ApiError, JsonBody};
-use crate::providers::{sign_notification, WECHAT_NOTIFY_PATH};
+use crate::error::ApiError;
 use crate::AppState;
 
-fn sandbox_only(state: &AppState) -> Result<(), ApiError> {
-    if state.inner.sandbox {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+fn sandbox_url(state: &AppState) -> Result<&str, ApiError> {
+    state.inner.sandbox.as_deref().ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::SandboxOnly,
             "only on a sandbox server",
-        ))
-    }
+        )
+    })
 }
 
-/// `POST /dev/demo-session`: a ¥128.00 session for the demo merchant.
+/// What the preview may say of its demo session.
+#[derive(Debug, Default, Deserialize)]
+pub struct DemoRequest {
+    /// Where a redirect flow brings the shopper back (the preview's page).
+    #[serde(default)]
+    return_url: Option<String>,
+}
+
+/// `POST /dev/demo-session [{"return_url": …}]`: a ¥128.00 session for the
+/// demo merchant.
 pub async fn demo_session(
     State(state): State<AppState>,
+    body: Option<Json<DemoRequest>>,
 ) -> Result<(StatusCode, Json<DemoSession>), ApiError> {
-    sandbox_only(&state)?;
+    sandbox_url(&state)?;
+    let merchant = state
+        .inner
+        .config
+        .demo_merchant
+        .clone()
+        .ok_or_else(|| ApiError::not_found("demo merchant"))?;
+    let return_url = body
+        .and_then(|Json(request)| request.return_url)
+        .unwrap_or_else(|| format!("{}/", state.inner.public_url));
     let request = CreateCheckoutSession {
         amount: Money::new(12800, Currency::CNY),
         reference: crate::auth::random_id("demo"),
-        return_url: format!("{}/", state.inner.own_url),
+        return_url,
         expires_in_seconds: None,
     };
-    let merchant = state.inner.config.demo_merchant.clone();
     let created = open_session(&state, &merchant, request).await?;
     let demo = DemoSession {
         session_id: created.session.id,
@@ -44,85 +60,40 @@ pub async fn demo_session(
     Ok((StatusCode::CREATED, Json(demo)))
 }
 
-/// `POST /sandbox/wechat-pay/scan`: the shopper scans and pays. The sandbox
-/// marks its order paid and notifies the server over HTTP, signed, exactly
-/// where WeChat would; it answers once the server has accepted that.
+/// `POST /sandbox/wechat-pay/scan`: the shopper's phone scans the code and
+/// pays (or declines), at the emulator, which then notifies this server as
+/// WeChat Pay would.
 pub async fn wechat_scan(
     State(state): State<AppState>,
-    JsonBody(scan): JsonBody<SandboxScan>,
+    crate::error::JsonBody(scan): crate::error::JsonBody<SandboxScan>,
 ) -> Result<Json<Value>, ApiError> {
-    sandbox_only(&state)?;
-    let store = &state.inner.store;
-    let order = store
-        .sandbox_order_by_code(&scan.code_url)
-        .await?
-        .ok_or_else(|| ApiError::not_found("code"))?;
-    let refused =
-        |message: &str| ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidRequest, message);
-    if crate::now() >= order.time_expire {
-        store
-            .sandbox_order_transition(&order.out_trade_no, "NOTPAY", "CLOSED", None)
-            .await?;
-        return Err(refused("the code has expired"));
-    }
-    let transaction_id = crate::auth::random_id("4200");
-    if !store
-        .sandbox_order_transition(
-            &order.out_trade_no,
-            "NOTPAY",
-            "SUCCESS",
-            Some(&transaction_id),
-        )
-        .await?
-    {
-        return Err(refused("the order is closed or already paid"));
-    }
-    let body = json!({
-        "id": crate::auth::random_id("EV"),
-        "create_time": crate::now().to_string(),
-        "event_type": "TRANSACTION.SUCCESS",
-        "resource": {
-            "out_trade_no": order.out_trade_no,
-            "transaction_id": transaction_id,
-            "trade_state": "SUCCESS",
-            "amount": { "total": order.amount_total, "currency": order.currency },
-        },
-    })
-    .to_string();
-    let timestamp = crate::now().to_string();
-    let nonce = crate::auth::random_id("n");
-    let signature = sign_notification(
-        state.inner.wechat.key(),
-        &timestamp,
-        &nonce,
-        body.as_bytes(),
-    );
-    let url = format!("{}/api{WECHAT_NOTIFY_PATH}", state.inner.own_url);
+    let sandbox = sandbox_url(&state)?;
+    let body = serde_json::json!({
+        "code_url": scan.code_url,
+        "outcome": if scan.decline { "decline" } else { "pay" },
+    });
     let answer = state
         .inner
         .http
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header("Wechatpay-Timestamp", &timestamp)
-        .header("Wechatpay-Nonce", &nonce)
-        .header("Wechatpay-Signature", signature)
-        .body(body)
+        .post(format!("{sandbox}/phone/scan"))
+        .json(&body)
         .send()
         .await
         .map_err(|error| {
             ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::ProviderError,
-                error.to_string(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ProviderUnavailable,
+                format!("the sandbox's phone could not be reached: {error}"),
             )
         })?;
-    if !answer.status().is_success() {
-        let message = format!("the server refused the notification: {}", answer.status());
+    let status = answer.status();
+    let said: Value = answer.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
         return Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorCode::ProviderError,
-            message,
+            StatusCode::CONFLICT,
+            ErrorCode::InvalidRequest,
+            format!("the phone could not pay this code: {said}"),
         ));
     }
-    Ok(Json(json!({})))
+    Ok(Json(said))
 }

@@ -1,17 +1,24 @@
-//! Checkout sessions: created by the merchant's server, read by the
-//! shopper's browser with the session's client secret.
+//! Checkout sessions: created by the merchant's server (secret key), read
+//! by the merchant (how it stands, how it was paid) or by the shopper's
+//! browser with the session's client secret (the methods for its device).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use contract::{
-    CheckoutSession, ClientContext, CreateCheckoutSession, CreatedCheckoutSession, Money,
+    CheckoutSession, ClientContext, CreateCheckoutSession, CreatedCheckoutSession, ErrorCode,
+    SessionStatus,
 };
 
-use crate::auth::{bearer, hash_secret, random_id, same_secret, session_of_secret};
+use crate::auth::{
+    bearer, hash_secret, key_hash, random_id, same_secret, session_of_secret, KeyMode,
+};
+use crate::config::MerchantConfig;
 use crate::eligibility::methods_for;
 use crate::error::{ApiError, JsonBody};
 use crate::store::SessionRow;
+use crate::views;
 use crate::AppState;
 
 /// The largest order: Alipay's limit of 100 000 000 yuan, in fen.
@@ -23,28 +30,62 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateCheckoutSession>,
 ) -> Result<(StatusCode, Json<CreatedCheckoutSession>), ApiError> {
-    let key = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
-    let merchant_id = state
-        .inner
-        .config
-        .merchant_by_key(key)
-        .ok_or_else(ApiError::unauthorized)?
-        .id
-        .clone();
+    let merchant_id = merchant(&state, &headers)?.id.clone();
     let created = open_session(&state, &merchant_id, request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `GET /checkout-sessions/{id}?device=…&in_app=…`, with the client secret.
+/// `GET /checkout-sessions/{id}`: with the merchant's secret key, how the
+/// session stands; with its client secret (`?device=…&in_app=…`), what the
+/// shopper's browser shows.
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     context: Result<Query<ClientContext>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<CheckoutSession>, ApiError> {
+) -> Result<Response, ApiError> {
+    if bearer(&headers).is_some_and(|token| token.starts_with("sk_")) {
+        let merchant = merchant(&state, &headers)?;
+        let session = state
+            .inner
+            .store
+            .session(&id)
+            .await?
+            .filter(|session| session.merchant_id == merchant.id)
+            .ok_or_else(|| ApiError::not_found("checkout session"))?;
+        let paid_by = match &session.paid_intent_id {
+            Some(intent) => state.inner.store.intent(intent).await?,
+            None => None,
+        };
+        return Ok(Json(views::merchant_session(&session, paid_by.as_ref())?).into_response());
+    }
     let Query(context) = context.map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
     let session = authorize(&state, &headers, &id).await?;
-    Ok(Json(view(&state, &session, context)?))
+    Ok(Json(view(&state, &session, context)?).into_response())
+}
+
+/// The merchant whose secret key the request carries.
+pub fn merchant<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Result<&'a MerchantConfig, ApiError> {
+    let key = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    let live = state.inner.sandbox.is_none();
+    if live && KeyMode::of_key(key) == Some(KeyMode::Test) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "a live server refuses test keys",
+        ));
+    }
+    let hash = key_hash(key).ok_or_else(ApiError::unauthorized)?;
+    state
+        .inner
+        .config
+        .merchants
+        .iter()
+        .find(|merchant| same_secret(&merchant.secret_key_hash, &hash))
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// Opens a session for a merchant after checking the request.
@@ -58,14 +99,35 @@ pub async fn open_session(
             "amount.value must be 1 to {MAX_AMOUNT} minor units"
         )));
     }
+    if !state
+        .inner
+        .config
+        .currencies
+        .contains(&request.amount.currency)
+    {
+        let taken: Vec<&str> = state
+            .inner
+            .config
+            .currencies
+            .iter()
+            .map(|c| c.code())
+            .collect();
+        return Err(ApiError::invalid(format!(
+            "amount.currency {} is not taken here (only {})",
+            request.amount.currency,
+            taken.join(", ")
+        )));
+    }
     if request.reference.trim().is_empty() || request.reference.len() > 64 {
         return Err(ApiError::invalid("reference must be 1 to 64 characters"));
     }
     let url = &request.return_url;
     let secure = url.starts_with("https://");
-    if !(secure || (state.inner.sandbox && url.starts_with("http://"))) {
+    if url.len() > 2048
+        || !(secure || (state.inner.sandbox.is_some() && url.starts_with("http://")))
+    {
         return Err(ApiError::invalid(
-            "return_url must be an https URL (plain http only on a sandbox server)",
+            "return_url must be an https URL of at most 2048 characters (plain http only on a sandbox server)",
         ));
     }
     let ttl = request
@@ -74,7 +136,7 @@ pub async fn open_session(
     if !(60..=7 * 24 * 3600).contains(&ttl) {
         return Err(ApiError::invalid("expires_in_seconds must be 60 to 604800"));
     }
-    let now = crate::now();
+    let now = state.now();
     let id = random_id("cs");
     let client_secret = format!("{id}_secret_{}", crate::auth::random_hex(16));
     let row = SessionRow {
@@ -85,9 +147,11 @@ pub async fn open_session(
         reference: request.reference,
         return_url: request.return_url,
         client_secret_hash: hash_secret(&client_secret),
+        status: SessionStatus::Open.as_str().to_owned(),
         expires_at: now + ttl,
         created_at: now,
         completed_at: None,
+        paid_intent_id: None,
     };
     state.inner.store.insert_session(&row).await?;
     let session = view(state, &row, ClientContext::default())?;
@@ -119,12 +183,6 @@ pub async fn authorize(
     Ok(session)
 }
 
-/// The session's amount.
-pub fn amount(session: &SessionRow) -> Result<Money, ApiError> {
-    let currency = session.currency.parse().map_err(ApiError::internal)?;
-    Ok(Money::new(session.amount_value, currency))
-}
-
 /// The session as the browser sees it in `context`.
 pub fn view(
     state: &AppState,
@@ -138,17 +196,30 @@ pub fn view(
             session.merchant_id
         ))
     })?;
-    let amount = amount(session)?;
+    let amount = views::session_amount(session)?;
     let providers = &state.inner.providers;
-    let methods = methods_for(merchant, &amount, context, |kind, flow| {
-        providers.implements(kind, flow)
-    });
+    let methods = methods_for(
+        config,
+        merchant,
+        &amount,
+        context,
+        state.now(),
+        |kind, flow| providers.implements(&merchant.id, kind, flow),
+    );
+    // Expired the moment its time is up, whether or not the sweeper has
+    // been by yet.
+    let status = match session.status() {
+        SessionStatus::Open if state.now() >= session.expires_at => SessionStatus::Expired,
+        status => status,
+    };
     Ok(CheckoutSession {
         id: session.id.clone(),
         amount,
         merchant_name: merchant.display_name.clone(),
         expires_at: session.expires_at,
-        livemode: !state.inner.sandbox,
+        livemode: state.inner.sandbox.is_none(),
+        status,
+        paid_intent: session.paid_intent_id.clone(),
         methods,
     })
 }

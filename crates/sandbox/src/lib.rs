@@ -1,0 +1,183 @@
+//! Provider emulators that play the providers' side on loopback, in the
+//! manner of stripe-mock or LocalStack.
+//!
+//! This version plays WeChat Pay API v3 (Native, H5 and JSAPI, with WeChat's
+//! web OAuth `snsapi_base`) closely enough that a WeChat Pay adapter cannot
+//! tell it from `api.mch.weixin.qq.com` except by its base URL: the same
+//! paths, fields, status codes and error bodies, SHA256withRSA signatures
+//! both ways and AEAD_AES_256_GCM notification resources. It also plays the
+//! shopper (an H5 cashier page and a phone that scans and pays) and a
+//! merchant's webhook receiver.
+//!
+//! | prefix | plays |
+//! |---|---|
+//! | `/wechat-pay` | `api.mch.weixin.qq.com` (`/v3/...`) and the H5 cashier (`/h5/pay`) |
+//! | `/wechat-open` | `open.weixin.qq.com` (`/connect/oauth2/authorize`) |
+//! | `/wechat-api` | `api.weixin.qq.com` (`/sns/oauth2/access_token`) |
+//! | `/phone` | the shopper's phone: `/phone/scan`, `/phone/jsapi`, and a page |
+//! | `/control` | outages and notification behaviour |
+//! | `/webhooks` | a merchant's webhook endpoint |
+//!
+//! State lives in memory, per [`app`].
+
+#![warn(missing_docs)]
+
+mod clock;
+mod html;
+mod webhooks;
+mod wechat;
+
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+pub use clock::Clock;
+
+/// The emulated WeChat Pay merchant account: who the merchant is, the keys
+/// on both sides, and the H5 domains it registered.
+#[derive(Clone, Debug)]
+pub struct WechatConfig {
+    /// The merchant number (`mchid`), e.g. `1900000001`.
+    pub mchid: String,
+    /// The app (official account) the merchant pays under, e.g. `wx8888888888888888`.
+    pub appid: String,
+    /// The app's secret, checked by `sns/oauth2/access_token`.
+    pub app_secret: String,
+    /// The merchant certificate serial that the `Authorization` header must name.
+    pub merchant_serial: String,
+    /// The merchant's public key (SPKI PEM): verifies request signatures and JSAPI `paySign`.
+    pub merchant_public_key_pem: String,
+    /// WeChat Pay's private key (PKCS#8 PEM): signs responses and notifications.
+    pub platform_private_key_pem: String,
+    /// Sent as `Wechatpay-Serial`: the WeChat Pay public key id.
+    pub platform_key_id: String,
+    /// The APIv3 key, 32 ASCII bytes: AEAD_AES_256_GCM key of notification resources.
+    pub apiv3_key: String,
+    /// When not empty, the H5 cashier refuses a Referer whose host is not one
+    /// of these (or a subdomain of one).
+    pub h5_domains: Vec<String>,
+}
+
+impl WechatConfig {
+    /// The demo merchant with the committed test keys (`crates/sandbox/keys`).
+    pub fn demo() -> WechatConfig {
+        WechatConfig {
+            mchid: "1900000001".into(),
+            appid: "wx8888888888888888".into(),
+            app_secret: "sandbox-app-secret".into(),
+            merchant_serial: "4F1C2B3A5D6E7F8091A2B3C4D5E6F708192A3B4C".into(),
+            merchant_public_key_pem: include_str!("../keys/merchant_public.pem").into(),
+            platform_private_key_pem: include_str!("../keys/platform_private.pem").into(),
+            platform_key_id: "PUB_KEY_ID_0119000000012026112300000000000001".into(),
+            apiv3_key: "sandbox-apiv3-key-0123456789abcd".into(),
+            h5_domains: Vec::new(),
+        }
+    }
+}
+
+/// Everything the sandbox plays.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// The WeChat Pay merchant account.
+    pub wechat: WechatConfig,
+    /// The secret of `Payment-Selector-Signature` that `/webhooks` checks.
+    pub webhook_secret: String,
+}
+
+impl SandboxConfig {
+    /// The demo configuration: [`WechatConfig::demo`] and `whsec_sandbox_demo`.
+    pub fn demo() -> SandboxConfig {
+        SandboxConfig {
+            wechat: WechatConfig::demo(),
+            webhook_secret: "whsec_sandbox_demo".into(),
+        }
+    }
+}
+
+/// Everything, as one axum Router. `public_url` is where this server is
+/// reachable (`http://127.0.0.1:PORT`), used to build `h5_url` and page links.
+///
+/// # Panics
+/// When the configuration's keys cannot be used (a PEM that does not parse,
+/// an APIv3 key that is not 32 bytes).
+pub fn app(config: SandboxConfig, public_url: String) -> Router {
+    app_with_clock(config, public_url, Clock::system())
+}
+
+/// [`app`] on a clock the caller can move (tests of expiry).
+///
+/// # Panics
+/// As [`app`].
+pub fn app_with_clock(config: SandboxConfig, public_url: String, clock: Clock) -> Router {
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    Router::new()
+        .route("/", get(index))
+        .merge(wechat::router(config.wechat, public_url, clock.clone()))
+        .merge(webhooks::router(&config.webhook_secret, clock))
+}
+
+/// Serves [`app`] on `listener` until the task is dropped; the public URL is
+/// the listener's address (an unspecified address is named as loopback).
+pub async fn serve(
+    config: SandboxConfig,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    let public_url = public_url(listener.local_addr()?);
+    axum::serve(listener, app(config, public_url)).await
+}
+
+/// `http://ADDR` for a bound address, naming `0.0.0.0` and `[::]` as loopback.
+pub fn public_url(mut addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    format!("http://{addr}")
+}
+
+async fn index() -> Response {
+    html::page(
+        StatusCode::OK,
+        "payment-sandbox",
+        "<header>payment-sandbox</header><section class=\"card\">\
+         <p>Provider emulators on loopback.</p><ul>\
+         <li><code>/wechat-pay/v3/...</code>: WeChat Pay API v3 (Native, H5, JSAPI), signed both ways</li>\
+         <li><code>/wechat-open</code>, <code>/wechat-api</code>: WeChat web OAuth (snsapi_base)</li>\
+         <li><a href=\"/phone\">/phone</a>: pay or decline a <code>code_url</code></li>\
+         <li><a href=\"/control\">/control</a>: outages and notification behaviour</li>\
+         <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
+         </ul></section>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_unspecified_addresses_as_loopback() {
+        assert_eq!(
+            public_url("0.0.0.0:8090".parse().unwrap()),
+            "http://127.0.0.1:8090"
+        );
+        assert_eq!(
+            public_url("[::]:8090".parse().unwrap()),
+            "http://[::1]:8090"
+        );
+        assert_eq!(
+            public_url("127.0.0.1:1".parse().unwrap()),
+            "http://127.0.0.1:1"
+        );
+    }
+
+    #[test]
+    fn the_demo_apiv3_key_is_32_bytes() {
+        assert_eq!(WechatConfig::demo().apiv3_key.len(), 32);
+    }
+}

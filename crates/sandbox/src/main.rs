@@ -1,0 +1,56 @@
+//! `payment-sandbox [--addr 127.0.0.1:8090]`: the provider emulators with
+//! the demo configuration.
+
+use std::process::ExitCode;
+
+use payment_sandbox::{public_url, serve, SandboxConfig};
+
+const USAGE: &str = "usage: payment-sandbox [--addr 127.0.0.1:8090]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "payment_sandbox=info".into()),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("payment-sandbox: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let mut addr = "127.0.0.1:8090".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => {
+                addr = args
+                    .next()
+                    .ok_or(format!("--addr needs a value\n{USAGE}"))?
+            }
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let url = public_url(listener.local_addr().map_err(|e| e.to_string())?);
+    println!(
+        "payment-sandbox listening on {url}: WeChat Pay API v3 at {url}/wechat-pay (Native, H5, JSAPI), \
+         WeChat OAuth at {url}/wechat-open and {url}/wechat-api, the shopper's phone at {url}/phone, \
+         a webhook receiver at {url}/webhooks"
+    );
+    serve(SandboxConfig::demo(), listener)
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,648 @@
+//! What a payment does, whoever asks: create an intent (idempotently, one
+//! payable intent per session), learn its outcome from a notification or a
+//! query and record it once, close it with its provider, expire it. The
+//! handlers, the sweeper and the tests all go through here.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use contract::{
+    Availability, CreateIntent, ErrorCode, EventType, FailureReason, Flow, IntentStatus,
+    SessionStatus, UnixSeconds,
+};
+use sha2::{Digest, Sha256};
+
+use crate::eligibility::methods_for;
+use crate::error::ApiError;
+use crate::providers::{Closed, HandOff, Provider, ProviderOrder, ProviderStatus};
+use crate::store::{to_text, Inserted, IntentRow, SessionRow, Settled, Tx};
+use crate::views;
+use crate::AppState;
+
+/// WeChat Pay (like the others) needs an order to stay payable for at
+/// least a minute.
+const MIN_PAYABLE_SECONDS: i64 = 60;
+
+/// A shopper who keeps looking at an open intent makes the server ask the
+/// provider at most this often (a notification may be late or lost).
+const QUERY_EVERY_SECONDS: i64 = 15;
+
+/// What the browser asked for, and what the server learns of its request.
+pub struct NewIntent<'a> {
+    /// The `Idempotency-Key`.
+    pub key: &'a str,
+    /// The body.
+    pub request: CreateIntent,
+    /// The shopper's IP address (for WeChat's H5).
+    pub payer_ip: Option<String>,
+}
+
+/// Creates an intent for `session`, or answers the one its key already
+/// made. A session has at most one payable intent: the one it had is
+/// closed with its provider first (if the shopper paid it meanwhile, that
+/// payment completes the session and no new intent is made). The intent
+/// is stored before the provider is called, so that no order the provider
+/// made can go unrecorded; a provider that cannot be reached leaves it
+/// waiting for its hand-off, and the same request tries again.
+pub async fn create_intent(
+    state: &AppState,
+    session: &SessionRow,
+    new: NewIntent<'_>,
+) -> Result<(StatusCode, IntentRow), ApiError> {
+    let store = &state.inner.store;
+    let fingerprint = fingerprint(&new.request);
+    if let Some(existing) = store.intent_by_key(&session.id, new.key).await? {
+        return replay(state, existing, &fingerprint).await;
+    }
+    let now = state.now();
+    check_payable(session, now)?;
+    let (_, method) = eligible(state, session, &new.request, now)?;
+    let row = IntentRow {
+        id: crate::auth::random_id("pi"),
+        session_id: session.id.clone(),
+        idempotency_key: new.key.to_owned(),
+        request_fingerprint: fingerprint.clone(),
+        method: to_text(&method.kind),
+        flow: to_text(&method.flow),
+        amount_value: session.amount_value,
+        currency: session.currency.clone(),
+        status: IntentStatus::RequiresAction.as_str().to_owned(),
+        failure_reason: None,
+        expires_at: (now + state.inner.config.intent_ttl_seconds).min(session.expires_at),
+        next_action: None,
+        next_action_expires_at: None,
+        payer_ip: new.payer_ip,
+        payer_id: match method.flow {
+            Flow::WechatJsapi => store.payer_of_session(&session.id).await?,
+            _ => None,
+        },
+        transaction_id: None,
+        created_at: now,
+        updated_at: now,
+        last_queried_at: None,
+    };
+    // A concurrent create can take the session's one payable slot: close
+    // that one too, and try again.
+    for _ in 0..3 {
+        if let Some(open) = store.open_intent(&session.id).await? {
+            supersede(state, &open).await?;
+        }
+        let mut tx = store.begin().await?;
+        match tx.insert_intent(&row).await? {
+            Inserted::Yes => {
+                tx.commit().await?;
+                let intent = hand_off(state, &row).await?;
+                return Ok((StatusCode::CREATED, intent));
+            }
+            Inserted::KeyTaken => {
+                drop(tx);
+                let winner = store
+                    .intent_by_key(&session.id, new.key)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("lost intent"))?;
+                return replay(state, winner, &fingerprint).await;
+            }
+            Inserted::SessionBusy => drop(tx),
+            Inserted::SessionClosed => {
+                drop(tx);
+                let session = store
+                    .session(&session.id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("checkout session"))?;
+                check_payable(&session, state.now())?;
+                return Err(ApiError::internal("the session closed during the create"));
+            }
+        }
+    }
+    Err(ApiError::conflict(
+        ErrorCode::IdempotencyKeyInUse,
+        "other payments of this session kept starting; try again",
+    ))
+}
+
+/// Asks the provider for a stored intent's hand-off (or, for a flow that
+/// needs the payer's id first, sends the shopper to the provider's
+/// authorisation). A refusal fails the intent; an unreachable provider
+/// leaves it waiting, for the same request to try again.
+async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    let provider = provider_of(state, intent).await?;
+    let session = state
+        .inner
+        .store
+        .session(&intent.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let flow: Flow = crate::store::from_text(&intent.flow)?;
+    let callback = state.oauth_url(&session.merchant_id, provider.name());
+    let authorization = match intent.payer_id {
+        None => provider.payer_authorization(flow, &callback, &intent.id),
+        Some(_) => None,
+    };
+    let hand_off = match authorization {
+        Some(url) => Ok(HandOff {
+            action: contract::NextAction::Redirect {
+                url,
+                method: contract::FormMethod::Get,
+                fields: vec![],
+            },
+            renew_at: None,
+        }),
+        None => {
+            provider
+                .create(&order(state, &session, intent, provider.name())?)
+                .await
+        }
+    };
+    let now = state.now();
+    match hand_off {
+        Ok(hand_off) => {
+            let action = serde_json::to_string(&hand_off.action).map_err(ApiError::internal)?;
+            state
+                .inner
+                .store
+                .set_next_action(&intent.id, &action, hand_off.renew_at, now)
+                .await?;
+            reload(state, &intent.id).await
+        }
+        Err(crate::providers::ProviderError::Refused { code, message }) => {
+            tracing::warn!(
+                "{} refused {}: {code} {message}",
+                provider.name(),
+                intent.id
+            );
+            let mut tx = state.inner.store.begin().await?;
+            fail(&mut tx, intent, FailureReason::ProviderRefused, now).await?;
+            tx.commit().await?;
+            reload(state, &intent.id).await
+        }
+        Err(error) => {
+            // Let the next request with this key try at once.
+            state.inner.store.release(&intent.id).await?;
+            Err(error.into())
+        }
+    }
+}
+
+/// The order a provider is asked to make (or make again) for an intent.
+fn order(
+    state: &AppState,
+    session: &SessionRow,
+    intent: &IntentRow,
+    provider: &str,
+) -> Result<ProviderOrder, ApiError> {
+    Ok(ProviderOrder {
+        out_trade_no: intent.id.clone(),
+        amount: contract::Money::new(
+            intent.amount_value,
+            intent.currency.parse().map_err(ApiError::internal)?,
+        ),
+        description: format!("{} {}", display_name(state, session), session.reference),
+        time_expire: intent.expires_at,
+        flow: crate::store::from_text(&intent.flow)?,
+        notify_url: state.notify_url(&session.merchant_id, provider),
+        return_url: with_query(&session.return_url, "payment_intent", &intent.id),
+        payer_ip: intent.payer_ip.clone(),
+        payer_id: intent.payer_id.clone(),
+    })
+}
+
+/// How long a request may be busy getting an intent's hand-off before a
+/// repeat of it takes over (provider calls time out well before this).
+const HAND_OFF_LEASE_SECONDS: i64 = 30;
+
+/// How long a repeated request waits for the first one's hand-off.
+const REPLAY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Answers a repeated request: the same intent if the body is the same,
+/// once its hand-off is there (waiting a little for the first request, or
+/// taking over when that one gave up or died).
+async fn replay(
+    state: &AppState,
+    mut existing: IntentRow,
+    fingerprint: &str,
+) -> Result<(StatusCode, IntentRow), ApiError> {
+    if existing.request_fingerprint != fingerprint {
+        return Err(ApiError::conflict(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used with a different request",
+        ));
+    }
+    let started = tokio::time::Instant::now();
+    while awaits_hand_off(&existing) {
+        if state.now() - existing.updated_at >= HAND_OFF_LEASE_SECONDS
+            && state
+                .inner
+                .store
+                .take_over(&existing.id, state.now())
+                .await?
+        {
+            existing = hand_off(state, &existing).await?;
+            break;
+        }
+        if started.elapsed() >= REPLAY_WAIT {
+            return Err(ApiError::conflict(
+                ErrorCode::IdempotencyKeyInUse,
+                "the first request with this Idempotency-Key is still being carried out",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        existing = reload(state, &existing.id).await?;
+    }
+    Ok((StatusCode::OK, existing))
+}
+
+/// True while an intent waits for its provider's hand-off.
+fn awaits_hand_off(intent: &IntentRow) -> bool {
+    intent.next_action.is_none() && intent.status() == IntentStatus::RequiresAction
+}
+
+/// An intent as it stands now, with what the browser needs kept fresh: a
+/// due intent is expired (unless the provider says it was paid), a stale
+/// hand-off asked for again, and the provider asked when a notification
+/// is overdue or the shopper asks (`ask`).
+pub async fn refresh(
+    state: &AppState,
+    intent: IntentRow,
+    ask: bool,
+) -> Result<IntentRow, ApiError> {
+    if !intent.status().is_open() {
+        return Ok(intent);
+    }
+    let now = state.now();
+    if now >= intent.expires_at {
+        return expire(state, &intent).await;
+    }
+    let overdue = now - intent.last_queried_at.unwrap_or(intent.created_at) >= QUERY_EVERY_SECONDS;
+    let mut intent = intent;
+    if ask || overdue {
+        match query(state, &intent).await {
+            Ok(updated) => intent = updated,
+            // A read never fails for the provider's trouble: it says what
+            // is known.
+            Err(error) => tracing::warn!("{}: {error}", intent.id),
+        }
+    }
+    if intent.status() == IntentStatus::RequiresAction
+        && intent.next_action_expires_at.is_some_and(|at| now >= at)
+    {
+        match renew_hand_off(state, &intent).await {
+            Ok(renewed) => intent = renewed,
+            Err(error) => tracing::warn!("{}: a fresh hand-off: {error}", intent.id),
+        }
+    }
+    Ok(intent)
+}
+
+/// Asks the provider how an intent stands and records the answer.
+pub async fn query(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    let provider = provider_of(state, intent).await?;
+    state
+        .inner
+        .store
+        .mark_queried(&intent.id, state.now())
+        .await?;
+    let status = provider.query(&intent.id).await?;
+    apply(state, intent, status).await
+}
+
+/// Records what the provider says of an intent: a payment (completing the
+/// session, or kept for a refund if the session was paid already), a
+/// decline, a close. Events for the merchant commit with the change.
+pub async fn apply(
+    state: &AppState,
+    intent: &IntentRow,
+    status: ProviderStatus,
+) -> Result<IntentRow, ApiError> {
+    let now = state.now();
+    let store = &state.inner.store;
+    let mut tx = store.begin().await?;
+    let current = tx.intent(&intent.id).await?;
+    match status {
+        ProviderStatus::Paid {
+            transaction_id,
+            amount,
+        } => {
+            let expected = contract::Money::new(
+                current.amount_value,
+                current.currency.parse().map_err(ApiError::internal)?,
+            );
+            if amount != expected {
+                tracing::error!(
+                    "{}: the provider took {amount:?}, the order was {expected:?}; kept for review",
+                    intent.id
+                );
+                return Ok(current);
+            }
+            let (settled, paid) = tx.record_payment(&intent.id, &transaction_id, now).await?;
+            let session = tx.session(&paid.session_id).await?;
+            match settled {
+                Settled::Completed => {
+                    let event = views::session_event(
+                        EventType::CheckoutSessionCompleted,
+                        &session,
+                        Some(&paid),
+                        now,
+                    )?;
+                    queue(&mut tx, &session.merchant_id, &event).await?;
+                }
+                Settled::RequiresRefund => {
+                    tracing::warn!(
+                        "{} paid session {} a second time: reported for a refund",
+                        paid.id,
+                        paid.session_id
+                    );
+                    let event =
+                        views::intent_event(EventType::PaymentIntentRequiresRefund, &paid, now)?;
+                    queue(&mut tx, &session.merchant_id, &event).await?;
+                }
+                Settled::AlreadyRecorded => {}
+            }
+        }
+        ProviderStatus::Failed(reason) => {
+            fail(&mut tx, &current, reason, now).await?;
+        }
+        ProviderStatus::Closed if current.status().is_open() => {
+            if now >= current.expires_at {
+                tx.finish(&current.id, IntentStatus::Expired, None, now)
+                    .await?;
+            } else {
+                fail(&mut tx, &current, FailureReason::ClosedByProvider, now).await?;
+            }
+        }
+        ProviderStatus::Closed | ProviderStatus::Pending | ProviderStatus::NotFound => {}
+    }
+    let updated = tx.intent(&intent.id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+async fn fail(
+    tx: &mut Tx,
+    intent: &IntentRow,
+    reason: FailureReason,
+    now: UnixSeconds,
+) -> Result<(), ApiError> {
+    if tx
+        .finish(&intent.id, IntentStatus::Failed, Some(reason), now)
+        .await?
+    {
+        let failed = tx.intent(&intent.id).await?;
+        let session = tx.session(&failed.session_id).await?;
+        let event = views::intent_event(EventType::PaymentIntentFailed, &failed, now)?;
+        queue(tx, &session.merchant_id, &event).await?;
+    }
+    Ok(())
+}
+
+async fn queue(
+    tx: &mut Tx,
+    merchant_id: &str,
+    event: &contract::WebhookEvent,
+) -> Result<(), ApiError> {
+    let payload = serde_json::to_string(event).map_err(ApiError::internal)?;
+    tx.queue_event(&event.id, merchant_id, event.kind, &payload, event.created)
+        .await?;
+    Ok(())
+}
+
+/// How closing an open intent ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It is closed with its provider and has its final status.
+    Closed,
+    /// The shopper had paid it: the payment is recorded.
+    Paid,
+}
+
+/// Closes an open intent with its provider, then gives it `to`; if the
+/// provider says it was paid, records that payment instead.
+pub async fn close(
+    state: &AppState,
+    intent: &IntentRow,
+    to: IntentStatus,
+) -> Result<Ended, ApiError> {
+    let provider = provider_of(state, intent).await?;
+    match provider.close(&intent.id).await? {
+        Closed::Closed => {
+            let mut tx = state.inner.store.begin().await?;
+            tx.finish(&intent.id, to, None, state.now()).await?;
+            tx.commit().await?;
+            Ok(Ended::Closed)
+        }
+        Closed::AlreadyPaid => {
+            let status = provider.query(&intent.id).await?;
+            apply(state, intent, status).await?;
+            Ok(Ended::Paid)
+        }
+    }
+}
+
+/// Expires a due intent: asked first (a notification may be late), then
+/// closed.
+pub async fn expire(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    let updated = query(state, intent).await?;
+    if updated.status().is_open() {
+        close(state, &updated, IntentStatus::Expired).await?;
+    }
+    reload(state, &intent.id).await
+}
+
+/// The intent as stored now.
+pub async fn reload(state: &AppState, id: &str) -> Result<IntentRow, ApiError> {
+    state
+        .inner
+        .store
+        .intent(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("intent"))
+}
+
+/// Closes the session's payable intent to make room for a new one; if it
+/// was paid meanwhile, the session is complete and nothing new can start.
+async fn supersede(state: &AppState, open: &IntentRow) -> Result<(), ApiError> {
+    if close(state, open, IntentStatus::Canceled).await? == Ended::Paid {
+        return Err(ApiError::conflict(
+            ErrorCode::SessionCompleted,
+            "the session has just been paid",
+        ));
+    }
+    Ok(())
+}
+
+/// Comes back from the provider's payer authorisation with a code: learns
+/// the payer's id and makes the order, whose hand-off the browser finds
+/// when it asks.
+pub async fn payer_authorized(
+    state: &AppState,
+    intent_id: &str,
+    code: &str,
+) -> Result<IntentRow, ApiError> {
+    let intent = reload(state, intent_id).await?;
+    if intent.status() != IntentStatus::RequiresAction || intent.payer_id.is_some() {
+        return Ok(intent);
+    }
+    let provider = provider_of(state, &intent).await?;
+    let payer_id = provider.payer_id(code).await?;
+    let now = state.now();
+    state
+        .inner
+        .store
+        .set_payer_id(&intent.id, &payer_id, now)
+        .await?;
+    let intent = reload(state, intent_id).await?;
+    renew_hand_off(state, &intent).await
+}
+
+/// Asks the provider for the hand-off again (a fresh H5 URL; the JSAPI
+/// arguments once the payer is known): the same order number, so the
+/// provider answers for the same order.
+async fn renew_hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    let provider = provider_of(state, intent).await?;
+    let session = state
+        .inner
+        .store
+        .session(&intent.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let order = order(state, &session, intent, provider.name())?;
+    let hand_off = provider.create(&order).await?;
+    let action = serde_json::to_string(&hand_off.action).map_err(ApiError::internal)?;
+    state
+        .inner
+        .store
+        .set_next_action(&intent.id, &action, hand_off.renew_at, state.now())
+        .await?;
+    reload(state, &intent.id).await
+}
+
+/// The provider an intent was made with.
+pub async fn provider_of(
+    state: &AppState,
+    intent: &IntentRow,
+) -> Result<Arc<dyn Provider>, ApiError> {
+    let session = state
+        .inner
+        .store
+        .session(&intent.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let method = crate::store::from_text(&intent.method)?;
+    state
+        .inner
+        .providers
+        .get(&session.merchant_id, method)
+        .cloned()
+        .ok_or_else(|| ApiError::internal(format!("no provider for {}", intent.method)))
+}
+
+fn check_payable(session: &SessionRow, now: UnixSeconds) -> Result<(), ApiError> {
+    match session.status() {
+        SessionStatus::Completed => Err(ApiError::conflict(
+            ErrorCode::SessionCompleted,
+            "the session is already paid",
+        )),
+        _ if session.status() != SessionStatus::Open
+            || now + MIN_PAYABLE_SECONDS > session.expires_at =>
+        {
+            Err(ApiError::new(
+                StatusCode::GONE,
+                ErrorCode::SessionExpired,
+                "the session has expired, or has less than a minute left",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The method asked for, as the session offers it in the shopper's context.
+fn eligible(
+    state: &AppState,
+    session: &SessionRow,
+    request: &CreateIntent,
+    now: UnixSeconds,
+) -> Result<(String, contract::PaymentMethod), ApiError> {
+    let config = &state.inner.config;
+    let merchant = config
+        .merchant(&session.merchant_id)
+        .ok_or_else(|| ApiError::internal("unknown merchant"))?;
+    let amount = views::session_amount(session)?;
+    let providers = &state.inner.providers;
+    let offered = methods_for(
+        config,
+        merchant,
+        &amount,
+        request.client,
+        now,
+        |kind, flow| providers.implements(&merchant.id, kind, flow),
+    )
+    .into_iter()
+    .find(|method| method.kind == request.method);
+    match offered {
+        Some(method) if method.availability == Availability::Available => {
+            Ok((merchant.id.clone(), method))
+        }
+        Some(method) => Err(unavailable(format!(
+            "{} is not available here: {:?}",
+            request.method.as_str(),
+            method.availability
+        ))),
+        None => Err(unavailable(format!(
+            "the merchant does not take {}",
+            request.method.as_str()
+        ))),
+    }
+}
+
+fn display_name(state: &AppState, session: &SessionRow) -> String {
+    state
+        .inner
+        .config
+        .merchant(&session.merchant_id)
+        .map(|merchant| merchant.display_name.clone())
+        .unwrap_or_default()
+}
+
+/// The request's identity for idempotency: its canonical JSON, hashed.
+fn fingerprint(request: &CreateIntent) -> String {
+    let canonical = serde_json::to_string(request).unwrap_or_default();
+    crate::auth::hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+fn unavailable(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::MethodUnavailable,
+        message,
+    )
+}
+
+/// `url` with one more query parameter (`value` is URL-safe: an id).
+pub fn with_query(url: &str, name: &str, value: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, format!("#{fragment}")),
+        None => (url, String::new()),
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{name}={value}{fragment}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn the_intent_id_joins_the_return_url_s_own_query() {
+        assert_eq!(
+            with_query("https://shop.example/done", "payment_intent", "pi_1"),
+            "https://shop.example/done?payment_intent=pi_1"
+        );
+        assert_eq!(
+            with_query(
+                "https://shop.example/done?order=7#top",
+                "payment_intent",
+                "pi_1"
+            ),
+            "https://shop.example/done?order=7&payment_intent=pi_1#top"
+        );
+    }
+}

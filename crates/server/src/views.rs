@@ -1,0 +1,114 @@
+//! Stored rows as the contract shows them: to the shopper's browser, to the
+//! merchant, and in webhook events.
+
+use contract::{
+    EventData, EventType, MerchantCheckoutSession, Money, NextAction, PaymentIntent,
+    SessionPayment, WebhookEvent,
+};
+
+use crate::error::ApiError;
+use crate::store::{from_text, IntentRow, SessionRow};
+
+/// Who reads an intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The shopper's browser (client secret).
+    Browser,
+    /// The merchant's server (secret key).
+    Merchant,
+}
+
+/// The session's amount.
+pub fn session_amount(session: &SessionRow) -> Result<Money, ApiError> {
+    let currency = session.currency.parse().map_err(ApiError::internal)?;
+    Ok(Money::new(session.amount_value, currency))
+}
+
+/// An intent as `reader` sees it: the hand-off only while it is due, the
+/// provider's transaction id only for the merchant.
+pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError> {
+    let status = row.status();
+    let next_action = match (&row.next_action, status.is_open()) {
+        (Some(json), true) => {
+            Some(serde_json::from_str::<NextAction>(json).map_err(ApiError::internal)?)
+        }
+        _ => None,
+    };
+    let failure_reason = match &row.failure_reason {
+        Some(reason) => Some(from_text(reason)?),
+        None => None,
+    };
+    Ok(PaymentIntent {
+        id: row.id.clone(),
+        session_id: row.session_id.clone(),
+        method: from_text(&row.method)?,
+        amount: Money::new(
+            row.amount_value,
+            row.currency.parse().map_err(ApiError::internal)?,
+        ),
+        status,
+        expires_at: row.expires_at,
+        next_action,
+        failure_reason,
+        transaction_id: match reader {
+            Reader::Merchant => row.transaction_id.clone(),
+            Reader::Browser => None,
+        },
+    })
+}
+
+/// A session as its merchant reads it.
+pub fn merchant_session(
+    session: &SessionRow,
+    paid_by: Option<&IntentRow>,
+) -> Result<MerchantCheckoutSession, ApiError> {
+    let payment = match paid_by {
+        Some(intent) => Some(SessionPayment {
+            intent_id: intent.id.clone(),
+            method: from_text(&intent.method)?,
+            transaction_id: intent.transaction_id.clone(),
+        }),
+        None => None,
+    };
+    Ok(MerchantCheckoutSession {
+        id: session.id.clone(),
+        status: session.status(),
+        amount: session_amount(session)?,
+        reference: session.reference.clone(),
+        created_at: session.created_at,
+        expires_at: session.expires_at,
+        completed_at: session.completed_at,
+        payment,
+    })
+}
+
+/// A webhook event about a session.
+pub fn session_event(
+    kind: EventType,
+    session: &SessionRow,
+    paid_by: Option<&IntentRow>,
+    now: i64,
+) -> Result<WebhookEvent, ApiError> {
+    Ok(WebhookEvent {
+        id: crate::auth::random_id("evt"),
+        kind,
+        created: now,
+        data: EventData {
+            checkout_session: Some(merchant_session(session, paid_by)?),
+            payment_intent: None,
+        },
+    })
+}
+
+/// A webhook event about an intent.
+pub fn intent_event(kind: EventType, row: &IntentRow, now: i64) -> Result<WebhookEvent, ApiError> {
+    Ok(WebhookEvent {
+        id: crate::auth::random_id("evt"),
+        kind,
+        created: now,
+        data: EventData {
+            checkout_session: None,
+            payment_intent: Some(intent(row, Reader::Merchant)?),
+        },
+    })
+}

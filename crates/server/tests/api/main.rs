@@ -1,0 +1,17 @@
+//! The HTTP contract and the reference server's promises, over real HTTP,
+//! against the provider sandbox (the WeChat Pay v3 emulator, the webhook
+//! receiver), on a real SQLite file.
+//!
+//! - `sessions`: the contract's sessions, credentials and idempotency;
+//! - `one_payment`: one payable intent per session, and a second payment
+//!   kept for a refund;
+//! - `outcomes`: declines, outages and lost notifications told truthfully;
+//! - `merchant`: reads with the secret key, webhooks, batches, running live;
+//! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end.
+
+mod merchant;
+mod one_payment;
+mod outcomes;
+mod sessions;
+mod wechat;
+mod world;

@@ -1,0 +1,212 @@
+//! One payment per session: at most one payable intent at a time, the
+//! session completed by the same write that records a payment, and a
+//! second payment the provider still takes kept as a refund to make.
+
+use contract::{ErrorCode, IntentStatus};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::world::{code_of, error_of, World};
+
+#[tokio::test]
+async fn a_new_intent_closes_the_session_s_open_one_with_its_provider() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    let second = world.qr_intent(&created, "tab-2").await;
+    assert_ne!(first.id, second.id);
+
+    let first_now = world.read_intent(&created, &first.id).await;
+    assert_eq!(
+        first_now.status,
+        IntentStatus::Canceled,
+        "the older code is closed"
+    );
+    let scanned = world.scan(&code_of(&first), "pay").await;
+    assert_eq!(
+        scanned.status(),
+        StatusCode::CONFLICT,
+        "and WeChat Pay refuses it"
+    );
+
+    assert!(world
+        .scan(&code_of(&second), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&created, &second.id).await.status,
+        IntentStatus::Succeeded
+    );
+    let third = world
+        .create_intent(
+            &created,
+            Some("tab-3"),
+            json!({"method": "wechat_pay", "client": {"device": "desktop"}}),
+        )
+        .await;
+    assert_eq!(
+        error_of(third).await,
+        (StatusCode::CONFLICT, ErrorCode::SessionCompleted)
+    );
+}
+
+#[tokio::test]
+async fn a_code_paid_as_the_shopper_leaves_it_counts_and_no_second_one_opens() {
+    let world = World::start().await;
+    world.control(json!({"notify": "drop"})).await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    // Paid on the phone; the notification is lost.
+    assert!(world
+        .scan(&code_of(&first), "pay")
+        .await
+        .status()
+        .is_success());
+    let second = world
+        .create_intent(
+            &created,
+            Some("tab-2"),
+            json!({"method": "wechat_pay", "client": {"device": "desktop"}}),
+        )
+        .await;
+    assert_eq!(
+        error_of(second).await,
+        (StatusCode::CONFLICT, ErrorCode::SessionCompleted),
+        "closing the first code found it paid"
+    );
+    assert_eq!(
+        world.read_intent(&created, &first.id).await.status,
+        IntentStatus::Succeeded
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_refund_and_is_reported(
+) {
+    let world = World::start().await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    // A phone scans the first code and stops at WeChat's confirmation...
+    assert!(world
+        .scan(&code_of(&first), "hold")
+        .await
+        .status()
+        .is_success());
+    // ...while the shopper opens a second code in another tab (the first is
+    // closed with WeChat Pay, but the phone's payment is already under way).
+    let second = world.qr_intent(&created, "tab-2").await;
+    let (first_code, second_code) = (code_of(&first), code_of(&second));
+    let (late, paid) = tokio::join!(
+        world.scan(&first_code, "pay"),
+        world.scan(&second_code, "pay"),
+    );
+    assert!(late.status().is_success() && paid.status().is_success());
+
+    // Both notifications arrive in the background, in either order.
+    let (mut first, mut second) = (first, second);
+    let mut statuses = [first.status, second.status];
+    for _ in 0..100 {
+        first = world.read_intent(&created, &first.id).await;
+        second = world.read_intent(&created, &second.id).await;
+        statuses = [first.status, second.status];
+        statuses.sort_by_key(|status| status.as_str());
+        if statuses == [IntentStatus::RequiresRefund, IntentStatus::Succeeded] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        statuses,
+        [IntentStatus::RequiresRefund, IntentStatus::Succeeded],
+        "one payment completes the session, the other is kept for a refund"
+    );
+    let paid_by = if first.status == IntentStatus::Succeeded {
+        &first
+    } else {
+        &second
+    };
+    let refund = if first.status == IntentStatus::Succeeded {
+        &second
+    } else {
+        &first
+    };
+    let session = world
+        .merchant_get(&format!("/checkout-sessions/{}", created.session.id))
+        .await;
+    assert_eq!(session["status"], "completed");
+    assert_eq!(session["payment"]["intent_id"], paid_by.id.as_str());
+
+    let events = world.events_after_sweeps(2).await;
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|event| {
+            let kind = event["type"].as_str().unwrap_or_default();
+            let object = &event["data"];
+            let id = object["payment_intent"]["id"]
+                .as_str()
+                .or(object["checkout_session"]["payment"]["intent_id"].as_str())
+                .unwrap_or_default();
+            (kind, id)
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("checkout_session.completed", paid_by.id.as_str())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("payment_intent.requires_refund", refund.id.as_str())),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.len(), 2, "each reported once: {kinds:?}");
+}
+
+#[tokio::test]
+async fn leaving_a_code_closes_it_so_it_cannot_be_paid_later() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    let canceled = world.cancel(&created, &intent.id).await;
+    assert_eq!(canceled.status(), StatusCode::OK);
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::Canceled
+    );
+    assert_eq!(
+        world.scan(&code_of(&intent), "pay").await.status(),
+        StatusCode::CONFLICT
+    );
+    let again = world.cancel(&created, &intent.id).await;
+    assert_eq!(again.status(), StatusCode::OK, "canceling twice is fine");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_racing_a_notification_ends_one_way_only() {
+    let world = World::start().await;
+    for round in 0..5 {
+        let created = world.session().await;
+        let intent = world.qr_intent(&created, &format!("race-{round}")).await;
+        let code = code_of(&intent);
+        let (canceled, scanned) =
+            tokio::join!(world.cancel(&created, &intent.id), world.scan(&code, "pay"),);
+        let cancel_status = canceled.status();
+        let cancel_body: serde_json::Value = canceled.json().await.unwrap();
+        let settled = world.settled(&created, &intent.id).await;
+        if cancel_status == StatusCode::OK {
+            assert_eq!(settled.status, IntentStatus::Canceled, "round {round}");
+            assert_eq!(
+                scanned.status(),
+                StatusCode::CONFLICT,
+                "round {round}: a closed code pays nothing"
+            );
+        } else {
+            assert_eq!(
+                cancel_status,
+                StatusCode::CONFLICT,
+                "round {round}: {cancel_body}"
+            );
+            assert_eq!(cancel_body["code"], "intent_paid", "round {round}");
+            assert_eq!(settled.status, IntentStatus::Succeeded, "round {round}");
+        }
+    }
+}

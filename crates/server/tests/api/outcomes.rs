@@ -1,0 +1,341 @@
+//! Every outcome reaches the shopper truthfully, and nothing waits
+//! forever: declines with their reason, an unreachable provider that
+//! changes nothing, lost and late notifications found by asking.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use contract::{ErrorCode, FailureReason, IntentStatus, PaymentIntent};
+use reqwest::StatusCode;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use serde_json::json;
+
+use crate::world::{code_of, desktop, error_of, World};
+
+#[tokio::test]
+async fn a_decline_reaches_the_shopper_with_its_reason_and_the_merchant_as_an_event() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    assert!(world
+        .scan(&code_of(&intent), "decline")
+        .await
+        .status()
+        .is_success());
+    // WeChat Pay notifies no declines: "check again" asks it.
+    let intent = world.read_intent_asking(&created, &intent.id, true).await;
+    assert_eq!(intent.status, IntentStatus::Failed);
+    assert_eq!(intent.failure_reason, Some(FailureReason::Declined));
+    let events = world.events_after_sweeps(1).await;
+    assert_eq!(events[0]["type"], "payment_intent.failed");
+    assert_eq!(
+        events[0]["data"]["payment_intent"]["failure_reason"],
+        "declined"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_answers_503_changes_nothing_and_the_same_key_tries_again() {
+    let world = World::start().await;
+    let created = world.session().await;
+    world.control(json!({"outage": true})).await;
+    let body = json!({"method": "wechat_pay", "client": desktop()});
+    let refused = world.create_intent(&created, Some("k"), body.clone()).await;
+    assert_eq!(
+        error_of(refused).await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ProviderUnavailable
+        )
+    );
+    let failed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM payment_intents WHERE status = 'failed'")
+            .fetch_one(&world.database().await)
+            .await
+            .unwrap();
+    assert_eq!(failed, 0, "nothing is failed for the provider's trouble");
+
+    world.control(json!({"outage": false})).await;
+    let retried = world.create_intent(&created, Some("k"), body).await;
+    assert!(retried.status().is_success(), "{}", retried.status());
+    let intent: PaymentIntent = retried.json().await.unwrap();
+    assert_eq!(intent.status, IntentStatus::RequiresAction);
+    assert!(code_of(&intent).starts_with("weixin://wxpay/bizpayurl?pr="));
+}
+
+#[tokio::test]
+async fn paid_and_ended_intents_refuse_a_cancel_each_with_its_own_code() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let paid = world.qr_intent(&created, "k").await;
+    assert!(world
+        .scan(&code_of(&paid), "pay")
+        .await
+        .status()
+        .is_success());
+    world.settled(&created, &paid.id).await;
+    assert_eq!(
+        error_of(world.cancel(&created, &paid.id).await).await,
+        (StatusCode::CONFLICT, ErrorCode::IntentPaid)
+    );
+
+    let other = world.session().await;
+    let ended = world.qr_intent(&other, "k").await;
+    world.advance(16 * 60);
+    assert_eq!(
+        world.read_intent(&other, &ended.id).await.status,
+        IntentStatus::Expired
+    );
+    assert_eq!(
+        error_of(world.cancel(&other, &ended.id).await).await,
+        (StatusCode::CONFLICT, ErrorCode::IntentFinished)
+    );
+}
+
+#[tokio::test]
+async fn a_lost_notification_is_found_by_asking_the_provider() {
+    let world = World::start().await;
+    world.control(json!({"notify": "drop"})).await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    assert!(world
+        .scan(&code_of(&intent), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresAction,
+        "a poll alone does not trouble the provider at once"
+    );
+    let asked = world.read_intent_asking(&created, &intent.id, true).await;
+    assert_eq!(
+        asked.status,
+        IntentStatus::Succeeded,
+        "check again asks WeChat Pay"
+    );
+    let seen = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert!(
+        seen["transaction_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("42000")),
+        "the provider's transaction id is kept: {seen}"
+    );
+    assert!(
+        asked.transaction_id.is_none(),
+        "and not shown to the browser"
+    );
+}
+
+#[tokio::test]
+async fn the_sweeper_asks_about_quiet_intents_and_expires_due_ones_with_their_provider() {
+    let world = World::start().await;
+    world.control(json!({"notify": "drop"})).await;
+    let paid_session = world.session().await;
+    let paid = world.qr_intent(&paid_session, "k").await;
+    assert!(world
+        .scan(&code_of(&paid), "pay")
+        .await
+        .status()
+        .is_success());
+    let idle_session = world.session().await;
+    let idle = world.qr_intent(&idle_session, "k").await;
+
+    world.advance(61);
+    world.sweep().await;
+    assert_eq!(
+        world.read_intent(&paid_session, &paid.id).await.status,
+        IntentStatus::Succeeded
+    );
+
+    world.advance(15 * 60);
+    world.sweep().await;
+    let expired = world.read_intent(&idle_session, &idle.id).await;
+    assert_eq!(expired.status, IntentStatus::Expired);
+    assert_eq!(
+        world.scan(&code_of(&idle), "pay").await.status(),
+        StatusCode::CONFLICT,
+        "its order is closed at WeChat Pay too"
+    );
+}
+
+#[tokio::test]
+async fn an_intent_paid_in_its_last_seconds_is_not_expired() {
+    let world = World::start().await;
+    world.control(json!({"notify": "drop"})).await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    world.advance(15 * 60 - 2);
+    assert!(world
+        .scan(&code_of(&intent), "pay")
+        .await
+        .status()
+        .is_success());
+    world.advance(10);
+    let read = world.read_intent(&created, &intent.id).await;
+    assert_eq!(
+        read.status,
+        IntentStatus::Succeeded,
+        "asked before expiring"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_and_late_notifications_are_applied_once() {
+    let world = World::start().await;
+    world.control(json!({"notify": "duplicate"})).await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    assert!(world
+        .scan(&code_of(&intent), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&created, &intent.id).await.status,
+        IntentStatus::Succeeded
+    );
+    world
+        .control(json!({"notify": "late", "notify_delay_ms": 300}))
+        .await;
+    let other = world.session().await;
+    let late = world.qr_intent(&other, "k").await;
+    assert!(world
+        .scan(&code_of(&late), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&other, &late.id).await.status,
+        IntentStatus::Succeeded
+    );
+
+    let events = world.events_after_sweeps(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    world.sweep().await;
+    let completed = world
+        .received_events()
+        .await
+        .iter()
+        .filter(|event| event["type"] == "checkout_session.completed")
+        .count();
+    assert_eq!(
+        completed, 2,
+        "one event per session, duplicates or not: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_notification_with_another_amount_is_kept_for_review_not_applied() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    // WeChat Pay's signed word that 1 fen was paid for a ¥128.00 order.
+    let notification = signed_notification(&intent.id, 1);
+    let answer = world
+        .http
+        .post(world.url("/notify/wechat-pay/demo"))
+        .headers(notification.0)
+        .body(notification.1)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "accepted, so WeChat stops sending it"
+    );
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresAction
+    );
+    let kept: String = sqlx::query_scalar("SELECT outcome FROM provider_notifications")
+        .fetch_one(&world.database().await)
+        .await
+        .unwrap();
+    assert_eq!(kept, "amount_mismatch");
+}
+
+#[tokio::test]
+async fn a_notification_that_does_not_verify_is_refused_in_wechat_s_terms() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    let (mut headers, body) = signed_notification(&intent.id, 12800);
+    headers.insert("Wechatpay-Signature", "Zm9yZ2Vk".parse().unwrap());
+    let answer = world
+        .http
+        .post(world.url("/notify/wechat-pay/demo"))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let said: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(said["code"], "FAIL");
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresAction
+    );
+}
+
+/// A success notification for `out_trade_no` of `total` fen, signed and
+/// encrypted with the sandbox's keys as WeChat Pay would.
+fn signed_notification(out_trade_no: &str, total: i64) -> (reqwest::header::HeaderMap, String) {
+    let config = payment_sandbox::WechatConfig::demo();
+    let transaction = json!({
+        "mchid": config.mchid, "appid": config.appid, "out_trade_no": out_trade_no,
+        "transaction_id": "4200000000202611230000000001", "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
+        "success_time": "2026-11-23T12:00:00+08:00",
+        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
+    });
+    let nonce = "0123456789ab";
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, config.apiv3_key.as_bytes()).unwrap());
+    let mut sealed = transaction.to_string().into_bytes();
+    key.seal_in_place_append_tag(
+        Nonce::try_assume_unique_for_key(nonce.as_bytes()).unwrap(),
+        Aad::from(b"transaction"),
+        &mut sealed,
+    )
+    .unwrap();
+    let body = json!({
+        "id": "EV-forged-amount", "create_time": "2026-11-23T12:00:00+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                     "ciphertext": BASE64.encode(&sealed), "associated_data": "transaction", "nonce": nonce},
+    })
+    .to_string();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let signed_nonce = "fixed-nonce-for-a-test";
+    let pem = config.platform_private_key_pem;
+    let der: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let pair = RsaKeyPair::from_pkcs8(&BASE64.decode(der).unwrap()).unwrap();
+    let mut signature = vec![0; pair.public().modulus_len()];
+    let message = format!("{timestamp}\n{signed_nonce}\n{body}\n");
+    pair.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("Content-Type", "application/json".parse().unwrap());
+    headers.insert("Wechatpay-Timestamp", timestamp.parse().unwrap());
+    headers.insert("Wechatpay-Nonce", signed_nonce.parse().unwrap());
+    headers.insert(
+        "Wechatpay-Signature",
+        BASE64.encode(signature).parse().unwrap(),
+    );
+    headers.insert("Wechatpay-Serial", config.platform_key_id.parse().unwrap());
+    (headers, body)
+}

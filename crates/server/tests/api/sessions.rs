@@ -1,0 +1,231 @@
+//! Sessions, credentials and idempotency: the contract's ground rules.
+
+use contract::{
+    Availability, CheckoutSession, ErrorCode, Flow, IntentStatus, MethodKind, PaymentIntent,
+    UnavailableReason,
+};
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::world::{desktop, error_of, order, World};
+
+#[tokio::test]
+async fn a_merchant_opens_a_session_and_each_browser_sees_its_flows() {
+    let world = World::start().await;
+    let created = world.session().await;
+    assert!(created.client_secret.starts_with(&created.session.id));
+    let read = |query: &'static str| {
+        let world = &world;
+        let created = &created;
+        async move {
+            let response = world
+                .http
+                .get(world.url(&format!("/checkout-sessions/{}{query}", created.session.id)))
+                .bearer_auth(&created.client_secret)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<CheckoutSession>().await.unwrap()
+        }
+    };
+    let wechat = |session: &CheckoutSession| {
+        let method = session
+            .methods
+            .iter()
+            .find(|m| m.kind == MethodKind::WechatPay)
+            .unwrap();
+        (method.flow, method.availability.clone())
+    };
+    assert_eq!(
+        wechat(&read("?device=desktop").await),
+        (Flow::QrCode, Availability::Available)
+    );
+    assert_eq!(
+        wechat(&read("?device=mobile").await),
+        (Flow::Redirect, Availability::Available)
+    );
+    let inside = read("?device=mobile&in_app=wechat").await;
+    assert_eq!(
+        wechat(&inside),
+        (Flow::WechatJsapi, Availability::Available)
+    );
+    let alipay = inside
+        .methods
+        .iter()
+        .find(|m| m.kind == MethodKind::Alipay)
+        .unwrap();
+    assert_eq!(
+        alipay.availability,
+        Availability::unavailable(UnavailableReason::BlockedInWechat)
+    );
+    let session = read("?device=desktop").await;
+    assert_eq!(session.merchant_name, "Demo Tea House");
+    assert!(!session.livemode);
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_bad_orders_are_refused_clearly() {
+    let world = World::start().await;
+    let anonymous = world
+        .http
+        .post(world.url("/checkout-sessions"))
+        .json(&order(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(anonymous).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    let wrong_key = world
+        .http
+        .post(world.url("/checkout-sessions"))
+        .bearer_auth("sk_test_nope")
+        .json(&order(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(wrong_key).await.1, ErrorCode::Unauthorized);
+    for bad in [
+        order(0),
+        order(-5),
+        json!({"amount": {"value": 100, "currency": "XXX"}, "reference": "r", "return_url": "https://s/"}),
+        json!({"amount": {"value": 100, "currency": "USD"}, "reference": "r", "return_url": "https://s/"}),
+        json!({"amount": {"value": 100.5, "currency": "CNY"}, "reference": "r", "return_url": "https://s/"}),
+        json!({"amount": {"value": 100, "currency": "CNY"}, "reference": "", "return_url": "https://s/"}),
+        json!({"amount": {"value": 100, "currency": "CNY"}, "reference": "r", "return_url": "javascript:alert(1)"}),
+        json!({"amount": {"value": 100, "currency": "CNY"}, "reference": "r", "return_url": "https://s/", "expires_in_seconds": 5}),
+        json!("not an object"),
+    ] {
+        let response = world.create_session(bad.clone()).await;
+        assert_eq!(
+            error_of(response).await,
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{bad}"
+        );
+    }
+    let created = world.session().await;
+    let other = world.session().await;
+    let stolen = world
+        .http
+        .get(world.url(&format!("/checkout-sessions/{}", created.session.id)))
+        .bearer_auth(&other.client_secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(stolen).await.1,
+        ErrorCode::Unauthorized,
+        "one session's secret opens no other"
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_nosniff_no_referrer_and_no_store() {
+    let world = World::start().await;
+    let created = world.create_session(order(100)).await;
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(
+            created.headers().get(name).map(|v| v.to_str().unwrap()),
+            Some(value),
+            "{name}"
+        );
+    }
+    let missing = world.http.get(world.url("/nowhere")).send().await.unwrap();
+    assert_eq!(missing.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        error_of(missing).await,
+        (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn a_body_larger_than_the_contract_needs_is_refused_with_its_error() {
+    let world = World::start().await;
+    let huge = json!({
+        "amount": {"value": 100, "currency": "CNY"},
+        "reference": "x".repeat(100_000),
+        "return_url": "https://shop.example/",
+    });
+    let response = world.create_session(huge).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
+    );
+}
+
+#[tokio::test]
+async fn an_intent_needs_an_idempotency_key() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let body = json!({"method": "wechat_pay", "client": desktop()});
+    let response = world.create_intent(&created, None, body).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing)
+    );
+}
+
+#[tokio::test]
+async fn the_same_key_returns_the_same_intent_and_refuses_another_body() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let body = json!({"method": "wechat_pay", "client": desktop()});
+    let first = world
+        .create_intent(&created, Some("k1"), body.clone())
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: PaymentIntent = first.json().await.unwrap();
+    let again = world.create_intent(&created, Some("k1"), body).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<PaymentIntent>().await.unwrap(), first);
+    let other = json!({"method": "wechat_pay", "client": {"device": "mobile"}});
+    let reused = world.create_intent(&created, Some("k1"), other).await;
+    assert_eq!(
+        error_of(reused).await,
+        (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused)
+    );
+    assert_eq!(first.status, IntentStatus::RequiresAction);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_with_one_key_make_one_intent() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let body = json!({"method": "wechat_pay", "client": desktop()});
+    let answers =
+        join_all((0..20).map(|_| world.create_intent(&created, Some("same"), body.clone()))).await;
+    let mut ids = vec![];
+    for answer in answers {
+        assert!(answer.status().is_success(), "{}", answer.status());
+        ids.push(answer.json::<PaymentIntent>().await.unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one intent for one key");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_intents")
+        .fetch_one(&world.database().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn a_method_the_merchant_does_not_offer_here_is_refused() {
+    let world = World::start().await;
+    let created = world.session().await;
+    for method in ["china_mobile_pay", "alipay", "paypal"] {
+        let body = json!({"method": method, "client": desktop()});
+        let response = world.create_intent(&created, Some(method), body).await;
+        let (status, code) = error_of(response).await;
+        assert!(
+            code == ErrorCode::MethodUnavailable || code == ErrorCode::InvalidRequest,
+            "{method}: {status} {code:?}"
+        );
+    }
+}
