@@ -170,6 +170,9 @@ async fn fetch_json(
         .await
         .map_err(|_| CheckoutError::Network)?
         .unchecked_into();
+    if let Ok(Some(date)) = response.headers().get("date") {
+        crate::browser::server_date(&date);
+    }
     let status = response.status();
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)

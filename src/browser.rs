@@ -27,9 +27,34 @@ pub fn client_context() -> ClientContext {
     from_user_agent(&user_agent)
 }
 
-/// The time now, in Unix seconds.
+thread_local! {
+    /// How far the server's clock is ahead of the browser's, in ms.
+    static SERVER_AHEAD_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// The time now by the server's clock (as far as its answers' `Date`
+/// headers tell), in Unix seconds: a code's countdown ends when the server
+/// says, whatever the phone's clock says.
 pub fn now() -> UnixSeconds {
-    (js_sys::Date::now() / 1000.0).floor() as UnixSeconds
+    let ahead = SERVER_AHEAD_MS.with(std::cell::Cell::get);
+    ((js_sys::Date::now() + ahead) / 1000.0).floor() as UnixSeconds
+}
+
+/// Learns the server's clock from an answer's `Date` header.
+pub fn server_date(date: &str) {
+    // The header has whole seconds: the server's time is up to one more.
+    let server = js_sys::Date::parse(date) + 500.0;
+    if server.is_nan() {
+        return;
+    }
+    let ahead = server - js_sys::Date::now();
+    SERVER_AHEAD_MS.with(|known| {
+        // Only a clock off by more than the header's precision is followed,
+        // so that the countdown does not jitter with each answer.
+        if (ahead - known.get()).abs() > 2_000.0 {
+            known.set(ahead);
+        }
+    });
 }
 
 /// A random idempotency key: 128 bits from the browser's CSPRNG, in hex.
@@ -45,7 +70,12 @@ pub fn random_key() -> String {
             *byte = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 /// A parameter of the page's address (`?payment_intent=…`).
@@ -79,11 +109,60 @@ pub fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
+/// The intent in flight for a session, kept in sessionStorage so that a
+/// reload or Back resumes it.
+pub fn remembered_intent(session_id: &str) -> Option<String> {
+    session_storage()?.get_item(&intent_key(session_id)).ok()?
+}
+
+/// Keeps (or, with `None`, forgets) the intent in flight for a session.
+pub fn remember_intent(session_id: &str, intent_id: Option<&str>) {
+    let Some(storage) = session_storage() else {
+        return;
+    };
+    let key = intent_key(session_id);
+    // Storage may be full or refused: the checkout works without it.
+    let _ = match intent_id {
+        Some(intent_id) => storage.set_item(&key, intent_id),
+        None => storage.remove_item(&key),
+    };
+}
+
+fn intent_key(session_id: &str) -> String {
+    format!("payment-selector:{session_id}")
+}
+
 /// True when the page is on screen.
 pub fn page_visible() -> bool {
     web_sys::window()
         .and_then(|window| window.document())
         .is_none_or(|document| document.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// Gives the checkout's screen the focus, if the focus was lost (the
+/// control that had it is gone): to the element marked `data-ps-focus`
+/// (a screen's heading), else the chosen or first usable control.
+pub fn refocus(root: &web_sys::Element) {
+    let Some(document) = root.owner_document() else {
+        return;
+    };
+    let lost = document
+        .active_element()
+        .is_none_or(|active| document.body().is_some_and(|body| *body == active));
+    if !lost {
+        return;
+    }
+    for selector in [
+        "[data-ps-focus]",
+        "input:checked",
+        "input:enabled",
+        "button",
+    ] {
+        if let Ok(Some(target)) = root.query_selector(selector) {
+            let _ = target.unchecked_into::<web_sys::HtmlElement>().focus();
+            return;
+        }
+    }
 }
 
 /// Sends the whole page to a provider: a GET navigation, or a hidden form
@@ -180,20 +259,18 @@ pub fn invoke_wechat(
     let document = window
         .document()
         .ok_or_else(|| bridge_error("no document"))?;
-    let ready = std::rc::Rc::new(std::cell::Cell::new(false));
-    let seen = ready.clone();
+    let invoked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let done = invoked.clone();
     let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
-        seen.set(true);
-        if let Err(error) = invoke() {
-            leptos::logging::warn!("{error}");
-        }
+        // A bridge that came but could not be called counts as missing.
+        done.set(invoke().is_ok());
     });
     document
         .add_event_listener_with_callback("WeixinJSBridgeReady", on_ready.unchecked_ref())
         .map_err(|_| bridge_error("cannot wait for WeixinJSBridgeReady"))?;
     leptos::prelude::set_timeout(
         move || {
-            if !ready.get() {
+            if !invoked.get() {
                 missing(bridge_error("WeChat's bridge did not come"));
             }
         },

@@ -15,16 +15,23 @@ use contract::{ClientContext, Device, InApp};
 /// ```
 pub fn from_user_agent(user_agent: &str) -> ClientContext {
     let ua = user_agent.to_ascii_lowercase();
-    let in_app = if ua.contains("micromessenger") {
+    let has = |marker: &str| {
+        // A byte window, not `str::contains`: the bundle then carries no
+        // string searcher.
+        ua.as_bytes()
+            .windows(marker.len())
+            .any(|window| window == marker.as_bytes())
+    };
+    let in_app = if has("micromessenger") {
         Some(InApp::Wechat)
-    } else if ua.contains("alipayclient") {
+    } else if has("alipayclient") {
         Some(InApp::Alipay)
     } else {
         None
     };
     let mobile = ["mobi", "android", "iphone", "ipad", "ipod", "harmonyos"]
         .iter()
-        .any(|marker| ua.contains(marker));
+        .any(|marker| has(marker));
     let device = if mobile || in_app.is_some() {
         Device::Mobile
     } else {

@@ -24,6 +24,8 @@ pub struct Driver {
     context: ClientContext,
     polls: Arc<PollGate>,
     on_complete: Option<Callback<(Completion, String)>>,
+    /// False for a fixture: its commands are dropped, not run.
+    live: bool,
 }
 
 /// Keeps status requests to one at a time per intent, and lets a newer
@@ -73,6 +75,20 @@ impl Driver {
             context,
             polls: Arc::default(),
             on_complete: None,
+            live: true,
+        }
+    }
+
+    /// A driver that moves `state` but runs nothing: no requests, no
+    /// redirects (the designer gallery's fixtures).
+    pub fn fixture(state: Checkout) -> Self {
+        let context = ClientContext {
+            device: contract::Device::Desktop,
+            in_app: None,
+        };
+        Self {
+            live: false,
+            ..Driver::new(RwSignal::new(state), Api::new("", ""), "", context)
         }
     }
 
@@ -103,11 +119,15 @@ impl Driver {
             .state
             .try_maybe_update(|checkout| {
                 let ongoing = checkout.completion().is_none();
+                let awaited = checkout.awaited_intent().map(str::to_owned);
                 let commands = checkout.update(event);
                 if ongoing {
                     ended = checkout
                         .completion()
                         .map(|(completion, intent)| (completion, intent.id.clone()));
+                }
+                if checkout.awaited_intent() != awaited.as_deref() {
+                    browser::remember_intent(&self.session_id, checkout.awaited_intent());
                 }
                 (!is_tick || !commands.is_empty(), commands)
             })
@@ -126,6 +146,9 @@ impl Driver {
     }
 
     fn run(&self, command: Command) {
+        if !self.live {
+            return;
+        }
         let driver = self.clone();
         match command {
             Command::LoadSession => spawn_local(async move {

@@ -30,6 +30,7 @@
         style.href = asset("payment-selector.css");
         root.append(style, document.createElement("div"));
       }
+      this.theme();
       this.render();
     }
 
@@ -37,8 +38,20 @@
       this.stop();
     }
 
-    attributeChangedCallback() {
-      if (this.shadowRoot && this.isConnected) this.render();
+    attributeChangedCallback(name) {
+      if (!this.shadowRoot || !this.isConnected) return;
+      // A theme is only styles: the checkout keeps its place.
+      if (name === "theme") this.theme();
+      else this.render();
+    }
+
+    // `theme="dark"` or `"light"` forces a preset; without it the checkout
+    // follows the system's colour scheme.
+    theme() {
+      const theme = this.getAttribute("theme");
+      const box = this.shadowRoot.lastChild;
+      if (theme) box.setAttribute("data-ps-theme", theme);
+      else box.removeAttribute("data-ps-theme");
     }
 
     stop() {
@@ -92,7 +105,7 @@
     }
   }
 
-  PaymentSelector.observedAttributes = ["session-id", "client-secret", "api-base", "locale"];
+  PaymentSelector.observedAttributes = ["session-id", "client-secret", "api-base", "locale", "theme"];
   // `element.session = answer`: the merchant server's create-session answer.
   Object.defineProperty(PaymentSelector.prototype, "session", {
     get() {

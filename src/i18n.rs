@@ -42,20 +42,24 @@ impl Locale {
 
     /// The locale for one BCP 47 tag, if the checkout speaks it.
     pub fn from_tag(tag: &str) -> Option<Locale> {
-        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
-        let mut parts = tag.split('-');
-        match parts.next()? {
-            "en" => Some(Locale::En),
-            "zh" => {
-                let traditional = parts.any(|part| matches!(part, "tw" | "hk" | "mo" | "hant"));
-                Some(if traditional {
-                    Locale::ZhTw
-                } else {
-                    Locale::ZhCn
-                })
-            }
-            _ => None,
+        let mut parts = tag.trim().split(['-', '_']);
+        let language = parts.next()?;
+        if language.eq_ignore_ascii_case("en") {
+            return Some(Locale::En);
         }
+        if !language.eq_ignore_ascii_case("zh") {
+            return None;
+        }
+        let traditional = parts.any(|part| {
+            ["tw", "hk", "mo", "hant"]
+                .iter()
+                .any(|region| part.eq_ignore_ascii_case(region))
+        });
+        Some(if traditional {
+            Locale::ZhTw
+        } else {
+            Locale::ZhCn
+        })
     }
 
     /// The text for `key` in this language.
@@ -93,20 +97,24 @@ impl Locale {
 
     /// "Available from 15 Jan", in this language.
     pub fn available_from(self, at: contract::UnixSeconds) -> String {
-        self.text(Key::AvailableFrom)
-            .replace("{date}", &crate::money::date(at, self))
+        fill(self.text(Key::AvailableFrom), &crate::money::date(at, self))
     }
 
     /// "m:ss" left on a code, in a sentence.
     pub fn expires_in(self, seconds_left: i64) -> String {
         let seconds_left = seconds_left.max(0);
         let clock = format!("{}:{:02}", seconds_left / 60, seconds_left % 60);
-        let (before, after) = self
-            .text(Key::ExpiresIn)
-            .split_once("{time}")
-            .unwrap_or(("", ""));
-        format!("{before}{clock}{after}")
+        fill(self.text(Key::ExpiresIn), &clock)
     }
+}
+
+/// A message with its one `{placeholder}` replaced by `value`. Found by
+/// its braces, not its name: a substring search would bring a string
+/// searcher into the bundle for this alone.
+fn fill(template: &str, value: &str) -> String {
+    let (before, rest) = template.split_once('{').unwrap_or((template, ""));
+    let after = rest.split_once('}').map_or("", |(_, after)| after);
+    [before, value, after].concat()
 }
 
 macro_rules! keys {
@@ -147,6 +155,7 @@ keys! {
     Redirecting => ["正在跳转到支付页面…", "正在前往付款頁面…", "Taking you to the payment page…"],
     OpeningWechat => ["正在打开微信支付…", "正在開啟微信支付…", "Opening WeChat Pay…"],
     Checking => ["正在确认支付结果…", "正在確認付款結果…", "Checking the payment…"],
+    NotPaidYet => ["尚未收到付款。如已支付，请稍候或重新查询", "尚未收到付款。如已付款，請稍候或重新查詢", "No payment received yet. If you paid, wait a moment or check again."],
     CheckAgain => ["重新查询", "重新查詢", "Check again"],
     StillTrying => ["网络不稳定，正在重试…", "網路不穩定，正在重試…", "Connection trouble, still trying…"],
     Succeeded => ["支付成功", "付款成功", "Payment succeeded"],

@@ -16,6 +16,7 @@ pub mod decode;
 pub mod driver;
 pub mod element;
 pub mod error;
+pub mod gallery;
 pub mod i18n;
 pub mod money;
 pub mod preview;

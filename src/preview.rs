@@ -1,16 +1,21 @@
-//! The designer preview page: a live checkout against a sandbox server's
-//! demo session. The page plays the shop: it keeps its session for the
-//! tab (sessionStorage), so that a shopper sent to a provider's page comes
-//! back (`?payment_intent=…`) to the same checkout. Lives in the library so
-//! that the binary stays thin.
+//! The designer preview page (`trunk serve`, `cargo xtask serve`): a live
+//! checkout against a sandbox server's demo session, and one click away
+//! the gallery of every state, which needs no server (`?gallery`).
+//!
+//! The live page plays the shop: it keeps its demo session for the tab
+//! (sessionStorage), so a reload, or a shopper sent to a provider's page
+//! and back (`?payment_intent=…`), finds the same order. "New demo order"
+//! starts another. Lives in the library so that the binary stays thin.
 
 use contract::DemoSession;
-use leptos::either::EitherOf3;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::demo_session;
+use crate::browser;
 use crate::components::Checkout;
+use crate::gallery::Gallery;
 
 /// The API base the preview talks to: same origin, as `trunk serve` proxies
 /// it and the reference server serves the built page beside it.
@@ -19,16 +24,43 @@ const API_BASE: &str = "/api";
 /// Where the tab keeps its demo session.
 const STORAGE_KEY: &str = "payment-selector:demo-session";
 
-/// A live checkout for a demo session: the tab's own when it comes back
-/// from a provider, a fresh one otherwise.
+/// The preview: the live checkout, or with `?gallery` the gallery.
 #[component]
 pub fn Preview() -> impl IntoView {
-    let returning = crate::browser::query_parameter("payment_intent");
-    let kept = returning.as_ref().and_then(|_| kept_session());
-    let demo = RwSignal::new(kept.map(Ok));
+    let gallery = web_sys::window()
+        .and_then(|window| window.location().search().ok())
+        .is_some_and(|search| {
+            search
+                .trim_start_matches('?')
+                .split('&')
+                .any(|p| p == "gallery")
+        });
+    let page = if gallery {
+        Either::Left(view! { <Gallery /> })
+    } else {
+        Either::Right(view! { <Live /> })
+    };
+    let current = |here: bool| here.then_some("page");
+    view! {
+        <header class="ps-preview__bar">
+            <h1 class="ps-preview__title">"payment-selector"</h1>
+            <nav class="ps-preview__nav" aria-label="Preview">
+                <a href="./" aria-current=current(!gallery)>"Live checkout"</a>
+                <a href="./?gallery" aria-current=current(gallery)>"Gallery"</a>
+            </nav>
+        </header>
+        <main class="ps-preview">{page}</main>
+    }
+}
+
+/// A live checkout for the tab's demo session, or a fresh one.
+#[component]
+fn Live() -> impl IntoView {
+    let returning = browser::query_parameter("payment_intent");
+    let demo = RwSignal::new(kept_session().map(Ok));
     if demo.get_untracked().is_none() {
         spawn_local(async move {
-            let session = demo_session(API_BASE, &crate::browser::page_url()).await;
+            let session = demo_session(API_BASE, &browser::page_url()).await;
             if let Ok(session) = &session {
                 keep_session(session);
             }
@@ -44,38 +76,48 @@ pub fn Preview() -> impl IntoView {
                 client_secret=demo.client_secret
                 returning_intent=returning.clone()
             />
+            <button class="ps-preview__new" type="button" data-testid="new-order"
+                on:click=|_| new_order()>
+                "New demo order"
+            </button>
         }),
         Some(Err(error)) => EitherOf3::C(view! {
             <p class="ps-error" role="alert" data-testid="error">
-                "The preview needs the reference server in sandbox mode (cargo xtask serve): "
+                "The live checkout needs the reference server in sandbox mode (cargo xtask serve): "
                 {error.to_string()}
+                ". The "
+                <a href="./?gallery">"gallery"</a>
+                " needs no server."
             </p>
         }),
     };
-    view! {
-        <main class="ps-preview">
-            <h1 class="ps-preview__title">"payment-selector"</h1>
-            {checkout}
-        </main>
+    view! { <div class="ps-preview__live">{checkout}</div> }
+}
+
+/// Forgets the tab's demo session and opens the page afresh.
+fn new_order() {
+    if let Some(storage) = browser::session_storage() {
+        let _ = storage.remove_item(STORAGE_KEY);
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(&browser::page_url());
     }
 }
 
 fn kept_session() -> Option<DemoSession> {
-    let text = crate::browser::session_storage()?
-        .get_item(STORAGE_KEY)
-        .ok()??;
+    let text = browser::session_storage()?.get_item(STORAGE_KEY).ok()??;
     let value = js_sys::JSON::parse(&text).ok()?;
     crate::decode::from_js(value).ok()
 }
 
 fn keep_session(session: &DemoSession) {
-    let Some(storage) = crate::browser::session_storage() else {
+    let Some(storage) = browser::session_storage() else {
         return;
     };
     let text = format!(
         r#"{{"session_id":"{}","client_secret":"{}"}}"#,
         session.session_id, session.client_secret
     );
-    // A full or refused storage only means a fresh session after a return.
+    // A full or refused storage only means a fresh order after a reload.
     let _ = storage.set_item(STORAGE_KEY, &text);
 }

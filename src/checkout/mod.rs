@@ -51,6 +51,9 @@ pub struct Checkout {
     pub retry: Option<Attempt>,
     /// The intent whose WeChat bridge was opened: it is never opened twice.
     pub bridged: Option<String>,
+    /// The intent the page was showing before a reload (or Back), until its
+    /// first answer: a code still payable is shown again.
+    pub resumed: Option<String>,
 }
 
 /// Where the checkout stands.
@@ -277,6 +280,18 @@ impl Checkout {
         (checkout, commands)
     }
 
+    /// A checkout reloaded (or come Back to) while an intent was in flight:
+    /// it asks the server about that intent, and shows its code again if it
+    /// can still be paid, rather than open a second payable one.
+    pub fn resuming(intent_id: String) -> (Checkout, Vec<Command>) {
+        let (mut checkout, mut commands) = Checkout::start();
+        checkout.resumed = Some(intent_id.clone());
+        // The WeChat sheet is not opened again unasked.
+        checkout.bridged = Some(intent_id.clone());
+        commands.extend(checkout.check(intent_id));
+        (checkout, commands)
+    }
+
     /// Applies one event and returns the work it calls for. Events that do
     /// not fit the current phase (a double click, a late answer) change
     /// nothing.
@@ -426,6 +441,9 @@ impl Checkout {
             Phase::AwaitingScan { .. } => Key::Waiting,
             Phase::Redirecting { .. } => Key::Redirecting,
             Phase::InvokingWechat { .. } => Key::OpeningWechat,
+            // A few answers later, still open: the shopper most likely left
+            // the provider's page without paying.
+            Phase::Checking { polls: 3.., .. } => Key::NotPaidYet,
             Phase::Checking { .. } => Key::Checking,
             Phase::Succeeded(_) => Key::Succeeded,
             Phase::PaidTwice(_) => Key::PaidTwice,
@@ -461,13 +479,6 @@ impl Checkout {
     /// again for this shopper's device, and may learn that a method went
     /// (or came).
     fn session_loaded(&mut self, session: CheckoutSession) -> Vec<Command> {
-        let mut available = session.methods.iter().filter(|m| {
-            m.kind != MethodKind::Unsupported && m.availability == Availability::Available
-        });
-        let only = match (available.next(), available.next()) {
-            (Some(method), None) => Some(method.kind),
-            _ => None,
-        };
         let status = session.status;
         let paid_intent = session.paid_intent.clone();
         self.session = Some(session);
@@ -491,17 +502,31 @@ impl Checkout {
             self.phase = Phase::Choosing;
         }
         if self.can_choose() {
-            if self
-                .selected
-                .is_some_and(|method| !self.is_available(method))
-            {
-                self.selected = None;
-            }
-            if self.selected.is_none() {
-                self.selected = only;
-            }
+            self.choose_for_the_shopper();
         }
         vec![]
+    }
+
+    /// Drops a choice that is no longer available, and picks the only
+    /// method that can be chosen, if there is just one.
+    fn choose_for_the_shopper(&mut self) {
+        if self
+            .selected
+            .is_some_and(|method| !self.is_available(method))
+        {
+            self.selected = None;
+        }
+        if self.selected.is_some() {
+            return;
+        }
+        let mut available = self.session.iter().flat_map(|session| {
+            session.methods.iter().filter(|m| {
+                m.kind != MethodKind::Unsupported && m.availability == Availability::Available
+            })
+        });
+        if let (Some(method), None) = (available.next(), available.next()) {
+            self.selected = Some(method.kind);
+        }
     }
 
     fn pay(&mut self, fresh_key: String) -> Vec<Command> {
@@ -600,6 +625,13 @@ impl Checkout {
         if intent.status.is_final() {
             return self.finish(intent);
         }
+        let resumed = self.resumed.take().is_some_and(|id| id == intent.id);
+        if resumed
+            && intent.status == IntentStatus::RequiresAction
+            && matches!(intent.next_action, Some(NextAction::DisplayQrCode { .. }))
+        {
+            return self.enter_intent(intent);
+        }
         if intent.status == IntentStatus::Processing
             && matches!(self.phase, Phase::AwaitingScan { .. })
         {
@@ -634,6 +666,15 @@ impl Checkout {
     fn fetch_failed(&mut self, intent_id: String, error: CheckoutError) -> Vec<Command> {
         // A late failure about a code the shopper has left is not news.
         if self.awaited_intent() != Some(intent_id.as_str()) {
+            return vec![];
+        }
+        if !error.is_transient() && self.resumed.take().is_some() {
+            // The intent of before the reload is gone: start afresh.
+            self.phase = if self.session.is_some() {
+                Phase::Choosing
+            } else {
+                Phase::Loading
+            };
             return vec![];
         }
         if !error.is_transient() {
@@ -733,6 +774,7 @@ impl Checkout {
             return commands;
         }
         self.phase = Phase::Choosing;
+        self.choose_for_the_shopper();
         commands
     }
 }

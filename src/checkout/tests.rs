@@ -881,3 +881,83 @@ fn check_again_asks_the_provider_through_the_server() {
         }]
     );
 }
+
+#[test]
+fn a_reload_shows_the_same_code_again_not_a_second_one() {
+    let (mut checkout, commands) = Checkout::resuming("pi_1".into());
+    assert_eq!(
+        commands,
+        [
+            Command::LoadSession,
+            Command::FetchIntent {
+                intent_id: "pi_1".into(),
+                delay_ms: 0,
+                ask_provider: false
+            }
+        ]
+    );
+    checkout.update(Event::SessionLoaded(session()));
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    checkout.update(Event::IntentFetched(qr_intent()));
+    assert!(
+        matches!(&checkout.phase, Phase::AwaitingScan { payload, .. } if payload == "weixin://wxpay/bizpayurl?pr=x"),
+        "{:?}",
+        checkout.phase
+    );
+    assert_eq!(checkout.awaited_intent(), Some("pi_1"));
+}
+
+#[test]
+fn a_reload_after_leaving_for_the_provider_checks_and_opens_nothing_by_itself() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    let commands = checkout.update(Event::IntentFetched(jsapi_intent()));
+    assert!(
+        !commands
+            .iter()
+            .any(|command| matches!(command, Command::InvokeWechat(_))),
+        "{commands:?}"
+    );
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    // Only the first answer resumes: a QR seen later while checking (a
+    // code at its end, say) is not shown again.
+    checkout.update(Event::IntentFetched(qr_intent()));
+    assert!(matches!(checkout.phase, Phase::Checking { .. }));
+}
+
+#[test]
+fn a_reload_whose_intent_is_gone_starts_afresh() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    checkout.update(Event::FetchFailed {
+        intent_id: "pi_1".into(),
+        error: refused(ErrorCode::NotFound, 404),
+    });
+    assert!(checkout.can_choose());
+    assert_eq!(checkout.error_message(), None);
+}
+
+#[test]
+fn a_check_that_keeps_finding_nothing_paid_says_so() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    let open = intent(IntentStatus::RequiresAction, None);
+    for _ in 0..2 {
+        checkout.update(Event::IntentFetched(open.clone()));
+        assert_eq!(checkout.status(), Some(Key::Checking));
+    }
+    checkout.update(Event::IntentFetched(open));
+    assert_eq!(checkout.status(), Some(Key::NotPaidYet));
+}
+
+#[test]
+fn choosing_again_after_a_return_picks_the_only_method_as_the_first_visit_did() {
+    let mut only_wechat = session();
+    only_wechat.methods.retain(|m| m.kind != MethodKind::Card);
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(only_wechat));
+    assert_eq!(checkout.selected, None, "nothing is chosen while checking");
+    checkout.update(Event::ChooseAnother);
+    assert!(checkout.can_choose());
+    assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
+}

@@ -90,21 +90,51 @@ pub fn Checkout(
     let context = context.unwrap_or_else(browser::client_context);
     let (mut initial, mut commands) = match returning_intent {
         Some(intent_id) => State::returning(intent_id),
-        None => State::start(),
+        None => match browser::remembered_intent(&session_id) {
+            Some(intent_id) => State::resuming(intent_id),
+            None => State::start(),
+        },
     };
     if let Some(session) = session {
         commands.extend(initial.update(Event::SessionLoaded(session)));
     }
-    let state = RwSignal::new(initial);
     let driver = Driver::new(
-        state,
+        RwSignal::new(initial),
         Api::new(api_base, client_secret),
         &session_id,
         context,
     )
     .on_complete(on_complete);
     driver.run_all(commands);
+    let waker = driver.clone();
+    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if browser::page_visible() {
+            waker.dispatch(Event::CheckNow {
+                ask_provider: false,
+            });
+        }
+    });
+    on_cleanup(move || visibility.remove());
+    screens(driver, locale)
+}
 
+/// A checkout shown in `state` and talking to no server: what the designer
+/// gallery draws each state with. The shopper's actions still move it (a
+/// QR code's countdown runs, "choose another" goes back to the methods),
+/// but nothing is sent.
+#[component]
+pub fn CheckoutFixture(
+    /// The state to show.
+    state: State,
+    /// The language.
+    locale: Locale,
+) -> impl IntoView {
+    screens(Driver::fixture(state), locale)
+}
+
+/// Everything the shopper sees of the checkout `driver` moves.
+fn screens(driver: Driver, locale: Locale) -> impl IntoView {
+    let state = driver.state();
     let now = RwSignal::new(browser::now());
     let ticker = driver.clone();
     if let Ok(handle) = set_interval_with_handle(
@@ -117,15 +147,6 @@ pub fn Checkout(
     ) {
         on_cleanup(move || handle.clear());
     }
-    let waker = driver.clone();
-    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
-        if browser::page_visible() {
-            waker.dispatch(Event::CheckNow {
-                ask_provider: false,
-            });
-        }
-    });
-    on_cleanup(move || visibility.remove());
 
     let screen = Memo::new(move |_| state.with(Screen::of));
     // Formatting builds an Intl.NumberFormat, which is slow on a slow phone:
@@ -150,44 +171,65 @@ pub fn Checkout(
     let status = Signal::derive(move || state.with(State::status).map(|key| locale.text(key)));
     let error = move || state.with(State::error_message).map(|key| locale.text(key));
 
+    let root = NodeRef::<leptos::html::Section>::new();
+    // Set once the first screen after loading is up: that one appears with
+    // the page and takes no focus.
+    let settled = StoredValue::new(false);
     let body = {
         let driver = driver.clone();
-        move || match screen.get() {
-            Screen::Loading | Screen::Leaving => {
-                EitherOf5::A(view! { <div class="ps-skeleton" aria-hidden="true"></div> })
+        move || {
+            let current = screen.get();
+            // Focus follows the screen: when the control that had focus went
+            // with the old screen, the new screen's heading (or first
+            // control) takes it.
+            if settled.get_value() {
+                if let Some(root) = root.get_untracked() {
+                    request_animation_frame(move || browser::refocus(&root));
+                }
+            } else if current != Screen::Loading {
+                settled.set_value(true);
             }
-            Screen::LoadFailed => {
-                let driver = driver.clone();
-                EitherOf5::B(view! {
-                    <button class="ps-button" type="button" data-testid="reload"
-                        on:click=move |_| driver.dispatch(Event::Reload)>
-                        {locale.text(Key::TryAgain)}
-                    </button>
-                })
-            }
-            Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, locale)),
-            Screen::Scan(method) => {
-                EitherOf5::D(scanning(driver.clone(), method, now, amount, locale))
-            }
-            Screen::Outcome(kind) => {
-                let driver = driver.clone();
-                let on_action = Callback::new(move |action| {
-                    driver.dispatch(match action {
-                        OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
-                        OutcomeAction::RefreshCode => Event::RefreshCode {
-                            fresh_key: browser::random_key(),
-                        },
-                        OutcomeAction::ChooseAnother => Event::ChooseAnother,
+            match current {
+                Screen::Loading | Screen::Leaving => {
+                    EitherOf5::A(view! { <div class="ps-skeleton" aria-hidden="true"></div> })
+                }
+                Screen::LoadFailed => {
+                    let driver = driver.clone();
+                    EitherOf5::B(view! {
+                        <button class="ps-button" type="button" data-testid="reload"
+                            on:click=move |_| driver.dispatch(Event::Reload)>
+                            {locale.text(Key::TryAgain)}
+                        </button>
                     })
-                });
-                let headline = state.with_untracked(State::status).unwrap_or(Key::Checking);
-                EitherOf5::E(view! { <Outcome kind headline amount locale on_action /> })
+                }
+                Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, locale)),
+                Screen::Scan(method) => {
+                    EitherOf5::D(scanning(driver.clone(), method, now, amount, locale))
+                }
+                Screen::Outcome(kind) => {
+                    let driver = driver.clone();
+                    let on_action = Callback::new(move |action| {
+                        driver.dispatch(match action {
+                            OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
+                            OutcomeAction::RefreshCode => Event::RefreshCode {
+                                fresh_key: browser::random_key(),
+                            },
+                            OutcomeAction::ChooseAnother => Event::ChooseAnother,
+                        })
+                    });
+                    EitherOf5::E(view! { <Outcome kind headline=status amount locale on_action /> })
+                }
             }
         }
     };
 
     view! {
-        <section class="ps-checkout" lang=locale.tag() data-testid="checkout">
+        <section
+            class="ps-checkout"
+            lang=locale.tag()
+            data-testid="checkout"
+            node_ref=root
+        >
             <header class="ps-checkout__header">
                 <span class="ps-checkout__merchant" data-testid="merchant">{merchant}</span>
                 <span class="ps-checkout__total">
@@ -266,9 +308,9 @@ fn scanning(
             let driver = driver.clone();
             let code_url = code_url.clone();
             spawn_local(async move {
-                if let Err(error) = driver.api().sandbox_scan(&code_url, decline).await {
-                    leptos::logging::warn!("sandbox scan: {error}");
-                }
+                // Whether or not the sandbox took the scan, the server tells
+                // how the code stands.
+                let _ = driver.api().sandbox_scan(&code_url, decline).await;
                 // A decline is not notified (WeChat Pay only notifies
                 // payments): the server must ask.
                 driver.dispatch(Event::CheckNow {

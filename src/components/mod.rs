@@ -9,7 +9,7 @@ mod qr_code;
 mod qr_panel;
 mod status_line;
 
-pub use checkout::Checkout;
+pub use checkout::{Checkout, CheckoutFixture};
 pub use method_list::MethodList;
 pub use outcome::Outcome;
 pub use pay_button::PayButton;

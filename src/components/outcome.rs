@@ -35,8 +35,10 @@ pub enum OutcomeAction {
 pub fn Outcome(
     /// Which outcome.
     kind: OutcomeKind,
-    /// What to say of it (a failure's reason, say).
-    headline: Key,
+    /// What to say of it (a failure's reason, say), in the shopper's
+    /// language; it may change while the screen stays.
+    #[prop(into)]
+    headline: Signal<Option<&'static str>>,
     /// The formatted amount.
     #[prop(into)]
     amount: Signal<String>,
@@ -85,7 +87,9 @@ pub fn Outcome(
         .collect_view();
     view! {
         <div class=format!("ps-outcome ps-outcome--{tone}") data-testid="outcome">
-            <p class="ps-outcome__headline" data-testid="outcome-headline">{locale.text(headline)}</p>
+            <p class="ps-outcome__headline" data-testid="outcome-headline" tabindex="-1" data-ps-focus>
+                {headline}
+            </p>
             <p class="ps-outcome__amount">{amount}</p>
             <div class="ps-outcome__actions">{buttons}</div>
         </div>

@@ -35,7 +35,7 @@ pub fn QrPanel(
     let simulating = RwSignal::new(false);
     view! {
         <div class="ps-qr" data-testid="qr-panel">
-            <p class="ps-qr__instruction">{locale.text(instruction)}</p>
+            <p class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</p>
             <p class="ps-qr__amount" data-testid="qr-amount">{amount}</p>
             <QrCode payload=payload label=locale.text(Key::QrCodeLabel) />
             // The countdown is read on request, not announced every second.

@@ -10,7 +10,7 @@ pub fn StatusLine(
 ) -> impl IntoView {
     view! {
         <p class="ps-status" role="status" aria-live="polite" data-testid="status">
-            {move || text.get().unwrap_or_default()}
+            {text}
         </p>
     }
 }

@@ -127,6 +127,47 @@ impl Browser {
             .expect("the script is added");
     }
 
+    /// Sends one DevTools protocol command to the tab.
+    pub async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
+    /// Presses keys one after another, as a keyboard does: each goes to
+    /// whatever has the focus at that moment.
+    pub async fn press_keys(&self, keys: &[fantoccini::key::Key]) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keyboard = KeyActions::new("keyboard".into());
+        for &key in keys {
+            let value = char::from(key);
+            keyboard = keyboard
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(keyboard)
+            .await
+            .expect("the keys are pressed");
+    }
+
+    /// What has the focus, looking into shadow roots: its `data-testid`,
+    /// else its class, else its tag.
+    pub async fn focused(&self) -> String {
+        let found = self
+            .client
+            .execute(
+                "let at = document.activeElement;
+                 while (at && at.shadowRoot && at.shadowRoot.activeElement) at = at.shadowRoot.activeElement;
+                 return at ? (at.dataset.testid || at.className || at.tagName) : null;",
+                vec![],
+            )
+            .await
+            .expect("the focus is read");
+        found.as_str().unwrap_or("nothing").to_owned()
+    }
+
     /// Ends the session (chromedriver stops on drop).
     pub async fn close(self) {
         let _ = self.client.clone().close().await;

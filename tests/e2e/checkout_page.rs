@@ -85,6 +85,15 @@ impl CheckoutPage {
         self.wait_for(id).await.text().await.expect("its text")
     }
 
+    /// A computed style of an element, such as `"rgb(7, 131, 64)"`.
+    pub async fn style(&self, id: &str, property: &str) -> String {
+        self.wait_for(id)
+            .await
+            .css_value(property)
+            .await
+            .expect("the style is read")
+    }
+
     /// The order total in the header.
     pub async fn amount(&self) -> String {
         self.text("amount").await

@@ -5,11 +5,14 @@
 mod app;
 mod browser;
 mod checkout_page;
+mod gallery;
+mod shopper;
 mod wechat;
 
 use app::App;
 use browser::Browser;
 use checkout_page::CheckoutPage;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
@@ -132,6 +135,11 @@ async fn a_plain_html_shop_takes_a_payment_through_the_element_and_hears_of_it()
 
     assert_eq!(page.amount().await, "¥128.00");
     assert_eq!(page.chosen().await.as_deref(), Some("wechat_pay"));
+    assert_eq!(
+        page.style("pay-button", "background-color").await,
+        "rgba(154, 91, 19, 1)",
+        "the shop's --ps-accent reaches into the shadow root"
+    );
     page.pay().await;
     let payload = page.scan_qr_code().await;
     assert!(
@@ -158,5 +166,45 @@ async fn a_plain_html_shop_takes_a_payment_through_the_element_and_hears_of_it()
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dark_preset_follows_the_system_and_the_theme_attribute_forces_either() {
+    let app = App::start_shop().await;
+    let browser = Browser::start("en-US").await;
+    let system =
+        |scheme: &str| json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+    browser
+        .devtools("Emulation.setEmulatedMedia", system("dark"))
+        .await;
+    let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
+    let surface = || page.style("checkout", "background-color");
+    let (dark, light) = ("rgba(22, 27, 34, 1)", "rgba(255, 255, 255, 1)");
+    assert_eq!(surface().await, dark, "a dark system gets the dark preset");
+
+    let set_theme = |theme: &'static str| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .execute(
+                    "document.querySelector('payment-selector').setAttribute('theme', arguments[0]); return true;",
+                    vec![json!(theme)],
+                )
+                .await
+                .expect("the attribute is set");
+        }
+    };
+    set_theme("light").await;
+    assert_eq!(surface().await, light, "theme=\"light\" forces light");
+    browser
+        .devtools("Emulation.setEmulatedMedia", system("light"))
+        .await;
+    set_theme("dark").await;
+    assert_eq!(surface().await, dark, "theme=\"dark\" forces dark");
+    assert!(
+        page.shows("method-list").await,
+        "a theme is only styles: the checkout keeps its place"
+    );
     browser.close().await;
 }

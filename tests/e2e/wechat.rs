@@ -69,6 +69,28 @@ async fn a_phone_shopper_who_declines_on_the_h5_page_is_told_so_and_can_try_agai
     browser.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_shopper_who_cancels_on_the_h5_page_hears_nothing_was_paid_and_chooses_again() {
+    let app = App::start().await;
+    let browser = Browser::start_as("en-US", Device::Phone).await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    // WeChat sends the shopper back whether or not they paid, and tells
+    // nobody of a cancel: the checkout can only keep asking, and say so.
+    click(&browser, "[data-testid=h5-cancel]").await;
+    let page = CheckoutPage::returned(&browser.client);
+    page.wait_for_text("outcome-headline", |text| text == "Checking the payment…")
+        .await;
+    page.wait_for_text("outcome-headline", |text| {
+        text.starts_with("No payment received yet.")
+    })
+    .await;
+    page.press("choose-another").await;
+    page.wait_for("method-list").await;
+    assert!(page.can_pay().await, "another try can start");
+    browser.close().await;
+}
+
 /// A stand-in for WeChat's `WeixinJSBridge`: it arrives 800 ms after the
 /// page (announced with `WeixinJSBridgeReady`), records each call, and
 /// keeps the callback for the test to answer as WeChat would.

@@ -7,10 +7,12 @@
 //! - `dist`: the storefront package, `dist/payment-selector/`;
 //! - `size`: build the package and check it against the budget (`--why`:
 //!   what is largest in it);
-//! - `bench`: what shoppers feel and what the server takes, measured.
+//! - `bench`: what shoppers feel and what the server takes, measured;
+//! - `openapi`: rewrite `crates/contract/openapi.json` from the contract.
 
 mod bench;
 mod dist;
+mod openapi;
 mod serve;
 mod setup;
 mod size;
@@ -30,8 +32,11 @@ fn main() -> ExitCode {
         }
         Some("dist") => setup::run().and_then(|tools| dist::run(&tools)),
         Some("bench") => setup::run().and_then(|tools| bench::run(&tools, &args[1..])),
+        Some("openapi") => openapi::run(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | serve | test | dist | size [--why] | bench>");
+            eprintln!(
+                "usage: cargo xtask <setup | serve | test | dist | size [--why] | bench | openapi>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -77,6 +77,10 @@ pub fn run(args: &[String]) -> Result {
         ports.sandbox
     );
     println!("    pay with WeChat Pay, then \"Simulate scan and pay\" plays the shopper's phone");
+    println!(
+        "    every state of the checkout, side by side: {}?gallery",
+        demo.url
+    );
     println!("    a phone-sized window with a phone's user agent pays on WeChat's H5 page instead");
     println!(
         "    delete {} to start afresh; Ctrl-C stops the demo",

@@ -8,6 +8,8 @@ use crate::{output_of, root, run_step, Result};
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132";
+/// The accessibility checker the end-to-end tests inject into the gallery.
+const AXE_VERSION: &str = "4.14.1";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// The toolchain of the size-optimised release build (`-Zbuild-std`),
 /// pinned by date so that a new nightly cannot change the bundle (or break
@@ -54,6 +56,7 @@ pub fn run() -> Result<Tools> {
     trunk(&tools)?;
     wasm_bindgen(&tools)?;
     binaryen(&tools)?;
+    axe_core()?;
     browser()?;
     println!("==> tools ready");
     Ok(tools)
@@ -66,16 +69,26 @@ fn cargo_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".cargo"))
 }
 
-/// binaryen from npm lives outside the clone so that fresh clones on one
-/// machine share it.
-fn binaryen_dir() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
+/// Packages from npm live outside the clone so that fresh clones on one
+/// machine share them.
+fn npm_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
-        .unwrap_or_else(|| root().join("target"));
-    cache
+        .unwrap_or_else(|| root().join("target"))
         .join("payment-selector")
-        .join(format!("binaryen-{BINARYEN_VERSION}"))
+}
+
+fn binaryen_dir() -> PathBuf {
+    npm_cache().join(format!("binaryen-{BINARYEN_VERSION}"))
+}
+
+/// axe-core's browser build, which the end-to-end tests read
+/// (`PS_AXE_CORE`).
+pub fn axe_core_script() -> PathBuf {
+    npm_cache()
+        .join(format!("axe-core-{AXE_VERSION}"))
+        .join("node_modules/axe-core/axe.min.js")
 }
 
 fn wasm_target() -> Result {
@@ -236,6 +249,24 @@ fn binaryen(tools: &Tools) -> Result {
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&dir)
             .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )
+}
+
+fn axe_core() -> Result {
+    if axe_core_script().exists() {
+        return Ok(());
+    }
+    if output_of("npm", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let dir = npm_cache().join(format!("axe-core-{AXE_VERSION}"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    run_step(
+        &format!("install axe-core {AXE_VERSION} from npm"),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("axe-core@{AXE_VERSION}")),
     )
 }
 

@@ -68,6 +68,7 @@ pub fn run() -> Result {
                 "e2e",
             ])
             .env("PS_DIST_DIR", &dist)
+            .env("PS_AXE_CORE", setup::axe_core_script())
             .env("PS_CHROMEDRIVER", CHROMEDRIVER)
             .env("PS_CHROMIUM", setup::CHROMIUM),
     )?;

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every non-2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong, for code to act on.
     pub code: ErrorCode,
@@ -9,8 +10,10 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// What went wrong, as a stable machine-readable code.
+/// What went wrong, as a stable machine-readable code. A newer server may
+/// send a code not listed here: act on the HTTP status then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body or query is malformed or a field is out of range.

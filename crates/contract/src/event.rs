@@ -14,6 +14,7 @@ pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 300;
 /// until the endpoint answers 2xx (at least once; `id` is unique, so a
 /// receiver drops what it has seen).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEvent {
     /// Unique per event (`evt_…`).
     pub id: String,
@@ -29,6 +30,7 @@ pub struct WebhookEvent {
 /// What an event is about: the session or the intent, as the merchant
 /// reads them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventData {
     /// For `checkout_session.*` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,8 +40,10 @@ pub struct EventData {
     pub payment_intent: Option<PaymentIntent>,
 }
 
-/// The kinds of webhook event.
+/// The kinds of webhook event. More may be added: acknowledge an event of a
+/// type you do not know, and otherwise leave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     /// The session was paid: ship the order.
     #[serde(rename = "checkout_session.completed")]

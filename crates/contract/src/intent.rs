@@ -5,6 +5,7 @@ use crate::{ClientContext, MethodKind, Money, UnixSeconds};
 /// The browser's request to start paying with one method. It names no amount:
 /// the server takes it from the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIntent {
     /// The chosen method.
     pub method: MethodKind,
@@ -15,6 +16,7 @@ pub struct CreateIntent {
 
 /// One attempt to pay a session with one method.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentIntent {
     /// The intent id (`pi_...`).
     pub id: String,
@@ -41,8 +43,10 @@ pub struct PaymentIntent {
     pub transaction_id: Option<String>,
 }
 
-/// Why an intent failed, for the shopper to be told in words.
+/// Why an intent failed, for the shopper to be told in words. A newer server
+/// may send a reason not listed here: tell the shopper the payment failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// The shopper's wallet or bank declined the payment.
@@ -56,8 +60,10 @@ pub enum FailureReason {
     Other,
 }
 
-/// Where a payment intent stands.
+/// Where a payment intent stands. A newer server may send a status not
+/// listed here: treat it as undecided, and ask again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IntentStatus {
     /// Waiting for the shopper: see `next_action`.
@@ -118,8 +124,10 @@ impl IntentStatus {
 }
 
 /// The hand-off: what the browser does to take the shopper to the provider.
-/// Each flow is one variant; a component matches on all of them.
+/// Each flow is one variant; a component matches on all of them. A newer
+/// server may send another `type`: offer the shopper another method then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NextAction {
     /// Show `payload` as a QR code for the shopper's phone to scan.
@@ -139,6 +147,10 @@ pub enum NextAction {
         /// Form fields for a POST (empty for a GET), in order; a JSON
         /// object on the wire.
         #[serde(default, with = "form_fields")]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = std::collections::BTreeMap<String, String>)
+        )]
         fields: Vec<(String, String)>,
     },
     /// Call `WeixinJSBridge.invoke('getBrandWCPayRequest', params)`.
@@ -234,6 +246,7 @@ mod form_fields {
 
 /// How a redirect goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum FormMethod {
     /// A plain navigation.
@@ -245,6 +258,7 @@ pub enum FormMethod {
 /// The arguments of WeChat's `getBrandWCPayRequest`, named as WeChat names
 /// them on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WechatJsapiParams {
     /// The merchant's official-account app id.

@@ -9,13 +9,19 @@
 //! - an error is always an [`ErrorBody`] with a non-2xx status.
 //!
 //! The endpoints, relative to the backend's base URL (the component's
-//! `api_base`), are listed in [`paths`].
+//! `api_base`), are listed in [`paths`]. The whole contract, with every
+//! status and error code, is `openapi.json` beside this crate's manifest:
+//! an OpenAPI 3.1 document that the `openapi` module (feature `openapi`)
+//! builds from these types.
 
 mod error;
 mod event;
 mod intent;
 mod money;
 mod session;
+
+#[cfg(feature = "openapi")]
+pub mod openapi;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use event::{

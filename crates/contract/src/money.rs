@@ -3,13 +3,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An amount of money in the currency's minor unit (fen for CNY, yen for JPY).
-///
-/// ```
-/// # use payment_contract::{Currency, Money};
-/// let price = Money::new(12800, Currency::CNY);
-/// assert_eq!(price.to_major_string(), "128.00");
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Integer minor units; never a float.
     pub value: i64,
@@ -25,6 +20,12 @@ impl Money {
 
     /// The amount as an exact decimal string in major units (`"128.00"`),
     /// for APIs that want yuan rather than fen and for `Intl.NumberFormat`.
+    ///
+    /// ```
+    /// # use payment_contract::{Currency, Money};
+    /// let price = Money::new(12800, Currency::CNY);
+    /// assert_eq!(price.to_major_string(), "128.00");
+    /// ```
     pub fn to_major_string(&self) -> String {
         let sign = if self.value < 0 { "-" } else { "" };
         let exponent = u32::from(self.currency.exponent());
@@ -43,6 +44,11 @@ impl Money {
 
 /// An ISO 4217 currency code: three upper-case ASCII letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(value_type = String, pattern = "^[A-Z]{3}$", example = "CNY")
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
 

@@ -5,6 +5,7 @@ use crate::{Money, UnixSeconds};
 /// What the merchant's server sends to open a checkout. The amount is decided
 /// here, server to server; the browser never sends one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCheckoutSession {
     /// The order total.
     pub amount: Money,
@@ -21,6 +22,7 @@ pub struct CreateCheckoutSession {
 /// The answer to [`CreateCheckoutSession`]: the session, and the secret the
 /// merchant hands to its page so the component can act on this session only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedCheckoutSession {
     /// The session as the shopper's browser will see it.
     pub session: CheckoutSession,
@@ -30,6 +32,7 @@ pub struct CreatedCheckoutSession {
 
 /// A session made by a sandbox server's demo endpoint, for the preview page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemoSession {
     /// The session to show.
     pub session_id: String,
@@ -39,6 +42,7 @@ pub struct DemoSession {
 
 /// The body of a sandbox scan: the QR payload the shopper's phone "read".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxScan {
     /// The scanned code, such as a WeChat Pay `code_url`.
     pub code_url: String,
@@ -49,6 +53,7 @@ pub struct SandboxScan {
 
 /// One checkout: an order total and the ways this shopper may pay it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutSession {
     /// The session id (`cs_...`).
     pub id: String,
@@ -72,8 +77,10 @@ pub struct CheckoutSession {
     pub methods: Vec<PaymentMethod>,
 }
 
-/// Where a checkout session stands.
+/// Where a checkout session stands. A newer server may send a status not
+/// listed here, which a client must accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// It can be paid.
@@ -103,6 +110,7 @@ impl SessionStatus {
 /// A session as its merchant reads it (with the secret key): how it
 /// stands and, once paid, how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerchantCheckoutSession {
     /// The session id.
     pub id: String,
@@ -126,17 +134,20 @@ pub struct MerchantCheckoutSession {
 
 /// The payment that completed a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionPayment {
     /// The intent that paid.
     pub intent_id: String,
     /// With which method.
     pub method: MethodKind,
     /// The provider's id for the payment (WeChat Pay's `transaction_id`).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub transaction_id: Option<String>,
 }
 
 /// One way to pay, as offered to this shopper.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentMethod {
     /// Which institution.
     #[serde(rename = "type")]
@@ -147,8 +158,10 @@ pub struct PaymentMethod {
     pub availability: Availability,
 }
 
-/// A payment institution.
+/// A payment institution. A newer server may offer one not listed here: a
+/// client that does not know it leaves it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MethodKind {
     /// WeChat Pay (Weixin Pay).
@@ -180,8 +193,11 @@ impl MethodKind {
     }
 }
 
-/// How a payment hands the shopper to the provider.
+/// How a payment hands the shopper to the provider. A newer server may send
+/// a flow not listed here, which a client must accept: the intent's
+/// `next_action` still says what to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Flow {
     /// A QR code to scan with a phone (desktop).
@@ -197,6 +213,7 @@ pub enum Flow {
 
 /// Whether a method can be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Availability {
     /// It can be chosen.
@@ -252,8 +269,10 @@ impl<'de> Deserialize<'de> for Availability {
     }
 }
 
-/// Why a method the merchant takes cannot be used here.
+/// Why a method the merchant takes cannot be used here. A newer server may
+/// send a reason not listed here: show the method as unavailable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnavailableReason {
     /// Alipay pages do not open inside the WeChat app.
@@ -272,8 +291,13 @@ pub enum UnavailableReason {
 /// What the browser tells the server about where the shopper is, so the
 /// server can choose each method's flow. Sent as query parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct ClientContext {
-    /// Phone or desktop.
+    /// Phone or desktop; desktop when absent.
     #[serde(default)]
     pub device: Device,
     /// The app whose built-in browser shows the page, if any.
@@ -283,6 +307,7 @@ pub struct ClientContext {
 
 /// The shopper's kind of device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Device {
     /// A desktop or laptop browser: QR codes are scanned with a phone.
@@ -294,6 +319,7 @@ pub enum Device {
 
 /// An app with its own built-in browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InApp {
     /// WeChat's built-in browser.

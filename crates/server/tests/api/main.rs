@@ -8,7 +8,11 @@
 //! - `outcomes`: declines, outages and lost notifications told truthfully;
 //! - `merchant`: reads with the secret key, webhooks, batches, running live;
 //! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end.
+//!
+//! Every answer of the server, and every webhook event, is checked against
+//! the contract's OpenAPI document on the way (`conformance`).
 
+mod conformance;
 mod merchant;
 mod one_payment;
 mod outcomes;

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::world::{code_of, order, World, MERCHANT_KEY};
+use crate::world::{code_of, order, send, World, MERCHANT_KEY};
 
 #[tokio::test]
 async fn the_merchant_reads_how_its_session_stands_and_how_it_was_paid() {
@@ -39,13 +39,13 @@ async fn the_merchant_reads_how_its_session_stands_and_how_it_was_paid() {
     assert_eq!(read["status"], "succeeded");
     assert_eq!(read["transaction_id"], paid["payment"]["transaction_id"]);
 
-    let other_merchant = world
-        .http
-        .get(world.url(&path))
-        .bearer_auth("sk_test_someone_else")
-        .send()
-        .await
-        .unwrap();
+    let other_merchant = send(
+        world
+            .http
+            .get(world.url(&path))
+            .bearer_auth("sk_test_someone_else"),
+    )
+    .await;
     assert_eq!(other_merchant.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -138,45 +138,42 @@ async fn pending_webhooks_survive_a_sigkill_of_the_real_server_binary() {
     let (mut server, base) = spawn_binary(&world.sandbox, &database).await;
 
     let http = reqwest::Client::new();
-    let created: contract::CreatedCheckoutSession = http
-        .post(format!("{base}/checkout-sessions"))
-        .bearer_auth(MERCHANT_KEY)
-        .json(&order(12800))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let intent: contract::PaymentIntent = http
-        .post(format!(
+    let created: contract::CreatedCheckoutSession = send(
+        http.post(format!("{base}/checkout-sessions"))
+            .bearer_auth(MERCHANT_KEY)
+            .json(&order(12800)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let intent: contract::PaymentIntent = send(
+        http.post(format!(
             "{base}/checkout-sessions/{}/intents",
             created.session.id
         ))
         .bearer_auth(&created.client_secret)
         .header("Idempotency-Key", "k")
-        .json(&json!({"method": "wechat_pay", "client": {"device": "desktop"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&json!({"method": "wechat_pay", "client": {"device": "desktop"}})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(world
         .scan(&code_of(&intent), "pay")
         .await
         .status()
         .is_success());
     let completed = wait_for(|| async {
-        let session: Value = http
-            .get(format!("{base}/checkout-sessions/{}", created.session.id))
-            .bearer_auth(MERCHANT_KEY)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let session: Value = send(
+            http.get(format!("{base}/checkout-sessions/{}", created.session.id))
+                .bearer_auth(MERCHANT_KEY),
+        )
+        .await
+        .json()
+        .await
+        .ok()?;
         (session["status"] == "completed").then_some(())
     })
     .await;
@@ -324,12 +321,13 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
     let create = |key: String| {
-        http.post(format!("{base}/checkout-sessions"))
-            .bearer_auth(key)
-            .json(&order(100))
-            .send()
+        send(
+            http.post(format!("{base}/checkout-sessions"))
+                .bearer_auth(key)
+                .json(&order(100)),
+        )
     };
-    let with_test_key = create("sk_test_demo_merchant".into()).await.unwrap();
+    let with_test_key = create("sk_test_demo_merchant".into()).await;
     assert_eq!(with_test_key.status(), StatusCode::UNAUTHORIZED);
     let said: Value = with_test_key.json().await.unwrap();
     assert!(
@@ -339,15 +337,11 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
             .contains("test keys"),
         "{said}"
     );
-    let with_live_key = create(live_key).await.unwrap();
+    let with_live_key = create(live_key).await;
     assert_eq!(with_live_key.status(), StatusCode::CREATED);
     let created: contract::CreatedCheckoutSession = with_live_key.json().await.unwrap();
     assert!(created.session.livemode);
-    let demo = http
-        .post(format!("{base}/dev/demo-session"))
-        .send()
-        .await
-        .unwrap();
+    let demo = send(http.post(format!("{base}/dev/demo-session"))).await;
     assert_eq!(
         demo.status(),
         StatusCode::NOT_FOUND,
@@ -357,18 +351,18 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
 
 impl World {
     async fn read_session(&self, created: &contract::CreatedCheckoutSession) -> CheckoutSession {
-        self.http
-            .get(self.url(&format!(
-                "/checkout-sessions/{}?device=desktop",
-                created.session.id
-            )))
-            .bearer_auth(&created.client_secret)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        send(
+            self.http
+                .get(self.url(&format!(
+                    "/checkout-sessions/{}?device=desktop",
+                    created.session.id
+                )))
+                .bearer_auth(&created.client_secret),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
     }
 }
 

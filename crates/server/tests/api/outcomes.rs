@@ -11,7 +11,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::json;
 
-use crate::world::{code_of, desktop, error_of, World};
+use crate::world::{code_of, desktop, error_of, send, World};
 
 #[tokio::test]
 async fn a_decline_reaches_the_shopper_with_its_reason_and_the_merchant_as_an_event() {
@@ -233,14 +233,14 @@ async fn a_notification_with_another_amount_is_kept_for_review_not_applied() {
     let intent = world.qr_intent(&created, "k").await;
     // WeChat Pay's signed word that 1 fen was paid for a ¥128.00 order.
     let notification = signed_notification(&intent.id, 1);
-    let answer = world
-        .http
-        .post(world.url("/notify/wechat-pay/demo"))
-        .headers(notification.0)
-        .body(notification.1)
-        .send()
-        .await
-        .unwrap();
+    let answer = send(
+        world
+            .http
+            .post(world.url("/notify/wechat-pay/demo"))
+            .headers(notification.0)
+            .body(notification.1),
+    )
+    .await;
     assert!(
         answer.status().is_success(),
         "accepted, so WeChat stops sending it"
@@ -263,14 +263,14 @@ async fn a_notification_that_does_not_verify_is_refused_in_wechat_s_terms() {
     let intent = world.qr_intent(&created, "k").await;
     let (mut headers, body) = signed_notification(&intent.id, 12800);
     headers.insert("Wechatpay-Signature", "Zm9yZ2Vk".parse().unwrap());
-    let answer = world
-        .http
-        .post(world.url("/notify/wechat-pay/demo"))
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let answer = send(
+        world
+            .http
+            .post(world.url("/notify/wechat-pay/demo"))
+            .headers(headers)
+            .body(body),
+    )
+    .await;
     assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let said: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(said["code"], "FAIL");

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::world::{desktop, error_of, order, World};
+use crate::world::{desktop, error_of, order, send, World};
 
 #[tokio::test]
 async fn a_merchant_opens_a_session_and_each_browser_sees_its_flows() {
@@ -19,13 +19,13 @@ async fn a_merchant_opens_a_session_and_each_browser_sees_its_flows() {
         let world = &world;
         let created = &created;
         async move {
-            let response = world
-                .http
-                .get(world.url(&format!("/checkout-sessions/{}{query}", created.session.id)))
-                .bearer_auth(&created.client_secret)
-                .send()
-                .await
-                .unwrap();
+            let response = send(
+                world
+                    .http
+                    .get(world.url(&format!("/checkout-sessions/{}{query}", created.session.id)))
+                    .bearer_auth(&created.client_secret),
+            )
+            .await;
             assert_eq!(response.status(), StatusCode::OK);
             response.json::<CheckoutSession>().await.unwrap()
         }
@@ -68,25 +68,25 @@ async fn a_merchant_opens_a_session_and_each_browser_sees_its_flows() {
 #[tokio::test]
 async fn wrong_credentials_and_bad_orders_are_refused_clearly() {
     let world = World::start().await;
-    let anonymous = world
-        .http
-        .post(world.url("/checkout-sessions"))
-        .json(&order(100))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = send(
+        world
+            .http
+            .post(world.url("/checkout-sessions"))
+            .json(&order(100)),
+    )
+    .await;
     assert_eq!(
         error_of(anonymous).await,
         (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
     );
-    let wrong_key = world
-        .http
-        .post(world.url("/checkout-sessions"))
-        .bearer_auth("sk_test_nope")
-        .json(&order(100))
-        .send()
-        .await
-        .unwrap();
+    let wrong_key = send(
+        world
+            .http
+            .post(world.url("/checkout-sessions"))
+            .bearer_auth("sk_test_nope")
+            .json(&order(100)),
+    )
+    .await;
     assert_eq!(error_of(wrong_key).await.1, ErrorCode::Unauthorized);
     for bad in [
         order(0),
@@ -108,13 +108,13 @@ async fn wrong_credentials_and_bad_orders_are_refused_clearly() {
     }
     let created = world.session().await;
     let other = world.session().await;
-    let stolen = world
-        .http
-        .get(world.url(&format!("/checkout-sessions/{}", created.session.id)))
-        .bearer_auth(&other.client_secret)
-        .send()
-        .await
-        .unwrap();
+    let stolen = send(
+        world
+            .http
+            .get(world.url(&format!("/checkout-sessions/{}", created.session.id)))
+            .bearer_auth(&other.client_secret),
+    )
+    .await;
     assert_eq!(
         error_of(stolen).await.1,
         ErrorCode::Unauthorized,
@@ -137,7 +137,7 @@ async fn every_answer_carries_nosniff_no_referrer_and_no_store() {
             "{name}"
         );
     }
-    let missing = world.http.get(world.url("/nowhere")).send().await.unwrap();
+    let missing = send(world.http.get(world.url("/nowhere"))).await;
     assert_eq!(missing.headers()["x-content-type-options"], "nosniff");
     assert_eq!(
         error_of(missing).await,

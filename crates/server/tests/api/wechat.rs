@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use serde_json::{json, Value};
 
-use crate::world::{in_wechat, phone, World};
+use crate::world::{in_wechat, phone, send, World};
 
 #[tokio::test]
 async fn a_desktop_shopper_scans_the_code_and_the_notification_pays_it() {
@@ -182,7 +182,7 @@ async fn authorise(world: &World, intent: &PaymentIntent) {
         callback.starts_with(&world.url("/oauth/wechat-pay/demo?")),
         "{callback}"
     );
-    let at_server = world.http.get(&callback).send().await.unwrap();
+    let at_server = send(world.http.get(&callback)).await;
     assert_eq!(at_server.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         at_server.headers()["location"],

@@ -14,6 +14,9 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::conformance::check_event;
+pub use crate::conformance::send;
+
 /// The embedded demo merchant's secret key.
 pub const MERCHANT_KEY: &str = "sk_test_demo_merchant";
 
@@ -108,13 +111,13 @@ impl World {
     }
 
     pub async fn create_session(&self, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url("/checkout-sessions"))
-            .bearer_auth(MERCHANT_KEY)
-            .json(&body)
-            .send()
-            .await
-            .expect("the server answers")
+        send(
+            self.http
+                .post(self.url("/checkout-sessions"))
+                .bearer_auth(MERCHANT_KEY)
+                .json(&body),
+        )
+        .await
     }
 
     /// A ¥128.00 session, as a merchant's server opens it.
@@ -141,7 +144,7 @@ impl World {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        request.send().await.expect("the server answers")
+        send(request).await
     }
 
     /// A WeChat Pay intent for `client`, which the server must create.
@@ -175,35 +178,28 @@ impl World {
         refresh: bool,
     ) -> PaymentIntent {
         let query = if refresh { "?refresh=true" } else { "" };
-        let response = self
-            .http
-            .get(self.url(&format!("/intents/{id}{query}")))
-            .bearer_auth(&created.client_secret)
-            .send()
-            .await
-            .expect("the server answers");
+        let response = send(
+            self.http
+                .get(self.url(&format!("/intents/{id}{query}")))
+                .bearer_auth(&created.client_secret),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("an intent")
     }
 
     pub async fn cancel(&self, created: &CreatedCheckoutSession, id: &str) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("/intents/{id}/cancel")))
-            .bearer_auth(&created.client_secret)
-            .send()
-            .await
-            .expect("the server answers")
+        send(
+            self.http
+                .post(self.url(&format!("/intents/{id}/cancel")))
+                .bearer_auth(&created.client_secret),
+        )
+        .await
     }
 
     /// Reads a session or intent as its merchant does.
     pub async fn merchant_get(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(MERCHANT_KEY)
-            .send()
-            .await
-            .expect("the server answers");
+        let response = send(self.http.get(self.url(path)).bearer_auth(MERCHANT_KEY)).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         response.json().await.expect("JSON")
     }
@@ -243,16 +239,20 @@ impl World {
         assert!(response.status().is_success());
     }
 
-    /// The events the webhook receiver has accepted, in arrival order.
+    /// The events the webhook receiver has accepted, in arrival order, each
+    /// checked against the contract's webhooks.
     pub async fn received_events(&self) -> Vec<Value> {
-        self.http
+        let events: Vec<Value> = self
+            .http
             .get(format!("{}/webhooks", self.sandbox))
             .send()
             .await
             .expect("the sandbox answers")
             .json()
             .await
-            .expect("a list")
+            .expect("a list");
+        events.iter().for_each(check_event);
+        events
     }
 
     /// Sweeps until the receiver has `count` events (the notifications and

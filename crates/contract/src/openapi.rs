@@ -1,0 +1,1173 @@
+//! The HTTP contract as an OpenAPI 3.1 document, built from the wire types
+//! of this crate so that the two cannot drift: every endpoint the component
+//! and a merchant's server call, the providers' callbacks, the sandbox's
+//! extras (tagged `Sandbox`), and the webhooks a merchant receives.
+//!
+//! `crates/contract/openapi.json` is [`to_json`]'s text, checked in for
+//! readers in any language; `tests/openapi.rs` fails when it is stale, and
+//! `cargo xtask openapi` rewrites it.
+
+use serde::{Serialize, Serializer};
+use serde_json::{json, Value};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::tag::{Tag, TagBuilder};
+use utoipa::openapi::{
+    ComponentsBuilder, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponsesBuilder,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    CheckoutSession, ClientContext, CreateCheckoutSession, CreateIntent, CreatedCheckoutSession,
+    DemoSession, ErrorBody, ErrorCode, EventType, FailureReason, Flow, IntentStatus,
+    MerchantCheckoutSession, MethodKind, NextAction, PaymentIntent, SandboxScan, SessionStatus,
+    UnavailableReason, WebhookEvent, IDEMPOTENCY_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER,
+    WEBHOOK_TOLERANCE_SECONDS,
+};
+
+/// The document as `openapi.json` holds it: pretty-printed, every object's
+/// keys sorted (so the text does not depend on how serde_json was built),
+/// with a final newline.
+pub fn to_json() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&Sorted(&document())).expect("a JSON value always serializes");
+    text.push('\n');
+    text
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let api = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("payment-selector HTTP contract")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(OVERVIEW))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name("MIT OR Apache-2.0")
+                        .identifier(Some("MIT OR Apache-2.0"))
+                        .build(),
+                ))
+                .build(),
+        )
+        .servers(Some([ServerBuilder::new()
+            .url("/api")
+            .description(Some(
+                "The reference server answers under `/api` on its own origin (the component's \
+                 `api_base`); every path here is relative to it. A backend of your own may \
+                 serve the same paths under any base.",
+            ))
+            .build()]))
+        .tags(Some([
+            tag(
+                SESSIONS,
+                "A merchant's server opens a session, with the amount decided server side, \
+                 and reads how it ended; the shopper's browser reads what it may pay with.",
+            ),
+            tag(
+                INTENTS,
+                "One attempt to pay a session with one method: started by the shopper's \
+                 browser, read until it ends.",
+            ),
+            tag(
+                CALLBACKS,
+                "Called by the payment providers, never by a merchant or a browser; each \
+                 speaks its provider's own protocol.",
+            ),
+            tag(
+                SANDBOX,
+                "Only on a sandbox server (`livemode: false`), for the demo and tests; a live \
+                 server answers 404 `sandbox_only`. Not part of the merchant contract.",
+            ),
+        ]))
+        .paths(paths())
+        .components(Some(
+            ComponentsBuilder::new()
+                .schemas_from_iter(schemas())
+                .security_scheme(
+                    SECRET_KEY,
+                    bearer(
+                        "sk_live_… or sk_test_…",
+                        "The merchant's secret key: server to server only, never in a page. \
+                         A live server refuses `sk_test_` keys.",
+                    ),
+                )
+                .security_scheme(
+                    CLIENT_SECRET,
+                    bearer(
+                        "cs_…_secret_…",
+                        "A checkout session's client secret, from the create-session answer: \
+                         the merchant's server hands it to the page, and it opens that \
+                         session's shopper endpoints only.",
+                    ),
+                )
+                .build(),
+        ))
+        .build();
+    let mut document = serde_json::to_value(&api).expect("utoipa's types serialize");
+    // utoipa 5 has no `webhooks` (new in OpenAPI 3.1): built with its types,
+    // added here.
+    document["webhooks"] = serde_json::to_value(webhooks()).expect("utoipa's types serialize");
+    let schemas = &mut document["components"]["schemas"];
+    known_values_only(schemas, ErrorCode::Unknown);
+    known_values_only(schemas, EventType::Unknown);
+    known_values_only(schemas, FailureReason::Other);
+    known_values_only(schemas, IntentStatus::Unknown);
+    known_values_only(schemas, NextAction::Unsupported);
+    known_values_only(schemas, SessionStatus::Unknown);
+    known_values_only(schemas, MethodKind::Unsupported);
+    known_values_only(schemas, Flow::Unsupported);
+    known_values_only(schemas, UnavailableReason::Other);
+    name_unix_seconds(&mut document);
+    document
+}
+
+const SESSIONS: &str = "Checkout sessions";
+const INTENTS: &str = "Payment intents";
+const CALLBACKS: &str = "Provider callbacks";
+const SANDBOX: &str = "Sandbox";
+
+const SECRET_KEY: &str = "secret_key";
+const CLIENT_SECRET: &str = "client_secret";
+
+const OVERVIEW: &str = "\
+The contract between the payment-selector component (in the shopper's browser), \
+a merchant's server, and a backend that implements it, such as the reference \
+server in `crates/server`.
+
+The merchant's server opens a checkout session with its secret key and hands the \
+session and its client secret to the page. The component shows the session's \
+methods, starts a payment intent with an `Idempotency-Key`, follows the intent's \
+`next_action`, and reads the intent until it ends. The merchant learns the outcome \
+from signed webhooks (see `webhooks`) or by reading the session.
+
+Conventions:
+
+- JSON bodies in UTF-8; money as `{\"value\": <integer minor units>, \"currency\": \"CNY\"}`; \
+times as Unix seconds.
+- Every error answers an `ErrorBody`, `{\"code\": \"...\", \"message\": \"...\"}`, whose \
+`code` is stable; `message` is for developers, not shoppers. A path this document does \
+not name answers 404 `not_found`; a body larger than 64 KiB answers 400 \
+`invalid_request`; a request still running after 30 seconds answers 503 `internal`.
+- Every answer carries `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` \
+and `Referrer-Policy: no-referrer`.
+- Forward compatibility: a newer server may add fields, and values to the enumerations \
+this document lists. A client ignores fields it does not know and accepts such values \
+(each enumeration says how to read one).";
+
+/// Every named schema: the roots below and all they refer to.
+fn schemas() -> Vec<(String, RefOr<Schema>)> {
+    fn with_dependencies<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
+    }
+    let mut schemas = Vec::new();
+    with_dependencies::<CreateCheckoutSession>(&mut schemas);
+    with_dependencies::<CreatedCheckoutSession>(&mut schemas);
+    with_dependencies::<MerchantCheckoutSession>(&mut schemas);
+    with_dependencies::<CreateIntent>(&mut schemas);
+    with_dependencies::<PaymentIntent>(&mut schemas);
+    with_dependencies::<ErrorBody>(&mut schemas);
+    with_dependencies::<WebhookEvent>(&mut schemas);
+    with_dependencies::<DemoSession>(&mut schemas);
+    with_dependencies::<SandboxScan>(&mut schemas);
+    schemas
+}
+
+fn paths() -> Paths {
+    let post = |operation| PathItem::new(HttpMethod::Post, operation);
+    let get = |operation| PathItem::new(HttpMethod::Get, operation);
+    PathsBuilder::new()
+        .path("/checkout-sessions", post(create_checkout_session()))
+        .path("/checkout-sessions/{id}", get(get_checkout_session()))
+        .path(
+            "/checkout-sessions/{id}/intents",
+            post(create_payment_intent()),
+        )
+        .path("/intents/{id}", get(get_payment_intent()))
+        .path("/intents/{id}/cancel", post(cancel_payment_intent()))
+        .path(
+            "/notify/wechat-pay/{merchant}",
+            post(wechat_pay_notification()),
+        )
+        .path(
+            "/oauth/wechat-pay/{merchant}",
+            get(wechat_pay_authorization()),
+        )
+        .path("/dev/demo-session", post(demo_session()))
+        .path("/sandbox/wechat-pay/scan", post(sandbox_wechat_scan()))
+        .build()
+}
+
+fn create_checkout_session() -> Operation {
+    OperationBuilder::new()
+        .tag(SESSIONS)
+        .operation_id(Some("createCheckoutSession"))
+        .summary(Some("Open a checkout session"))
+        .description(Some(
+            "Server to server, with the merchant's secret key. The amount is \
+             decided here; the browser never sends one. The answer's \
+             `client_secret` goes to the page with the session, for the \
+             component.",
+        ))
+        .security(needs(SECRET_KEY))
+        .request_body(Some(body::<CreateCheckoutSession>(
+            "The order. The reference server takes `amount.value` from 1 to \
+             10 000 000 000 minor units in a currency it is configured for, a \
+             `reference` of 1 to 64 characters, an `https` `return_url` of at \
+             most 2048 characters (plain `http` too on a sandbox server), and \
+             `expires_in_seconds` from 60 to 604 800 (7 days).",
+        )))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "201",
+                    json::<CreatedCheckoutSession>(
+                        "The session, as a desktop browser will see it, and its \
+                         client secret.",
+                    ),
+                )
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "the body is not JSON of this shape, or a field is out \
+                         of range (`message` says which)",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn get_checkout_session() -> Operation {
+    OperationBuilder::new()
+        .tag(SESSIONS)
+        .operation_id(Some("getCheckoutSession"))
+        .summary(Some("Read a checkout session"))
+        .description(Some(
+            "Two readers, told apart by the bearer token. With the merchant's \
+             secret key (a token that starts `sk_`): how the session stands \
+             and, once paid, how (`MerchantCheckoutSession`; the query is \
+             ignored). With the session's client secret: what the shopper's \
+             browser shows (`CheckoutSession`), each method with the flow and \
+             availability for the device the query names. The browser's read \
+             says `expired` from `expires_at` on; the merchant's once the \
+             server has swept the session, moments later.",
+        ))
+        .securities(Some([needs(SECRET_KEY), needs(CLIENT_SECRET)]))
+        .parameter(id("The session id (`cs_…`)."))
+        .parameters(Some(ClientContext::into_params(|| {
+            Some(ParameterIn::Query)
+        })))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description(
+                            "`MerchantCheckoutSession` to the secret key, \
+                             `CheckoutSession` to the client secret.",
+                        )
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(
+                                    OneOfBuilder::new()
+                                        .item(schema_ref::<MerchantCheckoutSession>())
+                                        .item(schema_ref::<CheckoutSession>()),
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "the browser's query names no known `device` or `in_app`",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such session, or not this merchant's",
+                    )]),
+                )
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn create_payment_intent() -> Operation {
+    OperationBuilder::new()
+        .tag(INTENTS)
+        .operation_id(Some("createPaymentIntent"))
+        .summary(Some("Start paying a session"))
+        .description(Some(
+            "From the shopper's browser, with the session's client secret. A \
+             session has at most one payable intent: the server first closes \
+             the one it has with its provider (if that one turns out paid, the \
+             session is complete and this answers 409 `session_completed`). \
+             The new intent comes back with its hand-off in `next_action`, or \
+             already `failed` (`provider_refused`) when the provider refused \
+             to start it. After a lost answer or a 503, send the same request \
+             with the same `Idempotency-Key` again: it answers the same intent \
+             or makes it then.",
+        ))
+        .security(needs(CLIENT_SECRET))
+        .parameter(id("The session id (`cs_…`)."))
+        .parameter(
+            ParameterBuilder::new()
+                .name(IDEMPOTENCY_KEY_HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .description(Some(
+                    "Any unique string per attempt (a UUID, say), kept while \
+                     the shopper retries it.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255)),
+                )),
+        )
+        .request_body(Some(body::<CreateIntent>(
+            "The method the shopper chose, and where the shopper is.",
+        )))
+        .responses(
+            ResponsesBuilder::new()
+                .response("201", json::<PaymentIntent>("A new intent."))
+                .response(
+                    "200",
+                    json::<PaymentIntent>(
+                        "The intent this key made before (the same key and body \
+                         sent again), as it stands now.",
+                    ),
+                )
+                .response(
+                    "400",
+                    failure(&[
+                        (
+                            ErrorCode::IdempotencyKeyMissing,
+                            "no `Idempotency-Key` header",
+                        ),
+                        (
+                            ErrorCode::InvalidRequest,
+                            "the body is not JSON of this shape, or the key is \
+                             longer than 255 characters",
+                        ),
+                    ]),
+                )
+                .response("401", unauthorized())
+                .response("404", failure(&[(ErrorCode::NotFound, "no such session")]))
+                .response(
+                    "409",
+                    failure(&[
+                        (
+                            ErrorCode::IdempotencyKeyReused,
+                            "the key was sent before with another body",
+                        ),
+                        (
+                            ErrorCode::IdempotencyKeyInUse,
+                            "the first request with this key is still being \
+                             carried out: send it again shortly",
+                        ),
+                        (ErrorCode::SessionCompleted, "the session has been paid"),
+                    ]),
+                )
+                .response(
+                    "410",
+                    failure(&[(
+                        ErrorCode::SessionExpired,
+                        "the session has expired, or has less than a minute left",
+                    )]),
+                )
+                .response(
+                    "422",
+                    failure(&[(
+                        ErrorCode::MethodUnavailable,
+                        "the merchant does not take this method, or not here \
+                         (the session's `availability` says why)",
+                    )]),
+                )
+                .response("500", internal())
+                .response("502", provider_error())
+                .response("503", provider_unavailable()),
+        )
+        .build()
+}
+
+fn get_payment_intent() -> Operation {
+    OperationBuilder::new()
+        .tag(INTENTS)
+        .operation_id(Some("getPaymentIntent"))
+        .summary(Some("Read a payment intent"))
+        .description(Some(
+            "The browser reads it with its session's client secret, one \
+             request at a time, until `status` is final; the merchant reads it \
+             with its secret key and then also sees `transaction_id`. The \
+             server asks the provider itself when a notification is overdue; \
+             `refresh=true` has it ask first (the shopper's \"check again\"). \
+             A read does not fail for the provider's trouble (it says what is \
+             known), except for an intent past its `expires_at`, which the \
+             server must settle with the provider first.",
+        ))
+        .securities(Some([needs(CLIENT_SECRET), needs(SECRET_KEY)]))
+        .parameter(id("The intent id (`pi_…`)."))
+        .parameter(
+            ParameterBuilder::new()
+                .name("refresh")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("Ask the provider before answering."))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Boolean)
+                        .default(Some(json!(false))),
+                )),
+        )
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<PaymentIntent>("The intent as it stands."))
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "`refresh` is not `true` or `false`",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such intent, or not this merchant's",
+                    )]),
+                )
+                .response("500", internal())
+                .response("502", provider_error())
+                .response("503", provider_unavailable()),
+        )
+        .build()
+}
+
+fn cancel_payment_intent() -> Operation {
+    OperationBuilder::new()
+        .tag(INTENTS)
+        .operation_id(Some("cancelPaymentIntent"))
+        .summary(Some("Cancel a payment intent"))
+        .description(Some(
+            "The shopper walked away (or the merchant's server calls it off): \
+             the server closes the order with its provider, so that it can no \
+             longer be paid. Canceling a canceled intent answers it again. If the provider says the shopper paid \
+             meanwhile, the payment is recorded and this answers 409 \
+             `intent_paid`.",
+        ))
+        .securities(Some([needs(CLIENT_SECRET), needs(SECRET_KEY)]))
+        .parameter(id("The intent id (`pi_…`)."))
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<PaymentIntent>("The canceled intent."))
+                .response("401", unauthorized())
+                .response("404", failure(&[(ErrorCode::NotFound, "no such intent")]))
+                .response(
+                    "409",
+                    failure(&[
+                        (ErrorCode::IntentPaid, "the shopper has paid it"),
+                        (
+                            ErrorCode::IntentFinished,
+                            "it has already failed or expired",
+                        ),
+                    ]),
+                )
+                .response("500", internal())
+                .response("502", provider_error())
+                .response("503", provider_unavailable()),
+        )
+        .build()
+}
+
+fn wechat_pay_notification() -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some("receiveWechatPayNotification"))
+        .summary(Some("WeChat Pay's payment notification"))
+        .description(Some(
+            "WeChat Pay API v3 posts here (each order's `notify_url`): a \
+             notification signed with its platform key whose `resource` is the \
+             order's transaction, AES-256-GCM encrypted with the merchant's API \
+             v3 key. The server verifies it, records it once by its `id`, and \
+             applies it as it would a query's answer; one whose amount differs \
+             from the order's is kept for review, not applied. Its body and \
+             headers are WeChat Pay's, as WeChat Pay documents them.",
+        ))
+        .parameter(merchant_parameter())
+        .parameters(Some(
+            [
+                (
+                    "Wechatpay-Timestamp",
+                    "When WeChat Pay signed it, in Unix seconds.",
+                ),
+                ("Wechatpay-Nonce", "The signature's random string."),
+                (
+                    "Wechatpay-Signature",
+                    "Base64 RSA-SHA256 over `<timestamp>\\n<nonce>\\n<body>\\n`, \
+                     with WeChat Pay's platform key.",
+                ),
+                ("Wechatpay-Serial", "Which platform key signed it."),
+            ]
+            .map(|(name, description)| {
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::True)
+                    .description(Some(description))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            }),
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(
+                    "WeChat Pay's notification: `id`, `create_time`, \
+                     `event_type` (`TRANSACTION.SUCCESS`), `resource_type`, \
+                     `summary`, and the encrypted `resource`.",
+                ))
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "204",
+                    ResponseBuilder::new().description(
+                        "Taken (a duplicate too, and one kept for review): \
+                         WeChat Pay stops sending it.",
+                    ),
+                )
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such merchant, or it takes no WeChat Pay",
+                    )]),
+                )
+                .response(
+                    "500",
+                    ResponseBuilder::new()
+                        .description(
+                            "Not verified, or not applied yet, in WeChat Pay's \
+                             words: it sends the notification again later.",
+                        )
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(
+                                    ObjectBuilder::new()
+                                        .schema_type(Type::Object)
+                                        .property(
+                                            "code",
+                                            ObjectBuilder::new()
+                                                .schema_type(Type::String)
+                                                .enum_values(Some(["FAIL"])),
+                                        )
+                                        .required("code")
+                                        .property(
+                                            "message",
+                                            ObjectBuilder::new().schema_type(Type::String),
+                                        )
+                                        .required("message"),
+                                ))
+                                .build(),
+                        ),
+                )
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn wechat_pay_authorization() -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some("wechatPayAuthorizationReturn"))
+        .summary(Some("Back from WeChat's web authorisation"))
+        .description(Some(
+            "Inside WeChat, a JSAPI payment first sends the shopper to WeChat's \
+             web authorisation (the intent's `redirect` hand-off), which sends \
+             them back here with a one-time `code`. The server learns the \
+             payer's openid from it, makes the JSAPI order, and sends the \
+             shopper back to the session's `return_url`, where the page reads \
+             the intent for its `invoke_wechat_jsapi` hand-off. Without a \
+             `code` (authorisation declined) the shopper goes back all the \
+             same.",
+        ))
+        .parameter(merchant_parameter())
+        .parameter(query_string("code", false, "WeChat's one-time code."))
+        .parameter(query_string(
+            "state",
+            true,
+            "The intent id the authorisation was asked for.",
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "303",
+                    ResponseBuilder::new()
+                        .description("Back to the shop.")
+                        .header(
+                            "Location",
+                            HeaderBuilder::new()
+                                .schema(ObjectBuilder::new().schema_type(Type::String))
+                                .description(Some(
+                                    "The session's `return_url` with \
+                                     `payment_intent=<intent id>` added.",
+                                ))
+                                .build(),
+                        ),
+                )
+                .response("400", plain_text("No `state`."))
+                .response("404", plain_text("No such intent, or not this merchant's."))
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn demo_session() -> Operation {
+    OperationBuilder::new()
+        .tag(SANDBOX)
+        .operation_id(Some("createDemoSession"))
+        .summary(Some("A demo session"))
+        .description(Some(
+            "Sandbox servers only: a ¥128.00 session for the demo merchant, for \
+             the preview page, with no secret key.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::False))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new().schema_type(Type::Object).property(
+                                "return_url",
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .description(Some(
+                                        "Where redirect flows bring the shopper \
+                                         back; the server's own page when absent.",
+                                    )),
+                            ),
+                        ))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response("201", json::<DemoSession>("The session."))
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "`return_url` is not an http(s) URL of at most 2048 characters",
+                    )]),
+                )
+                .response(
+                    "404",
+                    failure(&[
+                        (ErrorCode::SandboxOnly, "a live server"),
+                        (ErrorCode::NotFound, "no demo merchant is configured"),
+                    ]),
+                )
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn sandbox_wechat_scan() -> Operation {
+    OperationBuilder::new()
+        .tag(SANDBOX)
+        .operation_id(Some("sandboxWechatPayScan"))
+        .summary(Some("The sandbox's phone scans a code"))
+        .description(Some(
+            "Sandbox servers only: plays the shopper's phone scanning a WeChat \
+             Pay QR code and paying or declining, at the provider emulator, \
+             which then notifies the server as WeChat Pay would.",
+        ))
+        .request_body(Some(body::<SandboxScan>("The code the phone read.")))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The emulator's phone's own answer.")
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                                .build(),
+                        ),
+                )
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "the body is not JSON of this shape",
+                    )]),
+                )
+                .response("404", failure(&[(ErrorCode::SandboxOnly, "a live server")]))
+                .response(
+                    "409",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "the phone could not pay this code (unknown, closed or \
+                         paid)",
+                    )]),
+                )
+                .response("500", internal())
+                .response(
+                    "503",
+                    failure(&[
+                        (
+                            ErrorCode::ProviderUnavailable,
+                            "the emulator could not be reached",
+                        ),
+                        (ErrorCode::Internal, TOO_LONG),
+                    ]),
+                ),
+        )
+        .build()
+}
+
+/// One webhook per event type: the same `WebhookEvent`, with what each
+/// type guarantees in `data`.
+fn webhooks() -> Paths {
+    // Each type, what to do, and what its `data` holds: the object it is
+    // about, and the field that object then always has.
+    let events = [
+        (
+            EventType::CheckoutSessionCompleted,
+            "The session was paid: ship the order. `data.checkout_session` has its `payment`.",
+            ("checkout_session", Some("payment")),
+        ),
+        (
+            EventType::CheckoutSessionExpired,
+            "The session ended unpaid: release the order.",
+            ("checkout_session", None),
+        ),
+        (
+            EventType::PaymentIntentFailed,
+            "A payment attempt was declined or closed by the provider \
+             (`data.payment_intent.failure_reason`). Nothing to do: the shopper may try again.",
+            ("payment_intent", Some("failure_reason")),
+        ),
+        (
+            EventType::PaymentIntentRequiresRefund,
+            "A second payment was taken for a session already paid: refund this one \
+             (`data.payment_intent.transaction_id`).",
+            ("payment_intent", Some("transaction_id")),
+        ),
+    ];
+    let mut paths = PathsBuilder::new();
+    for (kind, description, (about, with)) in events {
+        let mut object = ObjectBuilder::new().schema_type(Type::Object);
+        if let Some(field) = with {
+            object = object.required(field);
+        }
+        let event = AllOfBuilder::new().item(schema_ref::<WebhookEvent>()).item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([kind.as_str()])),
+                )
+                .property(
+                    "data",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property(about, object)
+                        .required(about),
+                ),
+        );
+        let operation = OperationBuilder::new()
+            .operation_id(Some(kind.as_str().replace('.', "_")))
+            .summary(Some(format!("`{}`", kind.as_str())))
+            .description(Some(description))
+            .parameter(
+                ParameterBuilder::new()
+                    .name(WEBHOOK_SIGNATURE_HEADER)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::True)
+                    .description(Some(format!(
+                        "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`, \
+                         with the webhook secret of the merchant's configuration. Verify it \
+                         before you trust the body: compute the HMAC over the raw body as \
+                         it came, compare it with each `v1` in constant time, and refuse a \
+                         `t` more than {WEBHOOK_TOLERANCE_SECONDS} seconds from your clock."
+                    )))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+            )
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(event)).build(),
+                    )
+                    .build(),
+            ))
+            .responses(
+                ResponsesBuilder::new()
+                    .response(
+                        "2XX",
+                        ResponseBuilder::new().description("Taken: not sent again."),
+                    )
+                    .response(
+                        "default",
+                        ResponseBuilder::new().description(
+                            "Anything else, or no answer within 10 seconds: sent again, \
+                             5 seconds later, then twice as long each time up to hourly, \
+                             for three days. An event can so arrive more than once: keep the \
+                             `id`s you have handled.",
+                        ),
+                    ),
+            );
+        paths = paths.path(kind.as_str(), PathItem::new(HttpMethod::Post, operation));
+    }
+    paths.build()
+}
+
+fn tag(name: &str, description: &str) -> Tag {
+    TagBuilder::new()
+        .name(name)
+        .description(Some(description))
+        .build()
+}
+
+fn bearer(format: &str, description: &str) -> SecurityScheme {
+    SecurityScheme::Http(
+        HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format(format)
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// A security requirement: the bearer token of `scheme`.
+fn needs(scheme: &str) -> SecurityRequirement {
+    SecurityRequirement::new(scheme, Vec::<String>::new())
+}
+
+fn schema_ref<T: ToSchema>() -> Ref {
+    Ref::from_schema_name(T::name())
+}
+
+fn path_parameter(name: &str, description: &str) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+}
+
+/// The `id` path parameter.
+fn id(what: &str) -> ParameterBuilder {
+    path_parameter("id", what)
+}
+
+/// The `merchant` path parameter of the providers' callbacks.
+fn merchant_parameter() -> ParameterBuilder {
+    path_parameter(
+        "merchant",
+        "The merchant's `id` in the server's configuration.",
+    )
+}
+
+fn query_string(name: &str, required: bool, description: &str) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+}
+
+/// A required JSON request body of type `T`.
+fn body<T: ToSchema>(description: &str) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .description(Some(description))
+        .required(Some(Required::True))
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(schema_ref::<T>()))
+                .build(),
+        )
+        .build()
+}
+
+/// A JSON answer of type `T`.
+fn json<T: ToSchema>(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(schema_ref::<T>()))
+                .build(),
+        )
+        .build()
+}
+
+/// An `ErrorBody` answer with one of these codes, each with what it means
+/// here.
+fn failure(codes: &[(ErrorCode, &str)]) -> Response {
+    let description = codes
+        .iter()
+        .map(|(code, meaning)| format!("- `{}`: {meaning}", wire_name(code)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let schema = AllOfBuilder::new().item(schema_ref::<ErrorBody>()).item(
+        ObjectBuilder::new().schema_type(Type::Object).property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes.iter().map(|(code, _)| wire_name(code)))),
+        ),
+    );
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(schema)).build(),
+        )
+        .build()
+}
+
+fn unauthorized() -> Response {
+    failure(&[(
+        ErrorCode::Unauthorized,
+        "no bearer token, or not one that opens this",
+    )])
+}
+
+fn internal() -> Response {
+    failure(&[(ErrorCode::Internal, "something broke on the server")])
+}
+
+const TOO_LONG: &str = "the request took longer than 30 seconds";
+
+fn too_long() -> Response {
+    failure(&[(ErrorCode::Internal, TOO_LONG)])
+}
+
+fn provider_error() -> Response {
+    failure(&[(
+        ErrorCode::ProviderError,
+        "the provider answered something the server could not use",
+    )])
+}
+
+fn provider_unavailable() -> Response {
+    failure(&[
+        (
+            ErrorCode::ProviderUnavailable,
+            "the provider could not be reached or did not answer in time; nothing was \
+             changed, and the same request may be sent again",
+        ),
+        (ErrorCode::Internal, TOO_LONG),
+    ])
+}
+
+fn plain_text(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "text/plain",
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        )
+        .build()
+}
+
+/// How serde writes `value`: the wire name of a unit variant.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        other => unreachable!("not a unit variant: {other:?}"),
+    }
+}
+
+/// Drops a `#[serde(other)]` catch-all from what `T`'s schema lists: the
+/// document lists the values this version sends, and says in words that
+/// more may come.
+fn known_values_only<T: ToSchema + Serialize>(schemas: &mut Value, catch_all: T) {
+    let wire = serde_json::to_value(catch_all).expect("a unit variant serializes");
+    let schema = &mut schemas[T::name().as_ref()];
+    match &wire {
+        Value::String(_) => {
+            if let Some(values) = schema["enum"].as_array_mut() {
+                values.retain(|value| *value != wire);
+            }
+        }
+        // A unit variant of an internally tagged enum: `{"<tag>": "<name>"}`.
+        Value::Object(tag) => {
+            if let Some(variants) = schema["oneOf"].as_array_mut() {
+                variants.retain(|variant| {
+                    !tag.iter()
+                        .all(|(name, value)| variant["properties"][name]["enum"] == json!([value]))
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// utoipa names the `UnixSeconds` alias by what it aliases, `i64`; the
+/// document names it as the contract does.
+fn name_unix_seconds(document: &mut Value) {
+    const FROM: &str = "#/components/schemas/i64";
+    const TO: &str = "#/components/schemas/UnixSeconds";
+    fn rename(value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                for (key, value) in object.iter_mut() {
+                    if key == "$ref" && value == FROM {
+                        *value = json!(TO);
+                    } else {
+                        rename(value);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(rename),
+            _ => {}
+        }
+    }
+    rename(document);
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        if let Some(mut schema) = schemas.remove("i64") {
+            schema["description"] = json!("Seconds since the Unix epoch, UTC.");
+            schemas.insert("UnixSeconds".into(), schema);
+        }
+    }
+}
+
+/// A JSON value written with every object's keys in order.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(object) => {
+                let mut entries: Vec<_> = object.iter().collect();
+                entries.sort_by_key(|(key, _)| *key);
+                serializer.collect_map(entries.into_iter().map(|(key, value)| (key, Sorted(value))))
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths;
+
+    #[test]
+    fn the_document_lists_no_catch_all_values() {
+        let text = to_json();
+        for catch_all in ["\"unknown\"", "\"Unknown\"", "\"unsupported\"", "\"other\""] {
+            assert!(!text.contains(catch_all), "{catch_all} is documented");
+        }
+        assert!(!text.contains("schemas/i64"));
+    }
+
+    #[test]
+    fn its_paths_are_the_ones_the_component_calls() {
+        let document = document();
+        let documented = |path: String| {
+            let template = path.replace("/cs_1", "/{id}").replace("/pi_1", "/{id}");
+            assert!(
+                document["paths"].get(&template).is_some(),
+                "{path} is not in the document"
+            );
+        };
+        documented(paths::CHECKOUT_SESSIONS.into());
+        documented(paths::checkout_session("cs_1"));
+        documented(paths::session_intents("cs_1"));
+        documented(paths::intent("pi_1"));
+        documented(paths::cancel_intent("pi_1"));
+        documented(paths::DEMO_SESSION.into());
+        documented(paths::SANDBOX_WECHAT_SCAN.into());
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(object) => {
+                    if let Some(Value::String(target)) = object.get("$ref") {
+                        found.push(target);
+                    }
+                    object.values().for_each(|value| references(value, found));
+                }
+                Value::Array(items) => items.iter().for_each(|value| references(value, found)),
+                _ => {}
+            }
+        }
+        let document = document();
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(found.len() > 20);
+        for target in found {
+            let pointer = target.trim_start_matches('#');
+            assert!(document.pointer(pointer).is_some(), "{target} is missing");
+        }
+    }
+
+    #[test]
+    fn every_event_type_has_its_webhook() {
+        let document = document();
+        for kind in [
+            EventType::CheckoutSessionCompleted,
+            EventType::CheckoutSessionExpired,
+            EventType::PaymentIntentFailed,
+            EventType::PaymentIntentRequiresRefund,
+        ] {
+            assert!(document["webhooks"][kind.as_str()]["post"].is_object());
+        }
+    }
+}

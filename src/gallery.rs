@@ -1,0 +1,389 @@
+//! The designer gallery: every state of the checkout at once, drawn from
+//! fixtures by the real views, with no server. Each fixture is reached
+//! through the state machine's own events, so a state the gallery shows is
+//! one a shopper can meet.
+
+use contract::{
+    Availability, CheckoutSession, Currency, ErrorCode, FailureReason, FormMethod, IntentStatus,
+    MethodKind, Money, NextAction, PaymentIntent, PaymentMethod, SessionStatus, UnavailableReason,
+    UnixSeconds,
+};
+use leptos::prelude::*;
+
+use crate::checkout::{Checkout, Event};
+use crate::components::CheckoutFixture;
+use crate::error::CheckoutError;
+use crate::i18n::Locale;
+
+/// A switch-on date the fixtures' methods wait for: noon, 15 January 2027, in Beijing.
+const SWITCH_ON: UnixSeconds = 1_799_985_600;
+
+/// Every state, named for designers, as of `now`.
+pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
+    let loaded =
+        |session: CheckoutSession| after(Checkout::start().0, [Event::SessionLoaded(session)]);
+    let choosing = loaded(session(now, typical_methods()));
+    let creating = after(
+        choosing.clone(),
+        [
+            Event::Select(MethodKind::WechatPay),
+            Event::Pay {
+                fresh_key: "gallery".into(),
+            },
+        ],
+    );
+    let handed_off = |next_action| {
+        after(
+            creating.clone(),
+            [Event::IntentCreated(intent(
+                now,
+                IntentStatus::RequiresAction,
+                Some(next_action),
+            ))],
+        )
+    };
+    let scanning = handed_off(NextAction::DisplayQrCode {
+        payload: "weixin://wxpay/bizpayurl?pr=GaLLeRy01".into(),
+        expires_at: now + 15 * 60,
+    });
+    let ended = |status, failure_reason| {
+        let mut ending = intent(now, status, None);
+        ending.failure_reason = failure_reason;
+        after(scanning.clone(), [Event::IntentFetched(ending)])
+    };
+    let returned = after(
+        Checkout::returning("pi_gallery".into()).0,
+        [Event::SessionLoaded(session(now, typical_methods()))],
+    );
+    let open = intent(now, IntentStatus::RequiresAction, None);
+    vec![
+        ("Loading", Checkout::start().0),
+        (
+            "Load failed: offline",
+            after(
+                Checkout::start().0,
+                [Event::SessionFailed(CheckoutError::Network)],
+            ),
+        ),
+        ("Choosing", choosing.clone()),
+        (
+            "Choosing: every reason a method is unavailable",
+            loaded(session(now, unavailable_methods())),
+        ),
+        (
+            "Choosing, after the provider could not be reached",
+            after(
+                creating.clone(),
+                [Event::CreateFailed(CheckoutError::Refused {
+                    status: 503,
+                    code: ErrorCode::ProviderUnavailable,
+                    message: String::new(),
+                })],
+            ),
+        ),
+        ("Creating the payment", creating.clone()),
+        ("QR code, counting down", scanning.clone()),
+        ("QR code expired", ended(IntentStatus::Expired, None)),
+        (
+            "Leaving for the provider's page",
+            handed_off(NextAction::Redirect {
+                url: "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb".into(),
+                method: FormMethod::Get,
+                fields: vec![],
+            }),
+        ),
+        ("Checking, back from the provider", returned.clone()),
+        (
+            "Checking, nothing paid yet",
+            after(
+                returned,
+                [
+                    Event::IntentFetched(open.clone()),
+                    Event::IntentFetched(open.clone()),
+                    Event::IntentFetched(open),
+                ],
+            ),
+        ),
+        ("Succeeded", ended(IntentStatus::Succeeded, None)),
+        (
+            "Paid twice: this payment is refunded",
+            ended(IntentStatus::RequiresRefund, None),
+        ),
+        (
+            "Failed: declined",
+            ended(IntentStatus::Failed, Some(FailureReason::Declined)),
+        ),
+        (
+            "Failed: closed by the provider",
+            ended(IntentStatus::Failed, Some(FailureReason::ClosedByProvider)),
+        ),
+        ("Canceled", ended(IntentStatus::Canceled, None)),
+    ]
+}
+
+fn after<const N: usize>(mut checkout: Checkout, events: [Event; N]) -> Checkout {
+    for event in events {
+        // A fixture's commands are never run: it stays where it is put.
+        checkout.update(event);
+    }
+    checkout
+}
+
+fn session(now: UnixSeconds, methods: Vec<PaymentMethod>) -> CheckoutSession {
+    CheckoutSession {
+        id: "cs_gallery".into(),
+        amount: Money::new(12800, Currency::CNY),
+        merchant_name: "Demo Tea House".into(),
+        expires_at: now + 3600,
+        livemode: true,
+        status: SessionStatus::Open,
+        paid_intent: None,
+        methods,
+    }
+}
+
+fn method(kind: MethodKind, availability: Availability) -> PaymentMethod {
+    PaymentMethod {
+        kind,
+        flow: contract::Flow::QrCode,
+        availability,
+    }
+}
+
+/// What a merchant in the first switch-on batch offers on a desktop.
+fn typical_methods() -> Vec<PaymentMethod> {
+    let from = |kind| {
+        method(
+            kind,
+            Availability::Unavailable {
+                reason: UnavailableReason::NotYetEnabled,
+                available_from: Some(SWITCH_ON),
+            },
+        )
+    };
+    let soon = |kind| {
+        method(
+            kind,
+            Availability::unavailable(UnavailableReason::NotYetEnabled),
+        )
+    };
+    vec![
+        method(MethodKind::WechatPay, Availability::Available),
+        from(MethodKind::Alipay),
+        from(MethodKind::Unionpay),
+        soon(MethodKind::ChinaMobilePay),
+        soon(MethodKind::Card),
+    ]
+}
+
+/// One method per reason it can be shown but not chosen.
+fn unavailable_methods() -> Vec<PaymentMethod> {
+    let not = |kind, reason| method(kind, Availability::unavailable(reason));
+    vec![
+        method(MethodKind::WechatPay, Availability::Available),
+        not(MethodKind::Alipay, UnavailableReason::BlockedInWechat),
+        not(MethodKind::Unionpay, UnavailableReason::AmountOutOfRange),
+        not(
+            MethodKind::ChinaMobilePay,
+            UnavailableReason::CurrencyNotSupported,
+        ),
+        not(MethodKind::Card, UnavailableReason::Other),
+    ]
+}
+
+fn intent(
+    now: UnixSeconds,
+    status: IntentStatus,
+    next_action: Option<NextAction>,
+) -> PaymentIntent {
+    PaymentIntent {
+        id: "pi_gallery".into(),
+        session_id: "cs_gallery".into(),
+        method: MethodKind::WechatPay,
+        amount: Money::new(12800, Currency::CNY),
+        status,
+        expires_at: now + 15 * 60,
+        next_action,
+        failure_reason: None,
+        transaction_id: None,
+    }
+}
+
+/// How the gallery is looked at: language, colours and width, from the
+/// page's address (`?gallery&locale=zh-TW&theme=dark&width=phone`) and
+/// switched on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct View {
+    locale: Locale,
+    dark: bool,
+    phone: bool,
+}
+
+impl View {
+    fn from_address() -> View {
+        let parameter = crate::browser::query_parameter;
+        View {
+            locale: parameter("locale")
+                .as_deref()
+                .and_then(Locale::from_tag)
+                .unwrap_or(Locale::ZhCn),
+            dark: parameter("theme").as_deref() == Some("dark"),
+            phone: parameter("width").as_deref() == Some("phone"),
+        }
+    }
+}
+
+/// Every state of the checkout side by side, with switches for language,
+/// theme and width.
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let view = RwSignal::new(View::from_address());
+    let now = crate::browser::now();
+    let locale = Memo::new(move |_| view.with(|view| view.locale));
+    let cards = move || {
+        let locale = locale.get();
+        fixtures(now)
+            .into_iter()
+            .map(|(name, state)| {
+                view! {
+                    <figure class="ps-gallery__card" data-testid="gallery-state">
+                        <figcaption class="ps-gallery__name">{name}</figcaption>
+                        <CheckoutFixture state locale />
+                    </figure>
+                }
+            })
+            .collect_view()
+    };
+    let languages = [
+        (Locale::ZhCn, "简体中文", "zh-CN"),
+        (Locale::ZhTw, "繁體中文", "zh-TW"),
+        (Locale::En, "English", "en"),
+    ]
+    .map(|(locale, name, tag)| {
+        view! {
+            <label class="ps-gallery__choice" lang=tag>
+                <input type="radio" name="ps-gallery-locale" value=tag
+                    prop:checked=move || view.with(|view| view.locale == locale)
+                    on:change=move |_| view.update(|view| view.locale = locale) />
+                {name}
+            </label>
+        }
+    });
+    let switch = |name: &'static str,
+                  options: [(&'static str, bool); 2],
+                  set: fn(&mut View, bool),
+                  get: fn(&View) -> bool| {
+        options.map(|(label, value)| {
+            view! {
+                <label class="ps-gallery__choice">
+                    <input type="radio" name=name value=label
+                        prop:checked=move || view.with(|view| get(view) == value)
+                        on:change=move |_| view.update(|view| set(view, value)) />
+                    {label}
+                </label>
+            }
+        })
+    };
+    let themes = switch(
+        "ps-gallery-theme",
+        [("Light", false), ("Dark", true)],
+        |view, dark| view.dark = dark,
+        |view| view.dark,
+    );
+    let widths = switch(
+        "ps-gallery-width",
+        [("Desktop", false), ("Phone", true)],
+        |view, phone| view.phone = phone,
+        |view| view.phone,
+    );
+    view! {
+        <div class="ps-gallery">
+            <form class="ps-gallery__controls">
+                <fieldset>
+                    <legend>"Language"</legend>
+                    {languages}
+                </fieldset>
+                <fieldset>
+                    <legend>"Theme"</legend>
+                    {themes}
+                </fieldset>
+                <fieldset>
+                    <legend>"Width"</legend>
+                    {widths}
+                </fieldset>
+            </form>
+            <div
+                class="ps-gallery__states"
+                class:ps-gallery__states--phone=move || view.with(|view| view.phone)
+                data-ps-theme=move || if view.with(|view| view.dark) { "dark" } else { "light" }
+                data-testid="gallery"
+            >
+                {cards}
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkout::Phase;
+
+    #[test]
+    fn the_gallery_shows_every_screen_the_checkout_has() {
+        let fixtures = fixtures(1_000_000);
+        let shown =
+            |wanted: fn(&Phase) -> bool| fixtures.iter().any(|(_, state)| wanted(&state.phase));
+        assert!(shown(|phase| matches!(phase, Phase::Loading)));
+        assert!(shown(|phase| matches!(phase, Phase::LoadFailed(_))));
+        assert!(shown(|phase| matches!(phase, Phase::Choosing)));
+        assert!(shown(|phase| matches!(phase, Phase::Creating(_))));
+        assert!(shown(|phase| matches!(phase, Phase::AwaitingScan { .. })));
+        assert!(shown(|phase| matches!(phase, Phase::Redirecting { .. })));
+        assert!(shown(|phase| matches!(
+            phase,
+            Phase::Checking { polls: 0, .. }
+        )));
+        assert!(shown(|phase| matches!(
+            phase,
+            Phase::Checking { polls: 3, .. }
+        )));
+        assert!(shown(|phase| matches!(phase, Phase::Succeeded(_))));
+        assert!(shown(|phase| matches!(phase, Phase::PaidTwice(_))));
+        assert!(shown(|phase| matches!(phase, Phase::Failed(_))));
+        assert!(shown(|phase| matches!(phase, Phase::Canceled(_))));
+        assert!(shown(|phase| matches!(phase, Phase::Expired(_))));
+        assert!(fixtures
+            .iter()
+            .any(|(_, state)| state.error.is_some() && matches!(state.phase, Phase::Choosing)));
+    }
+
+    #[test]
+    fn every_reason_a_method_is_unavailable_is_shown() {
+        let reasons: Vec<_> = fixtures(1_000_000)
+            .into_iter()
+            .filter_map(|(_, state)| state.session)
+            .flat_map(|session| session.methods)
+            .filter_map(|method| match method.availability {
+                Availability::Unavailable {
+                    reason,
+                    available_from,
+                } => Some((reason, available_from.is_some())),
+                Availability::Available => None,
+            })
+            .collect();
+        for reason in [
+            UnavailableReason::BlockedInWechat,
+            UnavailableReason::NotYetEnabled,
+            UnavailableReason::AmountOutOfRange,
+            UnavailableReason::CurrencyNotSupported,
+            UnavailableReason::Other,
+        ] {
+            assert!(
+                reasons.iter().any(|(shown, _)| *shown == reason),
+                "{reason:?}"
+            );
+        }
+        assert!(reasons.iter().any(|(_, dated)| *dated), "a switch-on date");
+    }
+}

@@ -1,0 +1,153 @@
+//! What shoppers do that a happy path never tries: a reload on the code, a
+//! phone whose clock is wrong, a keyboard and no mouse, a decline.
+
+use fantoccini::key::Key;
+
+use crate::app::App;
+use crate::browser::Browser;
+use crate::checkout_page::CheckoutPage;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_on_the_code_shows_the_same_code_and_it_still_pays() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    let before = page.scan_qr_code().await;
+
+    browser.client.refresh().await.expect("the page reloads");
+    let after = page.scan_qr_code().await;
+    assert_eq!(after, before, "the reload shows the code already paid for");
+
+    // And Back from another page does too.
+    browser
+        .client
+        .goto(&format!("{}/favicon.ico", app.url()))
+        .await
+        .expect("another page");
+    browser.client.back().await.expect("Back");
+    assert_eq!(page.scan_qr_code().await, before);
+
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_countdown_keeps_the_server_s_time_when_the_phone_s_clock_is_wrong() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    // This browser's clock runs 20 minutes fast: by it, every 15-minute
+    // code would be over before it was shown.
+    browser
+        .on_every_page(
+            "{ const now = Date.now; Date.now = () => now.call(Date) + 20 * 60 * 1000; }",
+        )
+        .await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    page.wait_for("qr-code").await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(page.shows("qr-code").await, "the code is still on screen");
+    let countdown = page.text("countdown").await;
+    assert!(countdown.starts_with("Expires in 14:"), "{countdown}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_payment_works_by_keyboard_alone_and_focus_follows_each_screen() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    assert_eq!(
+        browser.focused().await,
+        "BODY",
+        "a checkout the shopper has not touched takes no focus"
+    );
+
+    // Tab reaches the chosen method (past the preview's own links), then
+    // Pay.
+    tab_to(&browser, "ps-method__radio").await;
+    browser.press_keys(&[Key::Tab]).await;
+    assert_eq!(browser.focused().await, "pay-button");
+    browser.press_keys(&[Key::Enter]).await;
+
+    // The code's screen replaced the Pay button: its heading has the focus.
+    page.wait_for("qr-code").await;
+    wait_for_focus(&browser, "ps-qr__instruction").await;
+    browser.press_keys(&[Key::Tab]).await;
+    assert_eq!(browser.focused().await, "simulate-scan");
+    browser.press_keys(&[Key::Enter]).await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    wait_for_focus(&browser, "outcome-headline").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_code_by_keyboard_brings_the_focus_back_to_the_methods() {
+    let app = App::start().await;
+    let browser = Browser::start("zh-CN").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    tab_to(&browser, "ps-method__radio").await;
+    browser.press_keys(&[Key::Tab, Key::Enter]).await;
+    page.wait_for("qr-code").await;
+    wait_for_focus(&browser, "ps-qr__instruction").await;
+    // Past the two sandbox buttons to "choose another method".
+    browser.press_keys(&[Key::Tab, Key::Tab, Key::Tab]).await;
+    assert_eq!(browser.focused().await, "choose-another");
+    browser.press_keys(&[Key::Enter]).await;
+    page.wait_for("method-list").await;
+    wait_for_focus(&browser, "ps-method__radio").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_scan_says_declined_and_the_shopper_can_try_again() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    let declined = page.scan_qr_code().await;
+    page.press("simulate-decline").await;
+    page.wait_for_text("outcome-headline", |text| {
+        text == "The payment was declined"
+    })
+    .await;
+
+    page.press("choose-another").await;
+    page.wait_for("method-list").await;
+    page.pay().await;
+    let second = page.scan_qr_code().await;
+    assert_ne!(second, declined, "a new try gets a new code");
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    browser.close().await;
+}
+
+/// Presses Tab (up to 5 times) until the focus reaches `what`.
+async fn tab_to(browser: &Browser, what: &str) {
+    for _ in 0..5 {
+        browser.press_keys(&[Key::Tab]).await;
+        if browser.focused().await == what {
+            return;
+        }
+    }
+    panic!("Tab never reached {what}");
+}
+
+/// Waits (up to 2 s) for the focus to reach `what` (see
+/// [`Browser::focused`]): it moves on the frame after the screen changes.
+async fn wait_for_focus(browser: &Browser, what: &str) {
+    let mut focused = String::new();
+    for _ in 0..20 {
+        focused = browser.focused().await;
+        if focused.split(' ').any(|name| name == what) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the focus went to {focused:?}, not {what}");
+}
