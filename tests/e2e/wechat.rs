@@ -11,25 +11,38 @@ use crate::app::App;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 
-/// Waits for a CSS selector in the current document and clicks it.
+/// Waits for a CSS selector in the document the browser is heading to and
+/// clicks it. A lookup that lands mid-navigation is answered "aborted by
+/// navigation" rather than "no such element", so every failure is retried
+/// until the deadline.
 async fn click(browser: &Browser, selector: &str) {
-    let element = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let element = loop {
+        match browser.client.find(Locator::Css(selector)).await {
+            Ok(element) => break element,
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                panic!("{selector} did not appear: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
     element.click().await.expect("a click");
 }
 
-async fn current_url(browser: &Browser) -> String {
-    browser
-        .client
-        .current_url()
-        .await
-        .expect("a URL")
-        .to_string()
+/// Waits (up to 10 s) for the browser to arrive at a URL that satisfies
+/// `done`, and returns it; the last one seen if it never does.
+async fn arrived_at(browser: &Browser, done: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(url) = browser.client.current_url().await {
+            last = url.to_string();
+            if done(&last) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +54,7 @@ async fn a_phone_shopper_pays_on_wechat_s_h5_page_and_comes_back_paid() {
     page.pay().await;
     // The page leaves for WeChat Pay's H5 page.
     click(&browser, "[data-testid=h5-pay]").await;
-    let back = current_url(&browser).await;
+    let back = arrived_at(&browser, |url| url.contains("payment_intent=")).await;
     assert!(
         back.starts_with(&app.url()) && back.contains("payment_intent=pi_"),
         "{back}"
