@@ -50,7 +50,9 @@ pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
     let mut levels = vec![];
     for clients in [1, 8, 64] {
         let sessions = open_sessions(&http, &base, requests).await?;
-        let served = serve_level(&http, &base, sessions.clone(), clients).await?;
+        let served = serve_level(&http, &base, sessions, clients).await?;
+        // Sessions of its own: a session holds one payable intent at most.
+        let sessions = open_sessions(&http, &base, requests).await?;
         let ceiling = insert_level(&database, &sessions, clients).await?;
         println!(
             "    {clients} clients: {:.0} creates/s; SQLite {:.0} rows/s",

@@ -5,7 +5,9 @@
 //! (create-intent throughput beside SQLite's own ceiling).
 //!
 //! `payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000]`
-//! where DIR is `cargo xtask dist`'s `dist/payment-selector`.
+//! where DIR is `cargo xtask dist`'s `dist/payment-selector`; with
+//! `--serve`, it only serves the measured pages, for a look in a browser
+//! or a profiler, until stopped.
 
 mod browser;
 mod load;
@@ -22,6 +24,7 @@ pub struct Settings {
     runs: usize,
     tries: usize,
     requests: usize,
+    serve: bool,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -43,8 +46,10 @@ async fn main() -> ExitCode {
 }
 
 fn settings() -> Result<Settings, String> {
-    let usage = "usage: payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000]";
+    let usage =
+        "usage: payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000] [--serve]";
     let mut package = None;
+    let mut serve = false;
     let (mut runs, mut tries, mut requests) = (9, 50, 1000);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,6 +63,7 @@ fn settings() -> Result<Settings, String> {
             "--runs" => runs = number(value()?)?.max(1),
             "--tries" => tries = number(value()?)?.max(1),
             "--requests" => requests = number(value()?)?.max(1),
+            "--serve" => serve = true,
             _ => return Err(format!("unknown argument {arg}\n{usage}")),
         }
     }
@@ -67,12 +73,19 @@ fn settings() -> Result<Settings, String> {
         runs,
         tries,
         requests,
+        serve,
     })
 }
 
 async fn run(settings: &Settings) -> Result<(), String> {
     let site = site::Site::start(&settings.package).await?;
     println!("payment-bench: {}", site.describe());
+    if settings.serve {
+        println!("  checkout: {}", site.checkout_page().await?);
+        println!("  static:   {}", site.url("static.html"));
+        println!("serving until stopped (Ctrl-C)");
+        return tokio::signal::ctrl_c().await.map_err(|e| e.to_string());
+    }
 
     println!("\n==> checking that the throttles apply");
     let throttles = pages::check_throttles(&site).await?;
