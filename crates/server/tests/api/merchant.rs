@@ -5,13 +5,13 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use contract::{Availability, CheckoutSession, IntentStatus, MethodKind};
+use contract::{Availability, CheckoutSession, ErrorCode, IntentStatus, MethodKind};
 use payment_server::{Config, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::world::{code_of, order, send, World, MERCHANT_KEY};
+use crate::world::{code_of, error_of, order, send, World, MERCHANT_KEY};
 
 #[tokio::test]
 async fn the_merchant_reads_how_its_session_stands_and_how_it_was_paid() {
@@ -111,8 +111,15 @@ async fn a_webhook_endpoint_down_for_a_while_then_receives_every_event_once() {
         world.advance(30);
     }
     assert!(world.received_events().await.is_empty());
+    let database = world.database().await;
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE delivered_at IS NULL")
+            .fetch_one(&database)
+            .await
+            .unwrap();
+    assert_eq!(waiting, 2, "both sessions' events wait for the endpoint");
     let attempts: i64 = sqlx::query_scalar("SELECT MIN(attempts) FROM webhook_events")
-        .fetch_one(&world.database().await)
+        .fetch_one(&database)
         .await
         .unwrap();
     assert!(attempts >= 2, "tried and tried again ({attempts})");
@@ -343,8 +350,8 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
     assert!(created.session.livemode);
     let demo = send(http.post(format!("{base}/dev/demo-session"))).await;
     assert_eq!(
-        demo.status(),
-        StatusCode::NOT_FOUND,
+        error_of(demo).await,
+        (StatusCode::NOT_FOUND, ErrorCode::SandboxOnly),
         "no demo endpoints live"
     );
 }

@@ -219,13 +219,84 @@ async fn concurrent_creates_with_one_key_make_one_intent() {
 async fn a_method_the_merchant_does_not_offer_here_is_refused() {
     let world = World::start().await;
     let created = world.session().await;
+    // Not offered at all, not switched on yet, and not a method this
+    // contract knows.
     for method in ["china_mobile_pay", "alipay", "paypal"] {
         let body = json!({"method": method, "client": desktop()});
         let response = world.create_intent(&created, Some(method), body).await;
-        let (status, code) = error_of(response).await;
-        assert!(
-            code == ErrorCode::MethodUnavailable || code == ErrorCode::InvalidRequest,
-            "{method}: {status} {code:?}"
+        assert_eq!(
+            error_of(response).await,
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::MethodUnavailable
+            ),
+            "{method}"
         );
     }
+}
+
+#[tokio::test]
+async fn one_session_s_secret_opens_none_of_another_s_intents() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "key-1").await;
+    let other = world.session().await;
+    let read = send(
+        world
+            .http
+            .get(world.url(&format!("/intents/{}", intent.id)))
+            .bearer_auth(&other.client_secret),
+    )
+    .await;
+    assert_eq!(
+        error_of(read).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    assert_eq!(
+        error_of(world.cancel(&other, &intent.id).await).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    let create = send(
+        world
+            .http
+            .post(world.url(&format!(
+                "/checkout-sessions/{}/intents",
+                created.session.id
+            )))
+            .bearer_auth(&other.client_secret)
+            .header("Idempotency-Key", "key-2")
+            .json(&json!({"method": "wechat_pay", "client": desktop()})),
+    )
+    .await;
+    assert_eq!(
+        error_of(create).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresAction,
+        "the intent is untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_session_with_under_a_minute_left_or_past_its_end_takes_no_new_payment() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let body = json!({"method": "wechat_pay", "client": desktop()});
+    // 30 s left: too little for WeChat Pay to take an order.
+    world.advance(created.session.expires_at - world.state.now() - 30);
+    let response = world
+        .create_intent(&created, Some("k1"), body.clone())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::GONE, ErrorCode::SessionExpired)
+    );
+    world.advance(60);
+    let response = world.create_intent(&created, Some("k2"), body).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::GONE, ErrorCode::SessionExpired)
+    );
 }
