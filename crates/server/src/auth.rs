@@ -76,6 +76,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
+/// True if the request carries a merchant's secret key (`sk_…`) rather
+/// than a session's client secret.
+pub fn has_secret_key(headers: &HeaderMap) -> bool {
+    bearer(headers).is_some_and(|token| token.starts_with("sk_"))
+}
+
 /// Compares secrets in time independent of where they differ.
 pub fn same_secret(expected: &str, given: &str) -> bool {
     let (a, b) = (

@@ -182,7 +182,11 @@ pub async fn app(
     options: ServerOptions,
     listener: &TcpListener,
 ) -> Result<(AppState, Router), StartError> {
-    let config = match (options.config, &options.sandbox) {
+    let sandbox = options
+        .sandbox
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned());
+    let config = match (options.config, &sandbox) {
         (Some(config), _) => config,
         (None, Some(_)) => Config::embedded()?,
         (None, None) => {
@@ -192,8 +196,8 @@ pub async fn app(
             .into())
         }
     };
-    let config = match &options.sandbox {
-        Some(sandbox) => config.with_sandbox(sandbox.trim_end_matches('/')),
+    let config = match &sandbox {
+        Some(sandbox) => config.with_sandbox(sandbox),
         None => {
             config.check_live()?;
             config
@@ -205,7 +209,7 @@ pub async fn app(
     };
     let mut providers = Providers::default();
     for merchant in &config.merchants {
-        let wechat = match (&merchant.wechat_pay, &options.sandbox) {
+        let wechat = match (&merchant.wechat_pay, &sandbox) {
             (Some(account), _) => Some(account.clone()),
             (None, Some(sandbox)) => Some(sandbox_wechat_pay(sandbox)),
             (None, None) => None,
@@ -224,9 +228,7 @@ pub async fn app(
             config,
             providers,
             clock: options.clock,
-            sandbox: options
-                .sandbox
-                .map(|url| url.trim_end_matches('/').to_owned()),
+            sandbox,
             public_url,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -245,7 +247,6 @@ pub async fn app(
 /// The sandbox emulator's WeChat Pay test account (the keys under
 /// crates/sandbox/keys, which protect nothing).
 fn sandbox_wechat_pay(sandbox: &str) -> WechatPayConfig {
-    let sandbox = sandbox.trim_end_matches('/');
     WechatPayConfig {
         mchid: "1900000001".into(),
         appid: "wx8888888888888888".into(),

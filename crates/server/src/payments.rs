@@ -56,7 +56,7 @@ pub async fn create_intent(
     }
     let now = state.now();
     check_payable(session, now)?;
-    let (_, method) = eligible(state, session, &new.request, now)?;
+    let method = eligible(state, session, &new.request, now)?;
     let row = IntentRow {
         id: crate::auth::random_id("pi"),
         session_id: session.id.clone(),
@@ -125,13 +125,7 @@ pub async fn create_intent(
 /// authorisation). A refusal fails the intent; an unreachable provider
 /// leaves it waiting, for the same request to try again.
 async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
-    let provider = provider_of(state, intent).await?;
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let (session, provider) = session_and_provider(state, intent).await?;
     let flow: Flow = crate::store::from_text(&intent.flow)?;
     let callback = state.oauth_url(&session.merchant_id, provider.name());
     let authorization = match intent.payer_id {
@@ -155,15 +149,7 @@ async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, Api
     };
     let now = state.now();
     match hand_off {
-        Ok(hand_off) => {
-            let action = serde_json::to_string(&hand_off.action).map_err(ApiError::internal)?;
-            state
-                .inner
-                .store
-                .set_next_action(&intent.id, &action, hand_off.renew_at, now)
-                .await?;
-            reload(state, &intent.id).await
-        }
+        Ok(hand_off) => save_hand_off(state, &intent.id, &hand_off).await,
         Err(crate::providers::ProviderError::Refused { code, message }) => {
             tracing::warn!(
                 "{} refused {}: {code} {message}",
@@ -192,10 +178,7 @@ fn order(
 ) -> Result<ProviderOrder, ApiError> {
     Ok(ProviderOrder {
         out_trade_no: intent.id.clone(),
-        amount: contract::Money::new(
-            intent.amount_value,
-            intent.currency.parse().map_err(ApiError::internal)?,
-        ),
+        amount: views::intent_amount(intent)?,
         description: format!("{} {}", display_name(state, session), session.reference),
         time_expire: intent.expires_at,
         flow: crate::store::from_text(&intent.flow)?,
@@ -322,10 +305,7 @@ pub async fn apply(
             transaction_id,
             amount,
         } => {
-            let expected = contract::Money::new(
-                current.amount_value,
-                current.currency.parse().map_err(ApiError::internal)?,
-            );
+            let expected = views::intent_amount(&current)?;
             if amount != expected {
                 tracing::error!(
                     "{}: the provider took {amount:?}, the order was {expected:?}; kept for review",
@@ -394,7 +374,9 @@ async fn fail(
     Ok(())
 }
 
-async fn queue(
+/// Writes a webhook event to the outbox, in the transaction of the change
+/// it reports.
+pub(crate) async fn queue(
     tx: &mut Tx,
     merchant_id: &str,
     event: &contract::WebhookEvent,
@@ -421,14 +403,21 @@ pub async fn close(
     intent: &IntentRow,
     to: IntentStatus,
 ) -> Result<Ended, ApiError> {
+    let ended = close_order(state, intent).await?;
+    if ended == Ended::Closed {
+        let mut tx = state.inner.store.begin().await?;
+        tx.finish(&intent.id, to, None, state.now()).await?;
+        tx.commit().await?;
+    }
+    Ok(ended)
+}
+
+/// Closes an intent's order with its provider, leaving its status to the
+/// caller; if the provider says it was paid, records that payment.
+pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, ApiError> {
     let provider = provider_of(state, intent).await?;
     match provider.close(&intent.id).await? {
-        Closed::Closed => {
-            let mut tx = state.inner.store.begin().await?;
-            tx.finish(&intent.id, to, None, state.now()).await?;
-            tx.commit().await?;
-            Ok(Ended::Closed)
-        }
+        Closed::Closed => Ok(Ended::Closed),
         Closed::AlreadyPaid => {
             let status = provider.query(&intent.id).await?;
             apply(state, intent, status).await?;
@@ -497,22 +486,25 @@ pub async fn payer_authorized(
 /// arguments once the payer is known): the same order number, so the
 /// provider answers for the same order.
 async fn renew_hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
-    let provider = provider_of(state, intent).await?;
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let (session, provider) = session_and_provider(state, intent).await?;
     let order = order(state, &session, intent, provider.name())?;
     let hand_off = provider.create(&order).await?;
+    save_hand_off(state, &intent.id, &hand_off).await
+}
+
+/// Stores the hand-off the provider gave for an intent.
+async fn save_hand_off(
+    state: &AppState,
+    intent_id: &str,
+    hand_off: &HandOff,
+) -> Result<IntentRow, ApiError> {
     let action = serde_json::to_string(&hand_off.action).map_err(ApiError::internal)?;
     state
         .inner
         .store
-        .set_next_action(&intent.id, &action, hand_off.renew_at, state.now())
+        .set_next_action(intent_id, &action, hand_off.renew_at, state.now())
         .await?;
-    reload(state, &intent.id).await
+    reload(state, intent_id).await
 }
 
 /// The provider an intent was made with.
@@ -520,6 +512,14 @@ pub async fn provider_of(
     state: &AppState,
     intent: &IntentRow,
 ) -> Result<Arc<dyn Provider>, ApiError> {
+    Ok(session_and_provider(state, intent).await?.1)
+}
+
+/// The intent's session, and the provider the intent was made with.
+async fn session_and_provider(
+    state: &AppState,
+    intent: &IntentRow,
+) -> Result<(SessionRow, Arc<dyn Provider>), ApiError> {
     let session = state
         .inner
         .store
@@ -527,12 +527,13 @@ pub async fn provider_of(
         .await?
         .ok_or_else(|| ApiError::not_found("checkout session"))?;
     let method = crate::store::from_text(&intent.method)?;
-    state
+    let provider = state
         .inner
         .providers
         .get(&session.merchant_id, method)
         .cloned()
-        .ok_or_else(|| ApiError::internal(format!("no provider for {}", intent.method)))
+        .ok_or_else(|| ApiError::internal(format!("no provider for {}", intent.method)))?;
+    Ok((session, provider))
 }
 
 fn check_payable(session: &SessionRow, now: UnixSeconds) -> Result<(), ApiError> {
@@ -560,7 +561,7 @@ fn eligible(
     session: &SessionRow,
     request: &CreateIntent,
     now: UnixSeconds,
-) -> Result<(String, contract::PaymentMethod), ApiError> {
+) -> Result<contract::PaymentMethod, ApiError> {
     let config = &state.inner.config;
     let merchant = config
         .merchant(&session.merchant_id)
@@ -578,9 +579,7 @@ fn eligible(
     .into_iter()
     .find(|method| method.kind == request.method);
     match offered {
-        Some(method) if method.availability == Availability::Available => {
-            Ok((merchant.id.clone(), method))
-        }
+        Some(method) if method.availability == Availability::Available => Ok(method),
         Some(method) => Err(unavailable(format!(
             "{} is not available here: {:?}",
             request.method.as_str(),

@@ -248,14 +248,6 @@ impl Store {
         .await
     }
 
-    /// How many intents a session has.
-    pub async fn count_intents(&self, session_id: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM payment_intents WHERE session_id = ?")
-            .bind(session_id)
-            .fetch_one(&self.reads)
-            .await
-    }
-
     /// Payable intents whose time is up.
     pub async fn due_intents(
         &self,
@@ -320,14 +312,6 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reads)
         .await
-    }
-
-    /// A merchant's events, newest last (for tests and operators).
-    pub async fn events_of(&self, merchant_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM webhook_events WHERE merchant_id = ? ORDER BY created_at, id")
-            .bind(merchant_id)
-            .fetch_all(&self.reads)
-            .await
     }
 
     /// Provider calls due.
@@ -600,10 +584,7 @@ impl Tx {
         transaction_id: &str,
         now: UnixSeconds,
     ) -> Result<(Settled, IntentRow), sqlx::Error> {
-        let intent: IntentRow = sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
-            .bind(intent_id)
-            .fetch_one(&mut *self.0)
-            .await?;
+        let intent = self.intent(intent_id).await?;
         if matches!(
             intent.status(),
             IntentStatus::Succeeded | IntentStatus::RequiresRefund
@@ -651,11 +632,7 @@ impl Tx {
                 self.queue_close(&other, now).await?;
             }
         }
-        let intent = sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
-            .bind(intent_id)
-            .fetch_one(&mut *self.0)
-            .await?;
-        Ok((settled, intent))
+        Ok((settled, self.intent(intent_id).await?))
     }
 
     /// Queues closing an intent's order with its provider, retried until
@@ -677,7 +654,7 @@ impl Tx {
         .map(drop)
     }
 
-    /// Marks open sessions that are due expired; the ids that changed.
+    /// Marks a session expired if it is still open; true if it was.
     pub async fn expire_session(&mut self, id: &str) -> Result<bool, sqlx::Error> {
         let expired = sqlx::query(
             "UPDATE checkout_sessions SET status = 'expired' WHERE id = ? AND status = 'open'",

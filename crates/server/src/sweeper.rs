@@ -9,7 +9,6 @@ use std::time::Duration;
 use contract::IntentStatus;
 
 use crate::payments;
-use crate::providers::Closed;
 use crate::store::JobRow;
 use crate::views;
 use crate::AppState;
@@ -98,26 +97,10 @@ async fn close_job(state: &AppState, job: &JobRow) -> Result<(), String> {
     let intent = payments::reload(state, &job.intent_id)
         .await
         .map_err(|e| e.message)?;
-    let provider = payments::provider_of(state, &intent)
+    payments::close_order(state, &intent)
         .await
-        .map_err(|e| e.message)?;
-    match provider
-        .close(&intent.id)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Closed::Closed => Ok(()),
-        Closed::AlreadyPaid => {
-            let status = provider
-                .query(&intent.id)
-                .await
-                .map_err(|e| e.to_string())?;
-            payments::apply(state, &intent, status)
-                .await
-                .map(drop)
-                .map_err(|e| e.message)
-        }
-    }
+        .map(drop)
+        .map_err(|e| e.message)
 }
 
 async fn expire_sessions(state: &AppState) {
@@ -132,12 +115,9 @@ async fn expire_sessions(state: &AppState) {
         match store.open_intent(&session.id).await {
             Ok(None) => {}
             Ok(Some(open)) => {
+                // Paid meanwhile, the session is completed, and stays so.
                 if let Err(error) = payments::close(state, &open, IntentStatus::Expired).await {
                     tracing::warn!("closing {} of expired {}: {error}", open.id, session.id);
-                    continue;
-                }
-                if matches!(payments::reload(state, &open.id).await, Ok(i) if i.status() == IntentStatus::Succeeded)
-                {
                     continue;
                 }
             }
@@ -163,9 +143,7 @@ async fn expire_session(state: &AppState, id: &str) -> Result<(), crate::error::
             None,
             now,
         )?;
-        let payload = serde_json::to_string(&event).map_err(crate::error::ApiError::internal)?;
-        tx.queue_event(&event.id, &session.merchant_id, event.kind, &payload, now)
-            .await?;
+        payments::queue(&mut tx, &session.merchant_id, &event).await?;
     }
     tx.commit().await?;
     Ok(())

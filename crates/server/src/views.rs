@@ -24,6 +24,12 @@ pub fn session_amount(session: &SessionRow) -> Result<Money, ApiError> {
     Ok(Money::new(session.amount_value, currency))
 }
 
+/// The intent's amount.
+pub fn intent_amount(intent: &IntentRow) -> Result<Money, ApiError> {
+    let currency = intent.currency.parse().map_err(ApiError::internal)?;
+    Ok(Money::new(intent.amount_value, currency))
+}
+
 /// An intent as `reader` sees it: the hand-off only while it is due, the
 /// provider's transaction id only for the merchant.
 pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError> {
@@ -42,10 +48,7 @@ pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError
         id: row.id.clone(),
         session_id: row.session_id.clone(),
         method: from_text(&row.method)?,
-        amount: Money::new(
-            row.amount_value,
-            row.currency.parse().map_err(ApiError::internal)?,
-        ),
+        amount: intent_amount(row)?,
         status,
         expires_at: row.expires_at,
         next_action,

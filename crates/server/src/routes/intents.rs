@@ -12,7 +12,6 @@ use contract::{CreateIntent, ErrorCode, IntentStatus, PaymentIntent, IDEMPOTENCY
 use serde::Deserialize;
 
 use super::sessions::{authorize, merchant};
-use crate::auth::bearer;
 use crate::error::{ApiError, JsonBody};
 use crate::payments::{self, Ended, NewIntent};
 use crate::store::IntentRow;
@@ -105,7 +104,7 @@ async fn owned_intent(
         .intent(id)
         .await?
         .ok_or_else(|| ApiError::not_found("intent"))?;
-    if bearer(headers).is_some_and(|token| token.starts_with("sk_")) {
+    if crate::auth::has_secret_key(headers) {
         let merchant = merchant(state, headers)?;
         let session = state.inner.store.session(&intent.session_id).await?;
         if session.is_none_or(|session| session.merchant_id != merchant.id) {

@@ -47,10 +47,9 @@ pub async fn receive(
             return provider.notification_answer(Some("try again"));
         }
     };
-    let expected = contract::Money::new(
-        intent.amount_value,
-        intent.currency.parse().unwrap_or(contract::Currency::CNY),
-    );
+    let Ok(expected) = crate::views::intent_amount(&intent) else {
+        return provider.notification_answer(Some("try again"));
+    };
     let outcome = match &notification.status {
         ProviderStatus::Paid { amount, .. } if *amount != expected => "amount_mismatch",
         _ => "received",

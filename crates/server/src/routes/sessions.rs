@@ -44,7 +44,7 @@ pub async fn read(
     headers: HeaderMap,
     context: Result<Query<ClientContext>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    if bearer(&headers).is_some_and(|token| token.starts_with("sk_")) {
+    if crate::auth::has_secret_key(&headers) {
         let merchant = merchant(&state, &headers)?;
         let session = state
             .inner

@@ -133,8 +133,7 @@ impl WechatPay {
             .send()
             .await
             .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
-        let status = StatusCode::from_u16(answer.status().as_u16())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = answer.status();
         let headers = answer.headers().clone();
         let bytes = answer
             .bytes()
@@ -230,7 +229,7 @@ struct SignedHeaders {
     serial: Option<String>,
 }
 
-fn headers_of(headers: &reqwest::header::HeaderMap) -> SignedHeaders {
+fn headers_of(headers: &HeaderMap) -> SignedHeaders {
     let get = |name: &str| {
         headers
             .get(name)
@@ -426,20 +425,9 @@ impl Provider for WechatPay {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Notification, ProviderError> {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        };
-        let signed = SignedHeaders {
-            timestamp: get("Wechatpay-Timestamp"),
-            nonce: get("Wechatpay-Nonce"),
-            signature: get("Wechatpay-Signature"),
-            serial: get("Wechatpay-Serial"),
-        };
         let bad = |why: String| ProviderError::BadNotification(why);
-        self.verify(&signed, body).map_err(|e| bad(e.to_string()))?;
+        self.verify(&headers_of(headers), body)
+            .map_err(|e| bad(e.to_string()))?;
         let envelope: wire::Envelope =
             serde_json::from_slice(body).map_err(|e| bad(format!("not a notification: {e}")))?;
         if envelope.resource.algorithm != "AEAD_AES_256_GCM" {
