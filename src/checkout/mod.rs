@@ -5,7 +5,7 @@
 
 use contract::{
     Availability, CheckoutSession, ErrorCode, FormMethod, IntentStatus, MethodKind, NextAction,
-    PaymentIntent, SessionStatus, UnixSeconds, WechatJsapiParams,
+    PaymentIntent, PaymentMethod, SessionStatus, UnixSeconds, WechatJsapiParams,
 };
 
 use crate::error::CheckoutError;
@@ -467,12 +467,12 @@ impl Checkout {
     }
 
     fn is_available(&self, method: MethodKind) -> bool {
-        method != MethodKind::Unsupported
-            && self.session.as_ref().is_some_and(|session| {
-                session.methods.iter().any(|offered| {
-                    offered.kind == method && offered.availability == Availability::Available
-                })
-            })
+        self.session.as_ref().is_some_and(|session| {
+            session
+                .methods
+                .iter()
+                .any(|offered| offered.kind == method && choosable(offered))
+        })
     }
 
     /// Takes a session, first or fresh: a page that had it inline loads it
@@ -519,11 +519,10 @@ impl Checkout {
         if self.selected.is_some() {
             return;
         }
-        let mut available = self.session.iter().flat_map(|session| {
-            session.methods.iter().filter(|m| {
-                m.kind != MethodKind::Unsupported && m.availability == Availability::Available
-            })
-        });
+        let mut available = self
+            .session
+            .iter()
+            .flat_map(|session| session.methods.iter().filter(|m| choosable(m)));
         if let (Some(method), None) = (available.next(), available.next()) {
             self.selected = Some(method.kind);
         }
@@ -622,10 +621,12 @@ impl Checkout {
         if self.awaited_intent() != Some(intent.id.as_str()) {
             return vec![];
         }
+        // The first answer about the intent of before a reload, whatever it
+        // says, ends the resuming.
+        let resumed = self.resumed.take().is_some_and(|id| id == intent.id);
         if intent.status.is_final() {
             return self.finish(intent);
         }
-        let resumed = self.resumed.take().is_some_and(|id| id == intent.id);
         if resumed
             && intent.status == IntentStatus::RequiresAction
             && matches!(intent.next_action, Some(NextAction::DisplayQrCode { .. }))
@@ -668,7 +669,8 @@ impl Checkout {
         if self.awaited_intent() != Some(intent_id.as_str()) {
             return vec![];
         }
-        if !error.is_transient() && self.resumed.take().is_some() {
+        let resumed = self.resumed.take().is_some_and(|id| id == intent_id);
+        if !error.is_transient() && resumed {
             // The intent of before the reload is gone: start afresh.
             self.phase = if self.session.is_some() {
                 Phase::Choosing
@@ -787,6 +789,11 @@ fn fetch(intent_id: String, delay_ms: u32) -> Command {
         delay_ms,
         ask_provider: false,
     }
+}
+
+/// True if the shopper can pick this method now.
+fn choosable(method: &PaymentMethod) -> bool {
+    method.kind != MethodKind::Unsupported && method.availability == Availability::Available
 }
 
 #[cfg(test)]

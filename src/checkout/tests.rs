@@ -926,6 +926,30 @@ fn a_reload_after_leaving_for_the_provider_checks_and_opens_nothing_by_itself() 
 }
 
 #[test]
+fn a_reload_onto_an_ended_payment_resumes_nothing_later() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::SessionLoaded(session()));
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Failed, None)));
+    assert_eq!(checkout.status(), Some(Key::Failed));
+    checkout.update(Event::ChooseAnother);
+    pay_with_wechat(&mut checkout);
+    let mut second = qr_intent();
+    second.id = "pi_2".into();
+    checkout.update(Event::IntentCreated(second));
+    // The server refuses to say how the new payment goes: that is an
+    // error to show, not the end of a reload to pass over in silence.
+    checkout.update(Event::FetchFailed {
+        intent_id: "pi_2".into(),
+        error: refused(ErrorCode::NotFound, 404),
+    });
+    assert!(
+        matches!(checkout.phase, Phase::LoadFailed(_)),
+        "{:?}",
+        checkout.phase
+    );
+}
+
+#[test]
 fn a_reload_whose_intent_is_gone_starts_afresh() {
     let (mut checkout, _) = Checkout::resuming("pi_1".into());
     checkout.update(Event::SessionLoaded(session()));
