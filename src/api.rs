@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::browser::set;
 use crate::decode::from_js;
 use crate::error::CheckoutError;
 
@@ -190,11 +191,6 @@ async fn fetch_json(
     parsed.ok_or_else(|| CheckoutError::BadResponse("not JSON".into()))
 }
 
-fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = js_sys::Reflect::set(object, &key.into(), value);
-}
-
 /// The create-intent body. Its strings are the contract's own names, which
 /// need no escaping.
 fn create_intent_json(body: &CreateIntent) -> String {
@@ -210,7 +206,8 @@ fn create_intent_json(body: &CreateIntent) -> String {
 }
 
 /// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
+/// `text` as a JSON string literal.
+pub(crate) fn json_string(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
     quoted.push('"');
     for c in text.chars() {

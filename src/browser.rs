@@ -230,7 +230,7 @@ pub fn invoke_wechat(
     missing: impl FnOnce(CheckoutError) + 'static,
 ) -> Result<(), CheckoutError> {
     let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
-    let params = bridge_params(params).map_err(|_| bridge_error("the arguments"))?;
+    let params = bridge_params(params);
     let invoke = move || -> Result<(), CheckoutError> {
         let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
         let bridge = js_sys::Reflect::get(&window, &"WeixinJSBridge".into())
@@ -283,8 +283,14 @@ fn bridge_error(what: &str) -> CheckoutError {
     CheckoutError::WechatBridge(what.into())
 }
 
+/// Sets a property of a plain object the caller made.
+pub(crate) fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(object, &key.into(), value);
+}
+
 /// `getBrandWCPayRequest`'s argument, with WeChat's field names.
-fn bridge_params(params: &contract::WechatJsapiParams) -> Result<JsValue, JsValue> {
+fn bridge_params(params: &contract::WechatJsapiParams) -> JsValue {
     let object = js_sys::Object::new();
     for (name, value) in [
         ("appId", &params.app_id),
@@ -294,9 +300,9 @@ fn bridge_params(params: &contract::WechatJsapiParams) -> Result<JsValue, JsValu
         ("signType", &params.sign_type),
         ("paySign", &params.pay_sign),
     ] {
-        js_sys::Reflect::set(&object, &name.into(), &value.into())?;
+        set(&object, name, &value.into());
     }
-    Ok(object.into())
+    object.into()
 }
 
 #[cfg(test)]

@@ -82,10 +82,7 @@ impl Driver {
     /// A driver that moves `state` but runs nothing: no requests, no
     /// redirects (the designer gallery's fixtures).
     pub fn fixture(state: Checkout) -> Self {
-        let context = ClientContext {
-            device: contract::Device::Desktop,
-            in_app: None,
-        };
+        let context = ClientContext::default();
         Self {
             live: false,
             ..Driver::new(RwSignal::new(state), Api::new("", ""), "", context)

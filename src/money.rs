@@ -44,12 +44,13 @@ fn iso_date(at: contract::UnixSeconds) -> String {
 
 #[cfg(target_arch = "wasm32")]
 fn intl_date(at: contract::UnixSeconds, locale: Locale) -> Option<String> {
-    use js_sys::{Array, Date, Intl, Object, Reflect};
+    use crate::browser::set;
+    use js_sys::{Array, Date, Intl, Object};
     use wasm_bindgen::JsValue;
 
     let options = Object::new();
-    Reflect::set(&options, &"month".into(), &"short".into()).ok()?;
-    Reflect::set(&options, &"day".into(), &"numeric".into()).ok()?;
+    set(&options, "month", &"short".into());
+    set(&options, "day", &"numeric".into());
     let locales = Array::of1(&locale.tag().into());
     let formatter = Intl::DateTimeFormat::new(&locales, &options);
     let day = Date::new(&JsValue::from_f64(at as f64 * 1000.0));
@@ -67,16 +68,17 @@ fn intl_date(_: contract::UnixSeconds, _: Locale) -> Option<String> {
 
 #[cfg(target_arch = "wasm32")]
 fn intl_format(money: &Money, locale: Locale) -> Option<String> {
+    use crate::browser::set;
     use contract::Currency;
-    use js_sys::{Array, Intl, Object, Reflect};
+    use js_sys::{Array, Intl, Object};
     use wasm_bindgen::{JsCast, JsValue};
 
     let options = Object::new();
-    Reflect::set(&options, &"style".into(), &"currency".into()).ok()?;
-    Reflect::set(&options, &"currency".into(), &money.currency.code().into()).ok()?;
+    set(&options, "style", &"currency".into());
+    set(&options, "currency", &money.currency.code().into());
     // "¥" rather than "CN¥": this checkout's home currency is the yuan.
     if money.currency == Currency::CNY {
-        Reflect::set(&options, &"currencyDisplay".into(), &"narrowSymbol".into()).ok()?;
+        set(&options, "currencyDisplay", &"narrowSymbol".into());
     }
     let locales = Array::of1(&locale.tag().into());
     let formatter = Intl::NumberFormat::new(&locales, &options);

@@ -115,8 +115,9 @@ fn keep_session(session: &DemoSession) {
         return;
     };
     let text = format!(
-        r#"{{"session_id":"{}","client_secret":"{}"}}"#,
-        session.session_id, session.client_secret
+        r#"{{"session_id":{},"client_secret":{}}}"#,
+        crate::api::json_string(&session.session_id),
+        crate::api::json_string(&session.client_secret)
     );
     // A full or refused storage only means a fresh order after a reload.
     let _ = storage.set_item(STORAGE_KEY, &text);

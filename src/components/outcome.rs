@@ -7,10 +7,9 @@ use crate::i18n::{Key, Locale};
 pub enum OutcomeKind {
     /// Asking the server how the payment went.
     Checking,
-    /// Paid.
+    /// Paid (or paid by another payment first, this one to be refunded:
+    /// the same screen, whose headline says which).
     Succeeded,
-    /// Paid by another payment first: this one will be refunded.
-    PaidTwice,
     /// Declined, or closed by the provider.
     Failed,
     /// Canceled elsewhere.
@@ -55,7 +54,7 @@ pub fn Outcome(
                 (OutcomeAction::ChooseAnother, Key::ChooseAnother),
             ],
         ),
-        OutcomeKind::Succeeded | OutcomeKind::PaidTwice => ("success", &[]),
+        OutcomeKind::Succeeded => ("success", &[]),
         OutcomeKind::Failed => ("failure", &[(OutcomeAction::ChooseAnother, Key::TryAgain)]),
         OutcomeKind::Canceled => (
             "failure",
