@@ -170,7 +170,11 @@ async fn insert_level(
     for _ in 0..tasks {
         let (queue, pool) = (queue.clone(), pool.clone());
         workers.push(tokio::spawn(async move {
-            while let Some(open) = queue.lock().await.pop() {
+            loop {
+                // Popped apart from the loop's head, so the queue's lock is
+                // not held through the insert.
+                let next = queue.lock().await.pop();
+                let Some(open) = next else { break };
                 sqlx::query(
                     "INSERT INTO payment_intents (id, session_id, idempotency_key,
                         request_fingerprint, method, flow, amount_value, currency, status,

@@ -69,6 +69,13 @@ pub async fn check_throttles(site: &Site) -> Result<Throttles, String> {
         return Err(format!("the probe fetch read {bytes} bytes"));
     }
     browser.close().await;
+    // 150 ms and 200,000 B at 200,000 B/s take over a second when they apply.
+    if slowed < 2.0 * plain || fetch_ms < 1000.0 {
+        return Err(format!(
+            "the throttles did not apply: CPU loop {plain:.0} -> {slowed:.0} ms, \
+             200 KB fetch {fetch_ms:.0} ms"
+        ));
+    }
     Ok(Throttles {
         cpu_ms: (plain, slowed),
         fetch_ms,
@@ -124,7 +131,6 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<f64, String> {
 pub async fn pay_to_qr(site: &Site, tries: usize) -> Result<Sample, String> {
     let driver = Driver::start().await?;
     let browser = driver.browser(false).await?;
-    browser.on_every_page(WATCH_USABLE).await?;
     browser
         .client
         .goto(&site.checkout_page().await?)
