@@ -151,20 +151,9 @@ async fn a_plain_html_shop_takes_a_payment_through_the_element_and_hears_of_it()
         .await;
 
     // The shop heard it through the element's event, outside the shadow root.
-    let shop = browser
-        .client
-        .wait()
-        .for_element(fantoccini::Locator::Css("[data-testid=shop-result]"))
-        .await
-        .expect("the shop's result line");
-    let mut said = String::new();
-    for _ in 0..50 {
-        said = shop.text().await.unwrap_or_default();
-        if !said.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let said = CheckoutPage::returned(&browser.client)
+        .wait_for_text("shop-result", |text| !text.is_empty())
+        .await;
     assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
     browser.close().await;
 }

@@ -206,13 +206,33 @@ async fn duplicate_and_late_notifications_are_applied_once() {
         .await
         .status()
         .is_success());
+    // Asked before its notification comes: the payment is recorded first,
+    // and the notification lands on an intent already paid.
     assert_eq!(
-        world.settled(&other, &late.id).await.status,
+        world
+            .read_intent_asking(&other, &late.id, true)
+            .await
+            .status,
         IntentStatus::Succeeded
     );
+    let database = world.database().await;
+    let mut heard = 0;
+    for _ in 0..100 {
+        heard = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = ?",
+        )
+        .bind(&late.id)
+        .fetch_one(&database)
+        .await
+        .unwrap();
+        if heard > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(heard, 1, "the late notification arrived");
 
     let events = world.events_after_sweeps(2).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     world.sweep().await;
     let completed = world
         .received_events()
