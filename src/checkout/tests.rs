@@ -908,6 +908,21 @@ fn a_reload_shows_the_same_code_again_not_a_second_one() {
 }
 
 #[test]
+fn a_reloaded_code_that_comes_back_before_the_session_stays_when_the_session_comes() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::IntentFetched(qr_intent()));
+    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+    assert!(checkout.session.is_none());
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(
+        matches!(checkout.phase, Phase::AwaitingScan { .. }),
+        "{:?}",
+        checkout.phase
+    );
+    assert!(checkout.session.is_some());
+}
+
+#[test]
 fn a_reload_after_leaving_for_the_provider_checks_and_opens_nothing_by_itself() {
     let (mut checkout, _) = Checkout::resuming("pi_1".into());
     checkout.update(Event::SessionLoaded(session()));

@@ -298,8 +298,11 @@ fn scanning(
         _ => (String::new(), 0),
     });
     let seconds_left = Signal::derive(move || expires_at - now.get());
-    let sandbox =
-        state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
+    // After a reload the code may come back before the session does. A
+    // memo, so that a poll does not draw the sandbox buttons again.
+    let sandbox = Memo::new(move |_| {
+        state.with(|s| s.session.as_ref().is_some_and(|session| !session.livemode))
+    });
     let on_simulate_scan = {
         let driver = driver.clone();
         let code_url = payload.clone();
