@@ -33,28 +33,40 @@ pub struct Driver {
 #[derive(Default)]
 struct PollGate {
     generation: AtomicU64,
-    /// The intent whose status request is running, if any.
-    in_flight: Mutex<Option<String>>,
+    /// The intent whose status request is running, if any, and whether a
+    /// check that asks the provider came while it ran.
+    in_flight: Mutex<Option<(String, bool)>>,
 }
 
 impl PollGate {
     /// Claims the right to ask about `intent_id`; false if a request about
-    /// it is already running (that one schedules the next itself).
-    fn claim(&self, intent_id: &str) -> bool {
+    /// it is already running (that one schedules the next itself, and asks
+    /// the provider next if `ask_provider` is owed).
+    fn claim(&self, intent_id: &str, ask_provider: bool) -> bool {
         let Ok(mut in_flight) = self.in_flight.lock() else {
             return false;
         };
-        if in_flight.as_deref() == Some(intent_id) {
-            return false;
+        if let Some((running, owed)) = in_flight.as_mut() {
+            if running == intent_id {
+                *owed |= ask_provider;
+                return false;
+            }
         }
-        *in_flight = Some(intent_id.to_owned());
+        *in_flight = Some((intent_id.to_owned(), false));
         true
     }
 
-    fn release(&self, intent_id: &str) {
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            if in_flight.as_deref() == Some(intent_id) {
-                *in_flight = None;
+    /// Ends the request about `intent_id`; true if a check that asks the
+    /// provider is owed.
+    fn release(&self, intent_id: &str) -> bool {
+        let Ok(mut in_flight) = self.in_flight.lock() else {
+            return false;
+        };
+        match in_flight.take() {
+            Some((running, owed)) if running == intent_id => owed,
+            other => {
+                *in_flight = other;
+                false
             }
         }
     }
@@ -225,15 +237,27 @@ impl Driver {
             gloo_timers::future::sleep(Duration::from_millis(delay_ms.into())).await;
         }
         let superseded = self.polls.generation.load(Ordering::SeqCst) != generation;
-        if superseded || !self.awaits(&intent_id) || !self.polls.claim(&intent_id) {
+        if superseded || !self.awaits(&intent_id) || !self.polls.claim(&intent_id, ask_provider) {
             return;
         }
         let answer = self.api.intent(&intent_id, ask_provider).await;
-        self.polls.release(&intent_id);
+        let owed = self.polls.release(&intent_id);
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),
-            Err(error) => Event::FetchFailed { intent_id, error },
+            Err(error) => Event::FetchFailed {
+                intent_id: intent_id.clone(),
+                error,
+            },
         });
+        // A "check again" (or a sandbox decline) that came while this
+        // request ran still asks the provider.
+        if owed {
+            self.run(Command::FetchIntent {
+                intent_id,
+                delay_ms: 0,
+                ask_provider: true,
+            });
+        }
     }
 
     /// True while the checkout (still mounted) waits for this intent.
@@ -256,4 +280,21 @@ async fn after_paint() {
         });
     });
     let _ = wasm_bindgen_futures::JsFuture::from(painted).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PollGate;
+
+    #[test]
+    fn a_provider_check_asked_during_a_running_poll_is_owed_to_the_next() {
+        let gate = PollGate::default();
+        assert!(gate.claim("pi_1", false));
+        assert!(!gate.claim("pi_1", true), "one request at a time");
+        assert!(gate.release("pi_1"), "the provider check is still owed");
+        assert!(gate.claim("pi_1", false));
+        assert!(!gate.claim("pi_1", false));
+        assert!(!gate.release("pi_1"), "nothing owed");
+        assert!(gate.claim("pi_2", false), "free again");
+    }
 }

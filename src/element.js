@@ -21,6 +21,9 @@
         const style = document.createElement("link");
         style.rel = "stylesheet";
         style.href = asset("payment-selector.css");
+        // The checkout is mounted once its styles are in (or failed): a
+        // slow stylesheet must not show it unstyled first.
+        this.styled = new Promise((done) => (style.onload = style.onerror = done));
         root.append(style, document.createElement("div"));
       }
       this.theme();
@@ -64,8 +67,8 @@
       }
       // Not given a session yet (the page may still be fetching one).
       if (!created && !(attribute("session-id") && attribute("client-secret"))) return this.stop();
-      load().then(
-        (exports) => {
+      Promise.all([load(), this.styled]).then(
+        ([exports]) => {
           if (turn !== this.turn || !this.isConnected) return;
           this.stop();
           performance.mark("payment-selector:mount");

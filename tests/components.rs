@@ -253,32 +253,6 @@ async fn a_live_checkout_has_no_sandbox_controls() {
 }
 
 #[wasm_bindgen_test]
-async fn the_sandbox_controls_come_when_a_late_session_says_sandbox() {
-    // After a reload the code can come back before the session does.
-    let sandbox = RwSignal::new(false);
-    let page = mount(move || {
-        view! {
-            <QrPanel
-                method=MethodKind::WechatPay
-                payload="weixin://wxpay/bizpayurl?pr=abc123"
-                seconds_left=120_i64
-                amount="¥128.00"
-                sandbox
-                locale=Locale::En
-                on_simulate_scan=Callback::new(|_: bool| {})
-                on_choose_another=Callback::new(|()| {})
-            />
-        }
-    });
-    settle().await;
-    assert!(page.find("[data-testid=simulate-scan]").is_none());
-    sandbox.set(true);
-    settle().await;
-    assert!(page.find("[data-testid=simulate-scan]").is_some());
-    assert!(page.find("[data-testid=simulate-decline]").is_some());
-}
-
-#[wasm_bindgen_test]
 async fn the_status_line_is_a_polite_live_region() {
     let text = RwSignal::new(None::<&'static str>);
     let page = mount(move || view! { <StatusLine text /> });

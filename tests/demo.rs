@@ -31,13 +31,19 @@ async fn the_qr_screen_stays_put_while_the_checkout_polls() {
         .execute(&format!("window.{MARKER} = true; return true;"), vec![])
         .await
         .expect("the marker is set");
+    // A script that fails (a lookup chromedriver drops) is asked again; a
+    // reloaded page answers, without the marker.
     let same_page = || async {
-        client
-            .execute(&format!("return window.{MARKER} === true;"), vec![])
-            .await
-            .ok()
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false)
+        for _ in 0..5 {
+            let asked = client
+                .execute(&format!("return window.{MARKER} === true;"), vec![])
+                .await;
+            if let Ok(value) = asked {
+                return value.as_bool() == Some(true);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
     };
 
     page.choose("wechat_pay").await;

@@ -672,11 +672,13 @@ impl Checkout {
         let resumed = self.resumed.take().is_some_and(|id| id == intent_id);
         if !error.is_transient() && resumed {
             // The intent of before the reload is gone: start afresh.
-            self.phase = if self.session.is_some() {
-                Phase::Choosing
-            } else {
-                Phase::Loading
-            };
+            if self.session.is_none() {
+                // Its load may have failed while this was asked: ask again.
+                self.phase = Phase::Loading;
+                return vec![Command::LoadSession];
+            }
+            self.phase = Phase::Choosing;
+            self.choose_for_the_shopper();
             return vec![];
         }
         if !error.is_transient() {

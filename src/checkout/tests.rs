@@ -966,14 +966,34 @@ fn a_reload_onto_an_ended_payment_resumes_nothing_later() {
 
 #[test]
 fn a_reload_whose_intent_is_gone_starts_afresh() {
+    let mut only_wechat = session();
+    only_wechat.methods.retain(|m| m.kind != MethodKind::Card);
     let (mut checkout, _) = Checkout::resuming("pi_1".into());
-    checkout.update(Event::SessionLoaded(session()));
+    checkout.update(Event::SessionLoaded(only_wechat));
     checkout.update(Event::FetchFailed {
         intent_id: "pi_1".into(),
         error: refused(ErrorCode::NotFound, 404),
     });
     assert!(checkout.can_choose());
     assert_eq!(checkout.error_message(), None);
+    assert_eq!(
+        checkout.selected,
+        Some(MethodKind::WechatPay),
+        "the only method is chosen, as on a first visit"
+    );
+}
+
+#[test]
+fn a_reload_whose_session_failed_while_its_intent_was_asked_loads_it_again() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::SessionFailed(CheckoutError::Network));
+    let commands = checkout.update(Event::FetchFailed {
+        intent_id: "pi_1".into(),
+        error: refused(ErrorCode::NotFound, 404),
+    });
+    assert_eq!(commands, [Command::LoadSession]);
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(checkout.can_choose());
 }
 
 #[test]

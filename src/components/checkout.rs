@@ -32,6 +32,9 @@ impl Screen {
             Phase::Loading => Screen::Loading,
             Phase::LoadFailed(_) => Screen::LoadFailed,
             Phase::Choosing | Phase::Creating(_) => Screen::Choosing,
+            // After a reload the code can come back before the session:
+            // the screen waits for it, to show the amount and controls.
+            Phase::AwaitingScan { .. } if state.session.is_none() => Screen::Loading,
             Phase::AwaitingScan { intent, .. } => Screen::Scan(intent.method),
             Phase::Redirecting { .. } | Phase::InvokingWechat { .. } => Screen::Leaving,
             Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
@@ -297,12 +300,14 @@ fn scanning(
         } => (payload.clone(), *expires_at),
         _ => (String::new(), 0),
     });
-    let seconds_left = Signal::derive(move || expires_at - now.get());
-    // After a reload the code may come back before the session does. A
-    // memo, so that a poll does not draw the sandbox buttons again.
-    let sandbox = Memo::new(move |_| {
-        state.with(|s| s.session.as_ref().is_some_and(|session| !session.livemode))
+    // The clock is read afresh, not from the last tick: the answer that
+    // brought this code may have just set the server's time.
+    let seconds_left = Signal::derive(move || {
+        now.track();
+        expires_at - browser::now()
     });
+    let sandbox =
+        state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
     let on_simulate_scan = {
         let driver = driver.clone();
         let code_url = payload.clone();

@@ -19,10 +19,8 @@ pub fn QrPanel(
     /// The formatted amount.
     #[prop(into)]
     amount: Signal<String>,
-    /// True on a sandbox server: offer to play the shopper's phone. A
-    /// signal, as a reload may show the code before the session says so.
-    #[prop(into)]
-    sandbox: Signal<bool>,
+    /// True on a sandbox server: offer to play the shopper's phone.
+    sandbox: bool,
     /// The shopper's language.
     locale: Locale,
     /// Sandbox only: scan this code and pay (`false`) or decline (`true`).
@@ -44,7 +42,7 @@ pub fn QrPanel(
             <p class="ps-qr__countdown" data-testid="countdown" aria-live="off">
                 {move || locale.expires_in(seconds_left.get())}
             </p>
-            {move || sandbox.get().then(|| {
+            {sandbox.then(|| {
                 // `disabled` is applied on the next frame; a fast second click
                 // must not scan twice.
                 let simulate = move |decline: bool| {

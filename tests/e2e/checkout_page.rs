@@ -166,6 +166,10 @@ impl CheckoutPage {
 
     /// Reads the QR code on screen the way a phone would: from pixels.
     pub async fn scan_qr_code(&self) -> String {
+        // As a shopper would: once the screen is whole (after a reload the
+        // code can come back before the amount does).
+        self.wait_for_text("qr-amount", |amount| !amount.is_empty())
+            .await;
         let code = self.wait_for("qr-code").await;
         let png = code.screenshot().await.expect("a screenshot of the code");
         decode_qr(&png).expect("a readable QR code")

@@ -60,7 +60,8 @@ async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
     assert_eq!(page.text("qr-amount").await, "¥128.00");
     let countdown = page.text("countdown").await;
     assert!(countdown.starts_with("Expires in "), "{countdown}");
-    assert_eq!(page.text("status").await, "Waiting for payment…");
+    page.wait_for_text("status", |status| status == "Waiting for payment…")
+        .await;
 
     page.press("simulate-scan").await;
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")

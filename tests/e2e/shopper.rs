@@ -35,6 +35,36 @@ async fn a_reload_on_the_code_shows_the_same_code_and_it_still_pays() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_whose_session_answers_after_its_code_still_shows_the_whole_code_screen() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    // A slow network: the session's answer comes 1.5 s after it is asked
+    // for, so after the reload the code's answer comes first.
+    browser
+        .on_every_page(
+            r#"{ const fetch = window.fetch;
+               window.fetch = (request, ...rest) => {
+                 const url = String(request.url || request);
+                 const session = /\/checkout-sessions\/[^/?]+(\?|$)/.test(url);
+                 const wait = session ? new Promise((done) => setTimeout(done, 1500)) : null;
+                 return wait ? wait.then(() => fetch(request, ...rest)) : fetch(request, ...rest);
+               }; }"#,
+        )
+        .await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    let before = page.scan_qr_code().await;
+
+    browser.client.refresh().await.expect("the page reloads");
+    assert_eq!(page.scan_qr_code().await, before);
+    assert_eq!(page.text("qr-amount").await, "¥128.00");
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_countdown_keeps_the_server_s_time_when_the_phone_s_clock_is_wrong() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;

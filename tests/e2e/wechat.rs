@@ -123,11 +123,13 @@ const BRIDGE: &str = r#"(() => {
 /// What the page asked of the bridge, once it asks.
 async fn bridge_call(browser: &Browser) -> Value {
     for _ in 0..100 {
+        // The page goes to WeChat's authorisation and back first: a script
+        // that lands while it is leaving fails, and is asked again.
         let calls = browser
             .client
             .execute("return window.__bridgeCalls || [];", vec![])
             .await
-            .expect("the calls");
+            .unwrap_or_default();
         if let Some(call) = calls.as_array().and_then(|calls| calls.first()) {
             return call.clone();
         }
