@@ -299,7 +299,11 @@ impl Checkout {
         match event {
             Event::SessionLoaded(session) => self.session_loaded(session),
             Event::SessionFailed(error) => {
-                if matches!(self.phase, Phase::Loading) {
+                // A code kept over a reload waits for its session to be
+                // shown (its amount, its controls): without one, it cannot.
+                let waiting =
+                    matches!(self.phase, Phase::AwaitingScan { .. }) && self.session.is_none();
+                if matches!(self.phase, Phase::Loading) || waiting {
                     self.phase = Phase::LoadFailed(error);
                 }
                 vec![]

@@ -923,6 +923,21 @@ fn a_reloaded_code_that_comes_back_before_the_session_stays_when_the_session_com
 }
 
 #[test]
+fn a_reloaded_code_whose_session_fails_to_load_says_so_and_can_load_again() {
+    let (mut checkout, _) = Checkout::resuming("pi_1".into());
+    checkout.update(Event::IntentFetched(qr_intent()));
+    checkout.update(Event::SessionFailed(CheckoutError::Network));
+    assert!(
+        matches!(checkout.phase, Phase::LoadFailed(_)),
+        "not a code screen waiting for ever: {:?}",
+        checkout.phase
+    );
+    assert_eq!(checkout.update(Event::Reload), [Command::LoadSession]);
+    checkout.update(Event::SessionLoaded(session()));
+    assert!(checkout.can_choose());
+}
+
+#[test]
 fn a_reload_after_leaving_for_the_provider_checks_and_opens_nothing_by_itself() {
     let (mut checkout, _) = Checkout::resuming("pi_1".into());
     checkout.update(Event::SessionLoaded(session()));
