@@ -54,6 +54,22 @@ async fn unsigned_badly_signed_and_stale_requests_are_refused() {
             .assert_error(401, "SIGN_ERROR");
     }
 
+    // Signed, but with no nonce, or a timestamp no clock is near (the
+    // skew must not overflow: 401, not a dropped connection).
+    for (nonce, timestamp) in [("", now.to_string()), ("abc", i64::MIN.to_string())] {
+        let signature = sandbox.merchant_sign(&format!(
+            "POST\n/wechat-pay{NATIVE}\n{timestamp}\n{nonce}\n{body}\n"
+        ));
+        let authorization = format!(
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"{MCHID}\",nonce_str=\"{nonce}\",timestamp=\"{timestamp}\",serial_no=\"{}\",signature=\"{signature}\"",
+            sandbox.config.wechat.merchant_serial
+        );
+        sandbox
+            .send("POST", NATIVE, &body, Some(authorization))
+            .await
+            .assert_error(401, "SIGN_ERROR");
+    }
+
     let other_path = sandbox.authorization("POST", &format!("/wechat-pay{H5}"), now, &body);
     sandbox
         .send("POST", NATIVE, &body, Some(other_path))
@@ -232,6 +248,28 @@ async fn closing_orders() {
         .await
         .assert_error(400, "ORDER_CLOSED");
 
+    // A phone at WeChat's confirmation when the order is closed (twice,
+    // as a retrying merchant may) still pays: the late payment to refund.
+    let code_url = sandbox
+        .create_native("order_close_held", &receiver.url)
+        .await;
+    assert_eq!(sandbox.scan(&code_url, "hold").await.0, 200);
+    for _ in 0..2 {
+        let closed = sandbox
+            .call(
+                "POST",
+                &close_path("order_close_held"),
+                Some(&json!({ "mchid": MCHID })),
+            )
+            .await;
+        assert_eq!(closed.status, 204);
+    }
+    assert_eq!(sandbox.scan(&code_url, "pay").await.0, 200);
+    assert_eq!(
+        sandbox.query("order_close_held").await.json()["trade_state"],
+        "SUCCESS"
+    );
+
     let code_url = sandbox.create_native("order_close_2", &receiver.url).await;
     sandbox.scan(&code_url, "pay").await;
     sandbox
@@ -264,6 +302,16 @@ async fn repeated_creates_answer_the_same_order() {
     let first = sandbox.call("POST", NATIVE, Some(&body)).await.json();
     let second = sandbox.call("POST", NATIVE, Some(&body)).await.json();
     assert_eq!(first, second);
+
+    // Without time_expire the order's own deadline is not part of the ask:
+    // a retry a while later is still the same order.
+    let mut open_ended = sandbox.prepay("native", "order_repeat_2", 12800, &receiver.url);
+    open_ended.as_object_mut().unwrap().remove("time_expire");
+    let first_open = sandbox.call("POST", NATIVE, Some(&open_ended)).await.json();
+    sandbox.clock.advance(Duration::from_secs(10));
+    let again = sandbox.call("POST", NATIVE, Some(&open_ended)).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json(), first_open);
 
     let mut other = body.clone();
     other["amount"]["total"] = json!(12900);
@@ -906,6 +954,24 @@ async fn an_outage_answers_signed_system_errors() {
 }
 
 #[tokio::test]
+async fn a_rate_limit_answers_signed_429s() {
+    let sandbox = Sandbox::start().await;
+    assert_eq!(sandbox.control(json!({ "busy": true })).await["busy"], true);
+    let body = sandbox.prepay(
+        "native",
+        "order_busy_1",
+        100,
+        "https://merchant.example/notify",
+    );
+    sandbox
+        .call("POST", NATIVE, Some(&body))
+        .await
+        .assert_error(429, "FREQUENCY_LIMITED");
+    sandbox.control(json!({ "busy": false })).await;
+    assert_eq!(sandbox.call("POST", NATIVE, Some(&body)).await.status, 200);
+}
+
+#[tokio::test]
 async fn the_control_api_reads_and_changes_the_state() {
     let sandbox = Sandbox::start().await;
     let read: Value = sandbox
@@ -919,7 +985,7 @@ async fn the_control_api_reads_and_changes_the_state() {
         .unwrap();
     assert_eq!(
         read,
-        json!({ "outage": false, "notify": "normal", "notify_delay_ms": 2000, "pay_on_create": false })
+        json!({ "outage": false, "busy": false, "notify": "normal", "notify_delay_ms": 2000, "pay_on_create": false })
     );
     let changed = sandbox.control(json!({ "notify_delay_ms": 10 })).await;
     assert_eq!(changed["notify_delay_ms"], 10);

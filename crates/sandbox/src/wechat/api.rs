@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::control::NotifyMode;
-use super::orders::{CloseRefused, CreateRefused, OrderParams, TradeType, DEFAULT_EXPIRE_SECONDS};
+use super::orders::{CloseRefused, CreateRefused, OrderParams, TradeType};
 use super::protocol::{ApiError, CloseRequest, PrepayRequest};
 use super::{Wechat, EARLY_WAIT};
 use crate::clock::parse_rfc3339;
@@ -146,7 +146,7 @@ fn prepay_params(
         ));
     }
     let time_expire = match request.time_expire.as_deref() {
-        None | Some("") => now + DEFAULT_EXPIRE_SECONDS,
+        None | Some("") => None,
         Some(text) => {
             let at = parse_rfc3339(text).ok_or_else(|| {
                 ApiError::param("time_expire格式错误，应为rfc3339格式，如2018-06-08T10:34:56+08:00")
@@ -154,7 +154,7 @@ fn prepay_params(
             if at - now < MIN_EXPIRE_AHEAD_SECONDS {
                 return Err(ApiError::param("time_expire应至少在当前时间1分钟之后"));
             }
-            at
+            Some(at)
         }
     };
     check_notify_url(&notify_url)?;

@@ -35,6 +35,8 @@ pub(crate) enum NotifyMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Control {
     pub outage: bool,
+    /// Every call refused with 429 FREQUENCY_LIMITED, as a rate limit does.
+    pub busy: bool,
     pub notify: NotifyMode,
     pub notify_delay_ms: u64,
     pub pay_on_create: bool,
@@ -44,6 +46,7 @@ impl Default for Control {
     fn default() -> Self {
         Control {
             outage: false,
+            busy: false,
             notify: NotifyMode::Normal,
             notify_delay_ms: 2000,
             pay_on_create: false,
@@ -56,6 +59,7 @@ impl Default for Control {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ControlUpdate {
     outage: Option<bool>,
+    busy: Option<bool>,
     notify: Option<NotifyMode>,
     notify_delay_ms: Option<u64>,
     pay_on_create: Option<bool>,
@@ -95,6 +99,9 @@ impl Control {
     fn apply(&mut self, update: ControlUpdate) {
         if let Some(outage) = update.outage {
             self.outage = outage;
+        }
+        if let Some(busy) = update.busy {
+            self.busy = busy;
         }
         if let Some(notify) = update.notify {
             self.notify = notify;

@@ -36,6 +36,9 @@ use protocol::{ApiError, Authorization};
 
 /// A request's `Authorization` timestamp may be this far from now.
 const FRESHNESS_SECONDS: i64 = 5 * 60;
+
+/// WeChat Pay's longest `nonce_str`.
+const MAX_NONCE_CHARS: usize = 32;
 /// No API v3 body the emulator accepts comes near this.
 const MAX_BODY_BYTES: usize = 1 << 20;
 /// How long an `early` notification may hold up the create answer.
@@ -227,6 +230,11 @@ impl Wechat {
         if auth.mchid != self.config.mchid {
             return Err(format!("mchid {} is not this merchant", auth.mchid));
         }
+        if auth.nonce_str.is_empty() || auth.nonce_str.len() > MAX_NONCE_CHARS {
+            return Err(format!(
+                "nonce_str must have 1 to {MAX_NONCE_CHARS} characters"
+            ));
+        }
         if auth.serial_no != self.config.merchant_serial {
             return Err(format!(
                 "serial_no {} is not the merchant certificate's serial",
@@ -237,8 +245,9 @@ impl Wechat {
             .timestamp
             .parse()
             .map_err(|_| "timestamp is not a number of seconds")?;
-        let skew = (self.clock.unix_seconds() - timestamp).abs();
-        if skew > FRESHNESS_SECONDS {
+        // abs_diff: the header is not yet trusted, and any i64 may come.
+        let skew = self.clock.unix_seconds().abs_diff(timestamp);
+        if skew > FRESHNESS_SECONDS.unsigned_abs() {
             return Err(format!("timestamp is {skew} s away from now"));
         }
         let signed = paths.iter().any(|path| {
@@ -291,7 +300,7 @@ impl Wechat {
     }
 }
 
-/// Every `/v3` call: refused while an outage is on, then its signature is
+/// Every `/v3` call: refused while an outage or a rate limit is on, then its signature is
 /// checked; whatever the answer, it is signed.
 async fn guard(
     State(wechat): State<Arc<Wechat>>,
@@ -299,8 +308,11 @@ async fn guard(
     request: Request,
     next: Next,
 ) -> Response {
-    let response = if wechat.control().outage {
+    let control = wechat.control();
+    let response = if control.outage {
         ApiError::system().into_response()
+    } else if control.busy {
+        ApiError::frequency_limited().into_response()
     } else {
         let (parts, body) = request.into_parts();
         let received = uri.path_and_query().map_or("/", |p| p.as_str());

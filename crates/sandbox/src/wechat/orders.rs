@@ -15,7 +15,7 @@ pub(crate) const PREPAY_ID_SECONDS: i64 = 2 * 60 * 60;
 /// An `h5_url` is valid for five minutes.
 pub(crate) const H5_URL_SECONDS: i64 = 5 * 60;
 /// Without `time_expire`, an order stays payable this long.
-pub(crate) const DEFAULT_EXPIRE_SECONDS: i64 = 2 * 60 * 60;
+const DEFAULT_EXPIRE_SECONDS: i64 = 2 * 60 * 60;
 
 /// How the order is paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,8 +85,8 @@ pub(crate) struct OrderParams {
     pub mchid: String,
     pub description: String,
     pub out_trade_no: String,
-    /// Unix seconds.
-    pub time_expire: i64,
+    /// Unix seconds, as sent: a repeat without one is the same order.
+    pub time_expire: Option<i64>,
     pub notify_url: String,
     pub attach: Option<String>,
     pub total: i64,
@@ -100,6 +100,8 @@ pub(crate) struct OrderParams {
 pub(crate) struct Order {
     pub params: OrderParams,
     pub state: TradeState,
+    /// Unix seconds: `time_expire`, or two hours after the first create.
+    pub expires_at: i64,
     /// When `code_url` or `prepay_id` was issued.
     pub issued_at: i64,
     pub code_url: Option<String>,
@@ -235,6 +237,7 @@ impl Orders {
         };
         let order = Order {
             payer_openid: params.openid.clone(),
+            expires_at: params.time_expire.unwrap_or(now + DEFAULT_EXPIRE_SECONDS),
             params,
             state: TradeState::NotPay,
             issued_at: now,
@@ -383,7 +386,8 @@ impl Orders {
         match order.state {
             TradeState::Success => Err(CloseRefused::Paid),
             state => {
-                order.held = state == TradeState::UserPaying;
+                // A repeated close keeps a payment the shopper was confirming.
+                order.held |= state == TradeState::UserPaying;
                 order.state = TradeState::Closed;
                 Ok(())
             }
@@ -393,7 +397,7 @@ impl Orders {
     /// Past `time_expire`, an open order is closed.
     fn settle(&mut self, out_trade_no: &str, now: i64) {
         if let Some(order) = self.orders.get_mut(out_trade_no) {
-            if order.state.open() && now >= order.params.time_expire {
+            if order.state.open() && now >= order.expires_at {
                 order.state = TradeState::Closed;
             }
         }
@@ -446,7 +450,7 @@ mod tests {
             mchid: "1900000001".into(),
             description: "demo".into(),
             out_trade_no: no.into(),
-            time_expire: NOW + 900,
+            time_expire: Some(NOW + 900),
             notify_url: "https://merchant.example/notify".into(),
             attach: None,
             total: 12800,

@@ -163,6 +163,14 @@ impl ApiError {
         )
     }
 
+    pub(crate) fn frequency_limited() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限",
+        )
+    }
+
     pub(crate) fn order_not_exist() -> Self {
         Self::new(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在")
     }

@@ -36,32 +36,37 @@ async fn a_decline_reaches_the_shopper_with_its_reason_and_the_merchant_as_an_ev
 }
 
 #[tokio::test]
-async fn an_unreachable_provider_answers_503_changes_nothing_and_the_same_key_tries_again() {
-    let world = World::start().await;
-    let created = world.session().await;
-    world.control(json!({"outage": true})).await;
-    let body = json!({"method": "wechat_pay", "client": desktop()});
-    let refused = world.create_intent(&created, Some("k"), body.clone()).await;
-    assert_eq!(
-        error_of(refused).await,
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ProviderUnavailable
-        )
-    );
-    let failed: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM payment_intents WHERE status = 'failed'")
-            .fetch_one(&world.database().await)
-            .await
-            .unwrap();
-    assert_eq!(failed, 0, "nothing is failed for the provider's trouble");
+async fn an_unreachable_or_rate_limited_provider_answers_503_changes_nothing_and_the_same_key_tries_again(
+) {
+    // An outage is a 500 SYSTEM_ERROR; a rate limit a 429 FREQUENCY_LIMITED.
+    for trouble in ["outage", "busy"] {
+        let world = World::start().await;
+        let created = world.session().await;
+        world.control(json!({ trouble: true })).await;
+        let body = json!({"method": "wechat_pay", "client": desktop()});
+        let refused = world.create_intent(&created, Some("k"), body.clone()).await;
+        assert_eq!(
+            error_of(refused).await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ProviderUnavailable
+            ),
+            "{trouble}"
+        );
+        let failed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM payment_intents WHERE status = 'failed'")
+                .fetch_one(&world.database().await)
+                .await
+                .unwrap();
+        assert_eq!(failed, 0, "nothing is failed for the provider's {trouble}");
 
-    world.control(json!({"outage": false})).await;
-    let retried = world.create_intent(&created, Some("k"), body).await;
-    assert!(retried.status().is_success(), "{}", retried.status());
-    let intent: PaymentIntent = retried.json().await.unwrap();
-    assert_eq!(intent.status, IntentStatus::RequiresAction);
-    assert!(code_of(&intent).starts_with("weixin://wxpay/bizpayurl?pr="));
+        world.control(json!({ trouble: false })).await;
+        let retried = world.create_intent(&created, Some("k"), body).await;
+        assert!(retried.status().is_success(), "{}", retried.status());
+        let intent: PaymentIntent = retried.json().await.unwrap();
+        assert_eq!(intent.status, IntentStatus::RequiresAction);
+        assert!(code_of(&intent).starts_with("weixin://wxpay/bizpayurl?pr="));
+    }
 }
 
 #[tokio::test]

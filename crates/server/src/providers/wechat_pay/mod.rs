@@ -37,6 +37,10 @@ const PREPAY_ID_SECONDS: i64 = 2 * 60 * 60;
 /// Answers and notifications more than five minutes old are refused.
 const FRESHNESS_SECONDS: i64 = 5 * 60;
 
+/// Error codes WeChat Pay gives for a passing condition, whatever the
+/// HTTP status: the call is to be made again, the payment is not refused.
+const PASSING_CODES: [&str; 2] = ["SYSTEM_ERROR", "FREQUENCY_LIMITED"];
+
 /// One WeChat Pay merchant account.
 pub struct WechatPay {
     mchid: String,
@@ -129,26 +133,23 @@ impl WechatPay {
                 .header("Content-Type", "application/json")
                 .body(body);
         }
-        let answer = request
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+        let answer = request.send().await.map_err(unreachable)?;
         let status = answer.status();
         let headers = answer.headers().clone();
-        let bytes = answer
-            .bytes()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.to_string()))?
-            .to_vec();
+        let bytes = answer.bytes().await.map_err(unreachable)?.to_vec();
         if let Err(error) = self.verify(&headers_of(&headers), &bytes) {
-            // An unsigned 5xx is a failing host, not a forged answer.
-            if status.is_server_error() {
+            // An unsigned 5xx or 429 is a failing or busy host, not a forged answer.
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                 return Err(ProviderError::Unavailable(format!("{status}")));
             }
             return Err(error);
         }
-        if status.is_server_error() {
-            let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
+        let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
+        let passing = error
+            .as_ref()
+            .is_some_and(|e| PASSING_CODES.contains(&e.code.as_str()));
+        // A busy or failing host is asked again later; only a refusal is final.
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || passing {
             let said = error.map(|e| format!("{}: {}", e.code, e.message));
             return Err(ProviderError::Unavailable(
                 said.unwrap_or_else(|| status.to_string()),
@@ -174,7 +175,8 @@ impl WechatPay {
         let at: i64 = timestamp
             .parse()
             .map_err(|_| bad("a timestamp that is not a number"))?;
-        if (self.clock.now() - at).abs() >= FRESHNESS_SECONDS {
+        // abs_diff: the header is not yet trusted, and any i64 may come.
+        if self.clock.now().abs_diff(at) >= FRESHNESS_SECONDS.unsigned_abs() {
             return Err(bad("signed five minutes or more away from now"));
         }
         if !self
@@ -182,6 +184,27 @@ impl WechatPay {
             .verifies(&crypto::answer_message(timestamp, nonce, body), signature)
         {
             return Err(bad("the signature does not verify"));
+        }
+        Ok(())
+    }
+
+    /// A transaction is this merchant's, and the order asked about: a
+    /// mix-up of accounts or orders must not settle a payment.
+    fn check_ours(
+        &self,
+        transaction: &wire::Transaction,
+        out_trade_no: &str,
+    ) -> Result<(), String> {
+        let differs =
+            |said: &Option<String>, ours: &str| said.as_deref().is_some_and(|said| said != ours);
+        if differs(&transaction.mchid, &self.mchid) || differs(&transaction.appid, &self.appid) {
+            return Err("a transaction of another merchant or app".into());
+        }
+        if transaction.out_trade_no != out_trade_no {
+            return Err(format!(
+                "asked about {out_trade_no}, told about {}",
+                transaction.out_trade_no
+            ));
         }
         Ok(())
     }
@@ -244,6 +267,12 @@ fn headers_of(headers: &HeaderMap) -> SignedHeaders {
     }
 }
 
+/// A request that got no answer. Without its URL: the OAuth exchange's
+/// URL carries the app secret, and errors end up in the logs.
+fn unreachable(error: reqwest::Error) -> ProviderError {
+    ProviderError::Unavailable(error.without_url().to_string())
+}
+
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -282,19 +311,14 @@ impl Provider for WechatPay {
             encode(&self.app_secret),
             encode(code)
         );
-        let answer = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+        let answer = self.http.get(url).send().await.map_err(unreachable)?;
         if answer.status().is_server_error() {
             return Err(ProviderError::Unavailable(answer.status().to_string()));
         }
         let token: wire::AccessToken = answer
             .json()
             .await
-            .map_err(|e| ProviderError::BadAnswer(e.to_string()))?;
+            .map_err(|e| ProviderError::BadAnswer(e.without_url().to_string()))?;
         match (token.openid, token.errcode) {
             (Some(openid), None | Some(0)) => Ok(openid),
             (_, errcode) => Err(ProviderError::Refused {
@@ -309,9 +333,13 @@ impl Provider for WechatPay {
         let (endpoint, payer, scene_info) = match order.flow {
             Flow::QrCode => ("native", None, None),
             Flow::Redirect => {
-                let ip = order.payer_ip.as_deref().ok_or_else(|| {
-                    ProviderError::BadAnswer("H5 needs the payer's IP address".into())
-                })?;
+                let ip = order
+                    .payer_ip
+                    .as_deref()
+                    .ok_or_else(|| ProviderError::Refused {
+                        code: "MISSING_PAYER_IP".into(),
+                        message: "H5 needs the payer's IP address".into(),
+                    })?;
                 let scene = wire::SceneInfo {
                     payer_client_ip: ip,
                     h5_info: wire::H5Info { kind: "Wap" },
@@ -319,9 +347,13 @@ impl Provider for WechatPay {
                 ("h5", None, Some(scene))
             }
             Flow::WechatJsapi => {
-                let openid = order.payer_id.as_deref().ok_or_else(|| {
-                    ProviderError::BadAnswer("JSAPI needs the payer's openid".into())
-                })?;
+                let openid = order
+                    .payer_id
+                    .as_deref()
+                    .ok_or_else(|| ProviderError::Refused {
+                        code: "MISSING_OPENID".into(),
+                        message: "JSAPI needs the payer's openid".into(),
+                    })?;
                 ("jsapi", Some(wire::Payer { openid }), None)
             }
             Flow::Unsupported => {
@@ -400,7 +432,10 @@ impl Provider for WechatPay {
         if !status.is_success() {
             return Err(Self::refused(&bytes));
         }
-        wire::status(&Self::parse(&bytes)?)
+        let transaction: wire::Transaction = Self::parse(&bytes)?;
+        self.check_ours(&transaction, out_trade_no)
+            .map_err(ProviderError::BadAnswer)?;
+        wire::status(&transaction)
     }
 
     async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError> {
@@ -445,6 +480,8 @@ impl Provider for WechatPay {
         if !envelope.event_type.starts_with("TRANSACTION.") {
             return Err(bad(format!("event {}", envelope.event_type)));
         }
+        self.check_ours(&transaction, &transaction.out_trade_no)
+            .map_err(bad)?;
         Ok(Notification {
             id: envelope.id,
             out_trade_no: transaction.out_trade_no.clone(),

@@ -80,6 +80,10 @@ pub struct ErrorAnswer {
 /// A transaction, from a query or a notification's resource.
 #[derive(Debug, Deserialize)]
 pub struct Transaction {
+    #[serde(default)]
+    pub mchid: Option<String>,
+    #[serde(default)]
+    pub appid: Option<String>,
     pub out_trade_no: String,
     #[serde(default)]
     pub transaction_id: Option<String>,
