@@ -15,7 +15,7 @@
 //! | `/wechat-open` | `open.weixin.qq.com` (`/connect/oauth2/authorize`) |
 //! | `/wechat-api` | `api.weixin.qq.com` (`/sns/oauth2/access_token`) |
 //! | `/phone` | the shopper's phone: `/phone/scan`, `/phone/jsapi`, and a page |
-//! | `/control` | outages and notification behaviour |
+//! | `/control` | outages, rate limits and notification behaviour |
 //! | `/webhooks` | a merchant's webhook endpoint |
 //!
 //! State lives in memory, per [`app`].
@@ -150,7 +150,7 @@ async fn index() -> Response {
          <li><code>/wechat-pay/v3/...</code>: WeChat Pay API v3 (Native, H5, JSAPI), signed both ways</li>\
          <li><code>/wechat-open</code>, <code>/wechat-api</code>: WeChat web OAuth (snsapi_base)</li>\
          <li><a href=\"/phone\">/phone</a>: pay or decline a <code>code_url</code></li>\
-         <li><a href=\"/control\">/control</a>: outages and notification behaviour</li>\
+         <li><a href=\"/control\">/control</a>: outages, rate limits and notification behaviour</li>\
          <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
          </ul></section>",
     )
