@@ -82,28 +82,54 @@ pub async fn check_throttles(site: &Site) -> Result<Throttles, String> {
     })
 }
 
+/// Time to usable for both pages, and where the checkout's time went.
+#[derive(Default)]
+pub struct Usable {
+    /// The static page with three radio buttons: the floor.
+    pub floor: Sample,
+    /// The `<payment-selector>` page.
+    pub checkout: Sample,
+    /// When the checkout's wasm had arrived (its response's end).
+    pub wasm_arrived: Sample,
+    /// The mount: the wasm's first render of the checkout.
+    pub mount: Sample,
+}
+
 /// The throttled, cold time to a usable payment method for the static
 /// page and the checkout, `runs` times each after one warm-up of each.
-pub async fn time_to_usable(site: &Site, runs: usize) -> Result<(Sample, Sample), String> {
+pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> {
     let driver = Driver::start().await?;
-    let (mut floor, mut checkout) = (Sample::default(), Sample::default());
+    let mut usable = Usable::default();
     for run in 0..=runs {
-        let static_ms = cold_load(&driver, &site.url("static.html")).await?;
-        let checkout_ms = cold_load(&driver, &site.checkout_page().await?).await?;
+        let (static_ms, _) = cold_load(&driver, &site.url("static.html")).await?;
+        let (checkout_ms, timings) = cold_load(&driver, &site.checkout_page().await?).await?;
+        let (wasm_ms, mount_ms) = (item(&timings, 0)?, item(&timings, 1)?);
         if run > 0 {
-            floor.push(static_ms);
-            checkout.push(checkout_ms);
+            usable.floor.push(static_ms);
+            usable.checkout.push(checkout_ms);
+            usable.wasm_arrived.push(wasm_ms);
+            usable.mount.push(mount_ms);
         }
         println!(
-            "    run {run}{}: static {static_ms:.0} ms, checkout {checkout_ms:.0} ms",
+            "    run {run}{}: static {static_ms:.0} ms, checkout {checkout_ms:.0} ms \
+             (wasm in at {wasm_ms:.0}, mount {mount_ms:.0})",
             if run == 0 { " (warm-up)" } else { "" }
         );
     }
-    Ok((floor, checkout))
+    Ok(usable)
 }
 
+/// The wasm's arrival and the mount's length, read from the page's
+/// resource timing and the loader's `payment-selector:mount` measure
+/// (`[-1, -1]` on a page without them).
+const TIMINGS: &str = r#"const wasm = performance.getEntriesByType("resource")
+    .find((entry) => entry.name.endsWith(".wasm"));
+  const mount = performance.getEntriesByName("payment-selector:mount", "measure")[0];
+  return [wasm ? wasm.responseEnd : -1, mount ? mount.duration : -1];"#;
+
 /// One cold load of `url` on a slowed phone: a fresh browser and profile.
-async fn cold_load(driver: &Driver, url: &str) -> Result<f64, String> {
+/// Answers the time to usable and the page's [`TIMINGS`].
+async fn cold_load(driver: &Driver, url: &str) -> Result<(f64, Value), String> {
     let browser = driver.browser(true).await?;
     browser.throttle(4).await?;
     browser.on_every_page(WATCH_USABLE).await?;
@@ -121,8 +147,10 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<f64, String> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let timings = browser.client.execute(TIMINGS, vec![]).await;
     browser.close().await;
-    usable.ok_or_else(|| format!("{url} offered no usable method within 30 s"))
+    let usable = usable.ok_or_else(|| format!("{url} offered no usable method within 30 s"))?;
+    Ok((usable, timings.map_err(|e| e.to_string())?))
 }
 
 /// Clicks Pay and waits for the code's frame, `tries` times, in one page
@@ -194,10 +222,15 @@ fn number(
     index: usize,
 ) -> Result<f64, String> {
     match answer {
-        Ok(value) => value
-            .get(index)
-            .and_then(Value::as_f64)
-            .ok_or_else(|| format!("the page answered {value}")),
+        Ok(value) => item(value, index),
         Err(error) => Err(error.to_string()),
     }
+}
+
+/// The number at `index` of a script's array answer.
+fn item(answer: &Value, index: usize) -> Result<f64, String> {
+    answer
+        .get(index)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| format!("the page answered {answer}"))
 }
