@@ -185,6 +185,7 @@ async fn the_qr_panel_shows_a_code_the_time_left_and_sandbox_controls() {
     let seconds_left = RwSignal::new(300_i64);
     let scans = Arc::new(Mutex::new(Vec::new()));
     let counter = scans.clone();
+    let simulating = RwSignal::new(false);
     let page = mount(move || {
         view! {
             <QrPanel
@@ -195,6 +196,7 @@ async fn the_qr_panel_shows_a_code_the_time_left_and_sandbox_controls() {
                 sandbox=true
                 locale=Locale::En
                 on_simulate_scan=Callback::new(move |decline: bool| counter.lock().unwrap().push(decline))
+                simulating
                 on_choose_another=Callback::new(|()| {})
             />
         }
@@ -229,6 +231,17 @@ async fn the_qr_panel_shows_a_code_the_time_left_and_sandbox_controls() {
         [false],
         "one scan that pays: a second click while the first runs does nothing"
     );
+    assert!(simulate.has_attribute("disabled"));
+
+    // The sandbox refused that scan: the checkout lets it be tried again.
+    simulating.set(false);
+    settle().await;
+    assert!(!simulate.has_attribute("disabled"));
+    page.get("[data-testid=simulate-decline]")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    settle().await;
+    assert_eq!(*scans.lock().unwrap(), [false, true]);
 }
 
 #[wasm_bindgen_test]
@@ -243,6 +256,7 @@ async fn a_live_checkout_has_no_sandbox_controls() {
                 sandbox=false
                 locale=Locale::En
                 on_simulate_scan=Callback::new(|_: bool| {})
+                simulating=RwSignal::new(false)
                 on_choose_another=Callback::new(|()| {})
             />
         }

@@ -308,6 +308,7 @@ fn scanning(
     });
     let sandbox =
         state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
+    let simulating = RwSignal::new(false);
     let on_simulate_scan = {
         let driver = driver.clone();
         let code_url = payload.clone();
@@ -316,8 +317,10 @@ fn scanning(
             let code_url = code_url.clone();
             spawn_local(async move {
                 // Whether or not the sandbox took the scan, the server tells
-                // how the code stands.
-                let _ = driver.api().sandbox_scan(&code_url, decline).await;
+                // how the code stands; a scan that did not happen can be tried again.
+                if driver.api().sandbox_scan(&code_url, decline).await.is_err() {
+                    simulating.try_set(false);
+                }
                 // A decline is not notified (WeChat Pay only notifies
                 // payments): the server must ask.
                 driver.dispatch(Event::CheckNow {
@@ -336,6 +339,7 @@ fn scanning(
             sandbox
             locale
             on_simulate_scan
+            simulating
             on_choose_another
         />
     }

@@ -25,6 +25,9 @@ pub fn QrPanel(
     locale: Locale,
     /// Sandbox only: scan this code and pay (`false`) or decline (`true`).
     on_simulate_scan: Callback<bool>,
+    /// Sandbox only: true while a simulated scan is under way (its buttons
+    /// wait); the checkout sets it back when the sandbox refused the scan.
+    simulating: RwSignal<bool>,
     /// Go back to the method list (the code is canceled).
     on_choose_another: Callback<()>,
 ) -> impl IntoView {
@@ -32,7 +35,6 @@ pub fn QrPanel(
         MethodKind::WechatPay => Key::ScanWithWechat,
         _ => Key::ScanWithApp,
     };
-    let simulating = RwSignal::new(false);
     view! {
         <div class="ps-qr" data-testid="qr-panel">
             <p class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</p>

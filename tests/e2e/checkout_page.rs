@@ -75,6 +75,17 @@ impl CheckoutPage {
         panic!("{id} did not appear in 10 s");
     }
 
+    /// Waits (up to 10 s) for the element with this test id to be enabled.
+    pub async fn wait_until_enabled(&self, id: &str) {
+        for _ in 0..100 {
+            if self.wait_for(id).await.is_enabled().await.unwrap_or(false) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{id} was not enabled in 10 s");
+    }
+
     /// True if an element with this test id is on the page now.
     pub async fn shows(&self, id: &str) -> bool {
         self.find(id).await.is_some()

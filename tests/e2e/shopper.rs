@@ -65,6 +65,34 @@ async fn a_reload_whose_session_answers_after_its_code_still_shows_the_whole_cod
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_scan_that_never_reached_the_sandbox_can_be_tried_again() {
+    let app = App::start().await;
+    let browser = Browser::start("en-US").await;
+    // The first simulated scan's connection drops.
+    browser
+        .on_every_page(
+            r#"{ const fetch = window.fetch; let dropped = false;
+               window.fetch = (request, ...rest) => {
+                 const scan = String(request.url || request).includes("/sandbox/wechat-pay/scan");
+                 if (scan && !dropped) { dropped = true; return Promise.reject(new TypeError("Failed to fetch")); }
+                 return fetch(request, ...rest);
+               }; }"#,
+        )
+        .await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    page.scan_qr_code().await;
+    page.press("simulate-scan").await;
+    // The code stays, and its buttons come back.
+    page.wait_until_enabled("simulate-scan").await;
+    assert!(page.shows("qr-code").await);
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_countdown_keeps_the_server_s_time_when_the_phone_s_clock_is_wrong() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
