@@ -57,7 +57,7 @@ impl App {
         let sandbox =
             payment_sandbox::public_url(sandbox_listener.local_addr().expect("its address"));
         tokio::spawn(async move {
-            let config = payment_sandbox::SandboxConfig::demo();
+            let config = payment_sandbox::SandboxConfig::local_demo();
             if let Err(error) = payment_sandbox::serve(config, sandbox_listener).await {
                 panic!("the sandbox stopped: {error}");
             }

@@ -95,6 +95,15 @@ impl SandboxConfig {
             webhook_secret: "whsec_sandbox_demo".into(),
         }
     }
+
+    /// The demo for pages served on this machine (`cargo xtask serve`, the
+    /// end-to-end journeys): its H5 cashier, as WeChat Pay's does, opens
+    /// only from the merchant's registered domain, here the loopback names.
+    pub fn local_demo() -> SandboxConfig {
+        let mut config = SandboxConfig::demo();
+        config.wechat.h5_domains = vec!["127.0.0.1".into(), "localhost".into()];
+        config
+    }
 }
 
 /// Everything, as one axum Router. `public_url` is where this server is

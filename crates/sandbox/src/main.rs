@@ -50,7 +50,7 @@ async fn run() -> Result<(), String> {
          WeChat OAuth at {url}/wechat-open and {url}/wechat-api, the shopper's phone at {url}/phone, \
          a webhook receiver at {url}/webhooks"
     );
-    serve(SandboxConfig::demo(), listener)
+    serve(SandboxConfig::local_demo(), listener)
         .await
         .map_err(|e| e.to_string())
 }

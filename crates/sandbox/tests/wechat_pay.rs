@@ -614,6 +614,30 @@ async fn the_cashier_checks_the_referer_against_the_h5_domains() {
     assert_eq!(status, 200);
 }
 
+#[tokio::test]
+async fn the_cashier_refuses_to_open_inside_wechat() {
+    let sandbox = Sandbox::start().await;
+    let h5_url = create_h5(&sandbox, "order_h5_5", "https://merchant.example/notify").await;
+    let inside = sandbox
+        .http
+        .get(&h5_url)
+        .header(
+            "User-Agent",
+            "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 MicroMessenger/8.0.50",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inside.status().as_u16(), 400);
+    assert!(inside
+        .text()
+        .await
+        .unwrap()
+        .contains("请在微信外打开订单，进行支付"));
+    let (status, _) = get_page(&sandbox, &h5_url, None).await;
+    assert_eq!(status, 200, "outside WeChat the same page opens");
+}
+
 /// Runs snsapi_base: the openid for a fresh code.
 async fn oauth_openid(sandbox: &Sandbox) -> String {
     let callback = "http://127.0.0.1:9/api/wechat/callback?session=cs_1";

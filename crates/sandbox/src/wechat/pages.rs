@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
-use axum::http::header::{LOCATION, REFERER};
+use axum::http::header::{LOCATION, REFERER, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -95,6 +95,18 @@ pub(super) async fn h5_page(
     if !wechat.config.h5_domains.is_empty() && !referer_allowed(&headers, &wechat.config.h5_domains)
     {
         return refuse();
+    }
+    // Inside WeChat, a merchant must use JSAPI: H5 fails there.
+    let in_wechat = headers
+        .get(USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|agent| agent.contains("MicroMessenger"));
+    if in_wechat {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "支付异常",
+            "请在微信外打开订单，进行支付",
+        );
     }
     let (Some(prepay_id), Some(package)) = (query.prepay_id, query.package) else {
         return refuse();
