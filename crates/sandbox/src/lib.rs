@@ -59,6 +59,9 @@ pub struct WechatConfig {
     /// When not empty, the H5 cashier refuses a Referer whose host is not one
     /// of these (or a subdomain of one).
     pub h5_domains: Vec<String>,
+    /// When not empty, web authorisation refuses a `redirect_uri` whose
+    /// host is not one of these (or a subdomain of one).
+    pub oauth_domains: Vec<String>,
 }
 
 impl WechatConfig {
@@ -74,6 +77,7 @@ impl WechatConfig {
             platform_key_id: "PUB_KEY_ID_0119000000012026112300000000000001".into(),
             apiv3_key: "sandbox-apiv3-key-0123456789abcd".into(),
             h5_domains: Vec::new(),
+            oauth_domains: Vec::new(),
         }
     }
 }
@@ -97,11 +101,14 @@ impl SandboxConfig {
     }
 
     /// The demo for pages served on this machine (`cargo xtask serve`, the
-    /// end-to-end journeys): its H5 cashier, as WeChat Pay's does, opens
-    /// only from the merchant's registered domain, here the loopback names.
+    /// end-to-end journeys): as WeChat's do, its H5 cashier opens only from
+    /// the merchant's registered domain and its web authorisation returns
+    /// only there, here the loopback names.
     pub fn local_demo() -> SandboxConfig {
         let mut config = SandboxConfig::demo();
-        config.wechat.h5_domains = vec!["127.0.0.1".into(), "localhost".into()];
+        let loopback = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        config.wechat.h5_domains = loopback.clone();
+        config.wechat.oauth_domains = loopback;
         config
     }
 }

@@ -809,6 +809,35 @@ async fn the_bridge_refuses_a_bad_pay_sign_and_reports_cancel_and_decline() {
 }
 
 #[tokio::test]
+async fn web_authorisation_returns_only_to_the_registered_domains() {
+    let mut config = SandboxConfig::demo();
+    config.wechat.oauth_domains = vec!["shop.example".to_owned()];
+    let sandbox = Sandbox::start_with(config).await;
+    let authorize = |redirect: &str| {
+        format!(
+            "{}/wechat-open/connect/oauth2/authorize?appid={APPID}&redirect_uri={}&response_type=code&scope=snsapi_base&state=s",
+            sandbox.url,
+            encode(redirect)
+        )
+    };
+    for elsewhere in [
+        "https://evil.example/cb",
+        "https://shop.example.evil.test/cb",
+    ] {
+        let refused = sandbox.http.get(authorize(elsewhere)).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{elsewhere}");
+        assert!(refused.text().await.unwrap().contains("10003"));
+    }
+    let allowed = sandbox
+        .http
+        .get(authorize("https://m.shop.example/cb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 302);
+}
+
+#[tokio::test]
 async fn oauth_errors_are_wechats() {
     let sandbox = Sandbox::start().await;
     let authorize = |appid: &str, scope: &str| {

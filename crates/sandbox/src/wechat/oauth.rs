@@ -66,6 +66,10 @@ pub(super) async fn authorize(State(wechat): State<Arc<Wechat>>, query: QueryMap
     if !(redirect_uri.starts_with("https://") || redirect_uri.starts_with("http://")) {
         return refuse(10003, "redirect_uri参数错误");
     }
+    let domains = &wechat.config.oauth_domains;
+    if !domains.is_empty() && !pages::on_domains(redirect_uri, domains) {
+        return refuse(10003, "redirect_uri域名与后台配置不一致");
+    }
     if get("response_type") != "code" {
         return refuse(10004, "response_type参数错误");
     }

@@ -69,11 +69,15 @@ fn referer_host(referer: &str) -> Option<String> {
 /// Whether the page that linked here is on a registered H5 domain (or a
 /// subdomain of one).
 fn referer_allowed(headers: &HeaderMap, domains: &[String]) -> bool {
-    let Some(host) = headers
+    headers
         .get(REFERER)
         .and_then(|value| value.to_str().ok())
-        .and_then(referer_host)
-    else {
+        .is_some_and(|referer| on_domains(referer, domains))
+}
+
+/// Whether `url`'s host is one of `domains` (or a subdomain of one).
+pub(super) fn on_domains(url: &str, domains: &[String]) -> bool {
+    let Some(host) = referer_host(url) else {
         return false;
     };
     domains.iter().any(|domain| {
