@@ -2,8 +2,8 @@
 
 mod common;
 
+use aws_lc_rs::hmac;
 use common::Sandbox;
-use ring::hmac;
 use serde_json::{json, Value};
 
 const SECRET: &str = "whsec_sandbox_demo";

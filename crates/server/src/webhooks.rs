@@ -4,8 +4,8 @@
 //! the last process stopped; an event may arrive more than once, never
 //! with a different id.
 
+use aws_lc_rs::hmac;
 use contract::{UnixSeconds, WEBHOOK_SIGNATURE_HEADER};
-use ring::hmac;
 
 use crate::store::EventRow;
 use crate::AppState;

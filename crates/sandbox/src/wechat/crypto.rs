@@ -1,15 +1,15 @@
 //! WeChat Pay v3's cryptography: SHA256withRSA (PKCS#1 v1.5) signatures in
 //! base64, AEAD_AES_256_GCM for notification resources, and just enough
-//! PEM/DER to load the keys into ring.
+//! PEM/DER to load the keys into aws-lc-rs.
 
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::Rng;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use ring::rand::SystemRandom;
-use ring::signature::{
-    RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-};
 
 use crate::WechatConfig;
 
@@ -142,7 +142,7 @@ pub(crate) fn rsa_sign(
     rng: &SystemRandom,
     message: &[u8],
 ) -> Result<String, String> {
-    let mut signature = vec![0; key.public().modulus_len()];
+    let mut signature = vec![0; key.public_modulus_len()];
     key.sign(&RSA_PKCS1_SHA256, rng, message, &mut signature)
         .map_err(|_| "RSA signing failed".to_owned())?;
     Ok(STANDARD.encode(signature))
@@ -215,7 +215,8 @@ mod tests {
     //! wechatpay-java's `AeadAesCipherTest`).
 
     use super::*;
-    use ring::aead::Nonce;
+    use aws_lc_rs::aead::Nonce;
+    use aws_lc_rs::signature::KeyPair;
 
     const GO_TESTING_KEY: &str = "-----BEGIN TESTING KEY-----
 MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
@@ -288,7 +289,7 @@ a7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtkaSef4FdEEgEXJiw0VAJT
     #[test]
     fn the_public_key_is_the_private_keys() {
         let key = rsa_private_key(&GO_TESTING_KEY.replace("TESTING KEY", "PRIVATE KEY")).unwrap();
-        assert_eq!(key.public().as_ref(), go_public_key().as_slice());
+        assert_eq!(key.public_key().as_ref(), go_public_key().as_slice());
     }
 
     #[test]

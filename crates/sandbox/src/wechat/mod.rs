@@ -145,8 +145,8 @@ impl Wechat {
     /// The openid of the emulated shopper under `appid`: the same on every
     /// run, as a real user's openid is stable per app.
     fn openid_for(&self, appid: &str) -> String {
-        let digest = ring::digest::digest(
-            &ring::digest::SHA256,
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
             format!("payment-sandbox shopper\n{appid}").as_bytes(),
         );
         let mut openid = format!("o{}", URL_SAFE_NO_PAD.encode(digest.as_ref()));

@@ -7,6 +7,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    KeyPair, RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,11 +21,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use payment_sandbox::{app_with_clock, Clock, SandboxConfig};
 use rand::distributions::{Alphanumeric, DistString};
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use ring::rand::SystemRandom;
-use ring::signature::{
-    RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -65,10 +65,10 @@ impl Sandbox {
         tokio::spawn(async move { axum::serve(listener, app).await });
 
         let merchant_key = RsaKeyPair::from_pkcs8(&pem_der(MERCHANT_PRIVATE_KEY)).unwrap();
-        // The platform's public key, as ring wants it (PKCS#1), is the tail
+        // The platform's public key, as aws-lc-rs takes it (PKCS#1), is the tail
         // of the SPKI the merchant was given; check the two files agree.
         let platform = RsaKeyPair::from_pkcs8(&pem_der(PLATFORM_PRIVATE_KEY)).unwrap();
-        let platform_public = platform.public().as_ref().to_vec();
+        let platform_public = platform.public_key().as_ref().to_vec();
         assert!(pem_der(PLATFORM_PUBLIC_KEY).ends_with(&platform_public));
 
         let http = reqwest::Client::builder()
@@ -91,7 +91,7 @@ impl Sandbox {
 
     /// SHA256withRSA with the merchant key, base64.
     pub fn merchant_sign(&self, message: &str) -> String {
-        let mut signature = vec![0; self.merchant_key.public().modulus_len()];
+        let mut signature = vec![0; self.merchant_key.public_modulus_len()];
         self.merchant_key
             .sign(
                 &RSA_PKCS1_SHA256,

@@ -2,13 +2,13 @@
 //! forever: declines with their reason, an unreachable provider that
 //! changes nothing, lost and late notifications found by asking.
 
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use contract::{ErrorCode, FailureReason, IntentStatus, PaymentIntent};
 use reqwest::StatusCode;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::json;
 
 use crate::world::{code_of, desktop, error_of, send, World};
@@ -344,7 +344,7 @@ fn signed_notification(out_trade_no: &str, total: i64) -> (reqwest::header::Head
         .filter(|line| !line.starts_with("-----"))
         .collect();
     let pair = RsaKeyPair::from_pkcs8(&BASE64.decode(der).unwrap()).unwrap();
-    let mut signature = vec![0; pair.public().modulus_len()];
+    let mut signature = vec![0; pair.public_modulus_len()];
     let message = format!("{timestamp}\n{signed_nonce}\n{body}\n");
     pair.sign(
         &RSA_PKCS1_SHA256,

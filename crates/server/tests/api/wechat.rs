@@ -2,11 +2,11 @@
 //! code on a desktop, the H5 page on a phone, web authorisation and the JS
 //! bridge inside WeChat.
 
+use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use contract::{FailureReason, FormMethod, IntentStatus, NextAction, PaymentIntent};
 use reqwest::StatusCode;
-use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use serde_json::{json, Value};
 
 use crate::world::{in_wechat, phone, send, World};

@@ -3,11 +3,11 @@
 //! notifications verified with WeChat Pay's public key; notification
 //! resources decrypted with AEAD_AES_256_GCM and the APIv3 key.
 
+use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::rand::SystemRandom;
-use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
 
 /// A key that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ impl MerchantKey {
 
     /// SHA256withRSA over `message`, base64.
     pub fn sign(&self, message: &[u8]) -> Result<String, KeyError> {
-        let mut signature = vec![0; self.0.public().modulus_len()];
+        let mut signature = vec![0; self.0.public_modulus_len()];
         self.0
             .sign(
                 &signature::RSA_PKCS1_SHA256,
@@ -197,7 +197,7 @@ fn certificate_spki(certificate: &[u8]) -> Result<Vec<u8>, KeyError> {
     Ok(rest[..rest.len() - after.len()].to_vec())
 }
 
-/// The PKCS#1 RSAPublicKey inside an SPKI (what ring verifies with).
+/// The PKCS#1 RSAPublicKey inside an SPKI (what aws-lc-rs verifies with, as ring did).
 fn rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, KeyError> {
     let (_, info, _) = der(spki)?;
     let (_, _algorithm, rest) = der(info)?;
