@@ -75,15 +75,19 @@ impl CheckoutPage {
         panic!("{id} did not appear in 10 s");
     }
 
-    /// Waits (up to 10 s) for the element with this test id to be enabled.
-    pub async fn wait_until_enabled(&self, id: &str) {
+    /// Waits (up to 10 s) for the element with this test id to be enabled,
+    /// or disabled.
+    pub async fn wait_until_enabled(&self, id: &str, enabled: bool) {
         for _ in 0..100 {
-            if self.wait_for(id).await.is_enabled().await.unwrap_or(false) {
+            if self.wait_for(id).await.is_enabled().await.ok() == Some(enabled) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{id} was not enabled in 10 s");
+        panic!(
+            "{id} was not {} in 10 s",
+            if enabled { "enabled" } else { "disabled" }
+        );
     }
 
     /// True if an element with this test id is on the page now.

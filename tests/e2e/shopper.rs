@@ -68,13 +68,17 @@ async fn a_reload_whose_session_answers_after_its_code_still_shows_the_whole_cod
 async fn a_simulated_scan_that_never_reached_the_sandbox_can_be_tried_again() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
-    // The first simulated scan's connection drops.
+    // The first simulated scan's connection drops, half a second after it
+    // was asked for.
     browser
         .on_every_page(
             r#"{ const fetch = window.fetch; let dropped = false;
                window.fetch = (request, ...rest) => {
                  const scan = String(request.url || request).includes("/sandbox/wechat-pay/scan");
-                 if (scan && !dropped) { dropped = true; return Promise.reject(new TypeError("Failed to fetch")); }
+                 if (scan && !dropped) {
+                   dropped = true;
+                   return new Promise((_, fail) => setTimeout(() => fail(new TypeError("Failed to fetch")), 500));
+                 }
                  return fetch(request, ...rest);
                }; }"#,
         )
@@ -83,8 +87,9 @@ async fn a_simulated_scan_that_never_reached_the_sandbox_can_be_tried_again() {
     page.pay().await;
     page.scan_qr_code().await;
     page.press("simulate-scan").await;
+    page.wait_until_enabled("simulate-scan", false).await;
     // The code stays, and its buttons come back.
-    page.wait_until_enabled("simulate-scan").await;
+    page.wait_until_enabled("simulate-scan", true).await;
     assert!(page.shows("qr-code").await);
     page.press("simulate-scan").await;
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")

@@ -104,6 +104,11 @@ pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> 
         let (static_ms, _) = cold_load(&driver, &site.url("static.html")).await?;
         let (checkout_ms, timings) = cold_load(&driver, &site.checkout_page().await?).await?;
         let (wasm_ms, mount_ms) = (item(&timings, 0)?, item(&timings, 1)?);
+        if wasm_ms < 0.0 || mount_ms < 0.0 {
+            return Err(format!(
+                "the checkout page had no wasm or mount timing: {timings}"
+            ));
+        }
         if run > 0 {
             usable.floor.push(static_ms);
             usable.checkout.push(checkout_ms);
@@ -121,7 +126,7 @@ pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> 
 
 /// The wasm's arrival and the mount's length, read from the page's
 /// resource timing and the loader's `payment-selector:mount` measure
-/// (`[-1, -1]` on a page without them).
+/// (-1 for one the page does not have).
 const TIMINGS: &str = r#"const wasm = performance.getEntriesByType("resource")
     .find((entry) => entry.name.endsWith(".wasm"));
   const mount = performance.getEntriesByName("payment-selector:mount", "measure")[0];

@@ -60,7 +60,7 @@ pub struct WechatConfig {
     /// of these (or a subdomain of one).
     pub h5_domains: Vec<String>,
     /// When not empty, web authorisation refuses a `redirect_uri` whose
-    /// host is not one of these (or a subdomain of one).
+    /// host is not exactly one of these.
     pub oauth_domains: Vec<String>,
 }
 

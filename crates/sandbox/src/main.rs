@@ -1,5 +1,7 @@
 //! `payment-sandbox [--addr 127.0.0.1:8090]`: the provider emulators with
-//! the demo configuration.
+//! the demo configuration for pages on this machine
+//! ([`SandboxConfig::local_demo`]: the H5 page and web authorisation take
+//! only the loopback names as the merchant's domains).
 
 use std::process::ExitCode;
 

@@ -123,10 +123,10 @@ pub struct WechatPayConfig {
     pub merchant_serial: String,
     /// The merchant's API private key, PKCS#8 PEM (or `file:<path>`).
     pub merchant_private_key: String,
-    /// WeChat Pay's public key, SPKI PEM (or `file:<path>`). The adapter
-    /// speaks the public-key mode only: platform certificates, which
-    /// WeChat Pay rotates and which need several serials at once during a
-    /// switch-over, are not supported.
+    /// WeChat Pay's public key, SPKI PEM (or `file:<path>`; a platform
+    /// certificate's PEM is read too). One key and one serial at a time: a
+    /// certificate switch-over, when WeChat Pay signs with two serials at
+    /// once, is not supported; the public-key mode has no switch-over.
     pub platform_public_key: String,
     /// Its id, as `Wechatpay-Serial` names it (`PUB_KEY_ID_…`).
     pub platform_key_id: String,

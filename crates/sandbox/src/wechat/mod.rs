@@ -230,7 +230,7 @@ impl Wechat {
         if auth.mchid != self.config.mchid {
             return Err(format!("mchid {} is not this merchant", auth.mchid));
         }
-        if auth.nonce_str.is_empty() || auth.nonce_str.len() > MAX_NONCE_CHARS {
+        if auth.nonce_str.is_empty() || auth.nonce_str.chars().count() > MAX_NONCE_CHARS {
             return Err(format!(
                 "nonce_str must have 1 to {MAX_NONCE_CHARS} characters"
             ));

@@ -66,8 +66,14 @@ pub(super) async fn authorize(State(wechat): State<Arc<Wechat>>, query: QueryMap
     if !(redirect_uri.starts_with("https://") || redirect_uri.starts_with("http://")) {
         return refuse(10003, "redirect_uri参数错误");
     }
+    // Exactly a registered domain: WeChat allows no subdomains here.
     let domains = &wechat.config.oauth_domains;
-    if !domains.is_empty() && !pages::on_domains(redirect_uri, domains) {
+    let registered = pages::url_host(redirect_uri).is_some_and(|host| {
+        domains
+            .iter()
+            .any(|domain| domain.eq_ignore_ascii_case(&host))
+    });
+    if !domains.is_empty() && !registered {
         return refuse(10003, "redirect_uri域名与后台配置不一致");
     }
     if get("response_type") != "code" {

@@ -53,10 +53,15 @@ fn redirect_url(given: Option<String>) -> Result<Option<String>, ()> {
     }
 }
 
-/// The host of a Referer URL, without userinfo or port.
-fn referer_host(referer: &str) -> Option<String> {
-    let rest = referer.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
+/// The host of a URL (a Referer, a redirect_uri), lowercased, without
+/// userinfo or port.
+pub(super) fn url_host(url: &str) -> Option<String> {
+    let authority = url.split_once("://")?.1.split(['/', '?', '#']).next()?;
+    // Browsers read `\` as `/` in http(s) addresses: an authority with one
+    // is not what it seems (`evil.example\@shop.example`).
+    if authority.contains('\\') {
+        return None;
+    }
     let host_port = authority.rsplit('@').next()?;
     let host = if let Some(bracketed) = host_port.strip_prefix('[') {
         bracketed.split(']').next()?
@@ -76,8 +81,8 @@ fn referer_allowed(headers: &HeaderMap, domains: &[String]) -> bool {
 }
 
 /// Whether `url`'s host is one of `domains` (or a subdomain of one).
-pub(super) fn on_domains(url: &str, domains: &[String]) -> bool {
-    let Some(host) = referer_host(url) else {
+fn on_domains(url: &str, domains: &[String]) -> bool {
+    let Some(host) = url_host(url) else {
         return false;
     };
     domains.iter().any(|domain| {
@@ -306,17 +311,17 @@ mod tests {
     use axum::http::HeaderValue;
 
     #[test]
-    fn reads_the_referer_host() {
+    fn reads_the_url_host() {
         assert_eq!(
-            referer_host("https://shop.example.com:8443/cart?x=1").as_deref(),
+            url_host("https://shop.example.com:8443/cart?x=1").as_deref(),
             Some("shop.example.com")
         );
         assert_eq!(
-            referer_host("http://user@127.0.0.1:8000/").as_deref(),
+            url_host("http://user@127.0.0.1:8000/").as_deref(),
             Some("127.0.0.1")
         );
-        assert_eq!(referer_host("http://[::1]:8000/").as_deref(), Some("::1"));
-        assert_eq!(referer_host("not a url"), None);
+        assert_eq!(url_host("http://[::1]:8000/").as_deref(), Some("::1"));
+        assert_eq!(url_host("not a url"), None);
     }
 
     #[test]

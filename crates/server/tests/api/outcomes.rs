@@ -282,40 +282,76 @@ async fn a_notification_with_another_amount_is_kept_for_review_not_applied() {
 }
 
 #[tokio::test]
-async fn a_notification_that_does_not_verify_is_refused_in_wechat_s_terms() {
+async fn a_notification_that_does_not_verify_or_is_not_ours_is_refused_in_wechat_s_terms() {
     let world = World::start().await;
     let created = world.session().await;
     let intent = world.qr_intent(&created, "k").await;
-    let (mut headers, body) = signed_notification(&intent.id, 12800);
-    headers.insert("Wechatpay-Signature", "Zm9yZ2Vk".parse().unwrap());
-    let answer = send(
-        world
-            .http
-            .post(world.url("/notify/wechat-pay/demo"))
-            .headers(headers)
-            .body(body),
-    )
-    .await;
-    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let said: serde_json::Value = answer.json().await.unwrap();
-    assert_eq!(said["code"], "FAIL");
+    let forged = |headers: &mut reqwest::header::HeaderMap| {
+        headers.insert("Wechatpay-Signature", "Zm9yZ2Vk".parse().unwrap());
+    };
+    // A timestamp no clock is near: refused, not a crash.
+    let far = |headers: &mut reqwest::header::HeaderMap| {
+        headers.insert("Wechatpay-Timestamp", i64::MIN.to_string().parse().unwrap());
+    };
+    let mut others = paid_transaction(&intent.id, 12800);
+    others["mchid"] = json!("1900009999");
+    let another_merchant = signed_notification_of(&others);
+    for (name, (headers, body)) in [
+        (
+            "forged",
+            tampered(signed_notification(&intent.id, 12800), forged),
+        ),
+        ("far", tampered(signed_notification(&intent.id, 12800), far)),
+        ("another merchant's", another_merchant),
+    ] {
+        let answer = send(
+            world
+                .http
+                .post(world.url("/notify/wechat-pay/demo"))
+                .headers(headers)
+                .body(body),
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR, "{name}");
+        let said: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(said["code"], "FAIL", "{name}");
+    }
     assert_eq!(
         world.read_intent(&created, &intent.id).await.status,
         IntentStatus::RequiresAction
     );
 }
 
+fn tampered(
+    (mut headers, body): (reqwest::header::HeaderMap, String),
+    change: impl Fn(&mut reqwest::header::HeaderMap),
+) -> (reqwest::header::HeaderMap, String) {
+    change(&mut headers);
+    (headers, body)
+}
+
 /// A success notification for `out_trade_no` of `total` fen, signed and
 /// encrypted with the sandbox's keys as WeChat Pay would.
 fn signed_notification(out_trade_no: &str, total: i64) -> (reqwest::header::HeaderMap, String) {
+    signed_notification_of(&paid_transaction(out_trade_no, total))
+}
+
+/// The demo merchant's transaction: `out_trade_no` paid, `total` fen.
+fn paid_transaction(out_trade_no: &str, total: i64) -> serde_json::Value {
     let config = payment_sandbox::WechatConfig::demo();
-    let transaction = json!({
+    json!({
         "mchid": config.mchid, "appid": config.appid, "out_trade_no": out_trade_no,
         "transaction_id": "4200000000202611230000000001", "trade_type": "NATIVE",
         "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
         "success_time": "2026-11-23T12:00:00+08:00",
         "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
-    });
+    })
+}
+
+/// `transaction` as a notification, signed and encrypted with the
+/// sandbox's keys as WeChat Pay would.
+fn signed_notification_of(transaction: &serde_json::Value) -> (reqwest::header::HeaderMap, String) {
+    let config = payment_sandbox::WechatConfig::demo();
     let nonce = "0123456789ab";
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, config.apiv3_key.as_bytes()).unwrap());
     let mut sealed = transaction.to_string().into_bytes();

@@ -197,7 +197,7 @@ fn certificate_spki(certificate: &[u8]) -> Result<Vec<u8>, KeyError> {
     Ok(rest[..rest.len() - after.len()].to_vec())
 }
 
-/// The PKCS#1 RSAPublicKey inside an SPKI (what aws-lc-rs verifies with, as ring did).
+/// The PKCS#1 RSAPublicKey inside an SPKI (what the verifier is given).
 fn rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, KeyError> {
     let (_, info, _) = der(spki)?;
     let (_, _algorithm, rest) = der(info)?;

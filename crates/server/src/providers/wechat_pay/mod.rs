@@ -39,7 +39,7 @@ const FRESHNESS_SECONDS: i64 = 5 * 60;
 
 /// Error codes WeChat Pay gives for a passing condition, whatever the
 /// HTTP status: the call is to be made again, the payment is not refused.
-const PASSING_CODES: [&str; 2] = ["SYSTEM_ERROR", "FREQUENCY_LIMITED"];
+const TRANSIENT_CODES: [&str; 2] = ["SYSTEM_ERROR", "FREQUENCY_LIMITED"];
 
 /// One WeChat Pay merchant account.
 pub struct WechatPay {
@@ -145,11 +145,11 @@ impl WechatPay {
             return Err(error);
         }
         let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
-        let passing = error
+        let transient = error
             .as_ref()
-            .is_some_and(|e| PASSING_CODES.contains(&e.code.as_str()));
+            .is_some_and(|e| TRANSIENT_CODES.contains(&e.code.as_str()));
         // A busy or failing host is asked again later; only a refusal is final.
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || passing {
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || transient {
             let said = error.map(|e| format!("{}: {}", e.code, e.message));
             return Err(ProviderError::Unavailable(
                 said.unwrap_or_else(|| status.to_string()),
