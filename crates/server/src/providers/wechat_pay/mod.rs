@@ -137,23 +137,26 @@ impl WechatPay {
         let status = answer.status();
         let headers = answer.headers().clone();
         let bytes = answer.bytes().await.map_err(unreachable)?.to_vec();
+        // A failing or busy host is asked again later; only a refusal is final.
+        let host_trouble = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
         if let Err(error) = self.verify(&headers_of(&headers), &bytes) {
-            // An unsigned 5xx or 429 is a failing or busy host, not a forged answer.
-            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            // Unsigned trouble is the host's, not a forged answer.
+            if host_trouble {
                 return Err(ProviderError::Unavailable(format!("{status}")));
             }
             return Err(error);
         }
-        let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
-        let transient = error
-            .as_ref()
-            .is_some_and(|e| TRANSIENT_CODES.contains(&e.code.as_str()));
-        // A busy or failing host is asked again later; only a refusal is final.
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || transient {
-            let said = error.map(|e| format!("{}: {}", e.code, e.message));
-            return Err(ProviderError::Unavailable(
-                said.unwrap_or_else(|| status.to_string()),
-            ));
+        if !status.is_success() {
+            let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
+            let transient = error
+                .as_ref()
+                .is_some_and(|e| TRANSIENT_CODES.contains(&e.code.as_str()));
+            if host_trouble || transient {
+                let said = error.map(|e| format!("{}: {}", e.code, e.message));
+                return Err(ProviderError::Unavailable(
+                    said.unwrap_or_else(|| status.to_string()),
+                ));
+            }
         }
         Ok((status, bytes))
     }
