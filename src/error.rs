@@ -46,6 +46,7 @@ impl CheckoutError {
                 ErrorCode::MethodUnavailable => Key::ErrorMethodUnavailable,
                 ErrorCode::Unauthorized | ErrorCode::NotFound => Key::ErrorSessionNotFound,
                 ErrorCode::ProviderUnavailable => Key::ErrorProviderUnavailable,
+                ErrorCode::PaymentInProgress => Key::ConfirmOnPhone,
                 _ => Key::ErrorRefused,
             },
             CheckoutError::BadResponse(_) => Key::ErrorBadResponse,

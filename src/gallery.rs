@@ -81,6 +81,17 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                 })],
             ),
         ),
+        (
+            "Choosing, while another payment is confirmed on a phone",
+            after(
+                creating.clone(),
+                [Event::CreateFailed(CheckoutError::Refused {
+                    status: 409,
+                    code: ErrorCode::PaymentInProgress,
+                    message: String::new(),
+                })],
+            ),
+        ),
         ("Creating the payment", creating.clone()),
         ("QR code, counting down", scanning.clone()),
         ("QR code expired", ended(IntentStatus::Expired, None)),
@@ -103,6 +114,14 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                     Event::IntentFetched(open),
                 ],
             ),
+        ),
+        (
+            "Scanned: confirming on the phone",
+            ended(IntentStatus::Processing, None),
+        ),
+        (
+            "Paid, checked by the shop",
+            ended(IntentStatus::RequiresReview, None),
         ),
         ("Succeeded", ended(IntentStatus::Succeeded, None)),
         (
@@ -206,6 +225,8 @@ fn intent(
         next_action,
         failure_reason: None,
         transaction_id: None,
+        amount_refunded: None,
+        review_reason: None,
     }
 }
 
@@ -347,6 +368,20 @@ mod tests {
         assert!(shown(|phase| matches!(
             phase,
             Phase::Checking { polls: 3, .. }
+        )));
+        assert!(shown(|phase| matches!(
+            phase,
+            Phase::Checking {
+                said: IntentStatus::Processing,
+                ..
+            }
+        )));
+        assert!(shown(|phase| matches!(
+            phase,
+            Phase::Checking {
+                said: IntentStatus::RequiresReview,
+                ..
+            }
         )));
         assert!(shown(|phase| matches!(phase, Phase::Succeeded(_))));
         assert!(shown(|phase| matches!(phase, Phase::PaidTwice(_))));

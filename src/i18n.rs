@@ -157,6 +157,8 @@ keys! {
     Checking => ["正在确认支付结果…", "正在確認付款結果…", "Checking the payment…"],
     NotPaidYet => ["尚未收到付款。如已支付，请稍候或重新查询", "尚未收到付款。如已付款，請稍候或重新查詢", "No payment received yet. If you paid, wait a moment or check again."],
     CheckAgain => ["重新查询", "重新查詢", "Check again"],
+    ConfirmOnPhone => ["请在手机上完成支付", "請在手機上完成付款", "Finish paying on your phone"],
+    UnderReview => ["商家正在核对本次付款，请勿重复支付", "商家正在核對本次付款，請勿重複付款", "The shop is checking this payment: please don't pay again."],
     StillTrying => ["网络不稳定，正在重试…", "網路不穩定，正在重試…", "Connection trouble, still trying…"],
     Succeeded => ["支付成功", "付款成功", "Payment succeeded"],
     PaidTwice => ["订单已支付，本次付款将原路退回", "訂單已付款，本次付款將原路退回", "Your order was already paid: this payment will be refunded"],

@@ -99,6 +99,10 @@ pub enum Phase {
         polls: u32,
         /// The last status request failed.
         trouble: bool,
+        /// What the server last said of it, while it has not ended:
+        /// `processing` (the shopper confirms on the phone) and
+        /// `requires_review` (the shop checks it) each have their words.
+        said: IntentStatus,
     },
     /// Paid, as confirmed by the server.
     Succeeded(PaymentIntent),
@@ -445,6 +449,14 @@ impl Checkout {
             Phase::AwaitingScan { .. } => Key::Waiting,
             Phase::Redirecting { .. } => Key::Redirecting,
             Phase::InvokingWechat { .. } => Key::OpeningWechat,
+            Phase::Checking {
+                said: IntentStatus::Processing,
+                ..
+            } => Key::ConfirmOnPhone,
+            Phase::Checking {
+                said: IntentStatus::RequiresReview,
+                ..
+            } => Key::UnderReview,
             // A few answers later, still open: the shopper most likely left
             // the provider's page without paying.
             Phase::Checking { polls: 3.., .. } => Key::NotPaidYet,
@@ -559,12 +571,14 @@ impl Checkout {
             return self.finish(intent);
         }
         let intent_id = intent.id.clone();
-        // Being paid, or a status this build does not know: ask again.
+        // Being paid, checked by the shop, or a status this build does not
+        // know: ask again.
         if intent.status != IntentStatus::RequiresAction {
             self.phase = Phase::Checking {
                 intent_id: intent_id.clone(),
                 polls: 0,
                 trouble: false,
+                said: intent.status,
             };
             return vec![fetch(intent_id, poll_delay_ms(0))];
         }
@@ -610,13 +624,14 @@ impl Checkout {
     fn finish(&mut self, intent: PaymentIntent) -> Vec<Command> {
         self.phase = match intent.status {
             IntentStatus::Succeeded => Phase::Succeeded(intent),
-            IntentStatus::RequiresRefund => Phase::PaidTwice(intent),
+            IntentStatus::RequiresRefund | IntentStatus::Refunded => Phase::PaidTwice(intent),
             IntentStatus::Failed => Phase::Failed(intent),
             IntentStatus::Canceled => Phase::Canceled(intent),
             IntentStatus::Expired => Phase::Expired(intent),
-            IntentStatus::RequiresAction | IntentStatus::Processing | IntentStatus::Unknown => {
-                return vec![]
-            }
+            IntentStatus::RequiresAction
+            | IntentStatus::Processing
+            | IntentStatus::RequiresReview
+            | IntentStatus::Unknown => return vec![],
         };
         vec![]
     }
@@ -637,12 +652,19 @@ impl Checkout {
         {
             return self.enter_intent(intent);
         }
-        if intent.status == IntentStatus::Processing
-            && matches!(self.phase, Phase::AwaitingScan { .. })
+        if matches!(
+            intent.status,
+            IntentStatus::Processing | IntentStatus::RequiresReview
+        ) && matches!(self.phase, Phase::AwaitingScan { .. })
         {
-            // Scanned and being paid: the code has done its job, and must not
-            // be expired or canceled under the shopper now.
-            return self.check(intent.id);
+            // Scanned and being paid (or paid, and checked by the shop): the
+            // code has done its job, and must not be expired or canceled
+            // under the shopper now.
+            let commands = self.check(intent.id);
+            if let Phase::Checking { said, .. } = &mut self.phase {
+                *said = intent.status;
+            }
+            return commands;
         }
         // Back from WeChat's authorisation: the order is made, and the
         // bridge opens (once: after it, only the server tells).
@@ -655,6 +677,9 @@ impl Checkout {
         ) && self.bridged.as_deref() != Some(intent.id.as_str());
         if bridge_due {
             return self.enter_intent(intent);
+        }
+        if let Phase::Checking { said, .. } = &mut self.phase {
+            *said = intent.status;
         }
         match &mut self.phase {
             Phase::AwaitingScan { polls, trouble, .. } | Phase::Checking { polls, trouble, .. } => {
@@ -724,6 +749,7 @@ impl Checkout {
             intent_id: intent_id.clone(),
             polls: 0,
             trouble: false,
+            said: IntentStatus::RequiresAction,
         };
         vec![fetch(intent_id, 0)]
     }

@@ -41,6 +41,8 @@ fn intent(status: IntentStatus, next_action: Option<NextAction>) -> PaymentInten
         next_action,
         failure_reason: None,
         transaction_id: None,
+        amount_refunded: None,
+        review_reason: None,
     }
 }
 
@@ -334,13 +336,68 @@ fn a_code_being_paid_is_not_expired_under_the_shopper() {
         commands.as_slice(),
         [Command::FetchIntent { delay_ms: 0, .. }]
     ));
-    assert_eq!(checkout.status(), Some(Key::Checking));
+    assert_eq!(
+        checkout.status(),
+        Some(Key::ConfirmOnPhone),
+        "the shopper is told to finish on the phone"
+    );
+    for _ in 0..4 {
+        checkout.update(Event::IntentFetched(intent(IntentStatus::Processing, None)));
+    }
+    assert_eq!(
+        checkout.status(),
+        Some(Key::ConfirmOnPhone),
+        "not \"no payment received\": it is being paid"
+    );
     assert!(checkout.update(Event::Tick { now: 9_999 }).is_empty());
     assert!(
         checkout.update(Event::ChooseAnother).is_empty(),
         "leaving a payment in progress does not cancel it"
     );
     assert!(checkout.can_choose());
+}
+
+#[test]
+fn a_payment_the_shop_must_check_keeps_the_shopper_from_paying_again() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::IntentFetched(intent(
+        IntentStatus::RequiresReview,
+        None,
+    )));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::FetchIntent { delay_ms: 0, .. }]
+    ));
+    assert_eq!(checkout.status(), Some(Key::UnderReview));
+    checkout.update(Event::IntentFetched(intent(
+        IntentStatus::RequiresReview,
+        None,
+    )));
+    assert_eq!(checkout.status(), Some(Key::UnderReview));
+    assert_eq!(
+        checkout.completion(),
+        None,
+        "not an ending the page acts on"
+    );
+}
+
+#[test]
+fn a_second_payment_given_back_shows_the_order_paid() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Refunded, None)));
+    assert!(matches!(checkout.phase, Phase::PaidTwice(_)));
+    assert_eq!(checkout.status(), Some(Key::PaidTwice));
+}
+
+#[test]
+fn another_payment_confirming_on_a_phone_is_said_so() {
+    let error = CheckoutError::Refused {
+        status: 409,
+        code: ErrorCode::PaymentInProgress,
+        message: String::new(),
+    };
+    assert_eq!(error.message_key(), Key::ConfirmOnPhone);
+    assert!(!error.is_transient());
 }
 
 #[test]

@@ -39,6 +39,14 @@ pub enum ErrorCode {
     IntentPaid,
     /// The intent has already ended (failed, canceled or expired).
     IntentFinished,
+    /// The session's payment is being confirmed on the shopper's phone: no
+    /// other payment can start until it ends (or its intent is canceled).
+    PaymentInProgress,
+    /// A refund was asked of an intent that holds no payment.
+    IntentNotPaid,
+    /// A refund was asked for more than is left of the payment (what was
+    /// paid, less the refunds that succeeded or are under way).
+    RefundTooLarge,
     /// The payment provider refused the request.
     ProviderError,
     /// The payment provider could not be reached or did not answer in time;

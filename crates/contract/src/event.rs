@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{MerchantCheckoutSession, PaymentIntent, UnixSeconds};
+use crate::{MerchantCheckoutSession, PaymentIntent, Refund, UnixSeconds};
 
 /// The header that carries a webhook's signature:
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
@@ -38,6 +38,9 @@ pub struct EventData {
     /// For `payment_intent.*` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<PaymentIntent>,
+    /// For `refund.*` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Refund>,
 }
 
 /// The kinds of webhook event. More may be added: acknowledge an event of a
@@ -54,9 +57,22 @@ pub enum EventType {
     /// A payment attempt was declined or closed by the provider.
     #[serde(rename = "payment_intent.failed")]
     PaymentIntentFailed,
-    /// A second payment was taken for an already paid session: refund it.
+    /// A second payment was taken for an already paid session: it must be
+    /// given back (the server refunds it by itself unless the merchant
+    /// turned that off; a `refund.*` event follows then).
     #[serde(rename = "payment_intent.requires_refund")]
     PaymentIntentRequiresRefund,
+    /// A payment the server cannot settle by itself (see its
+    /// `review_reason`): a person must look.
+    #[serde(rename = "payment_intent.requires_review")]
+    PaymentIntentRequiresReview,
+    /// A refund went through: the shopper has the money back.
+    #[serde(rename = "refund.succeeded")]
+    RefundSucceeded,
+    /// A refund did not go through (see its `failure_reason`): the money
+    /// is still the merchant's to give back.
+    #[serde(rename = "refund.failed")]
+    RefundFailed,
     /// A kind this build does not know.
     #[serde(other)]
     Unknown,
@@ -70,6 +86,9 @@ impl EventType {
             EventType::CheckoutSessionExpired => "checkout_session.expired",
             EventType::PaymentIntentFailed => "payment_intent.failed",
             EventType::PaymentIntentRequiresRefund => "payment_intent.requires_refund",
+            EventType::PaymentIntentRequiresReview => "payment_intent.requires_review",
+            EventType::RefundSucceeded => "refund.succeeded",
+            EventType::RefundFailed => "refund.failed",
             EventType::Unknown => "unknown",
         }
     }
@@ -88,10 +107,13 @@ mod tests {
             EventType::CheckoutSessionExpired,
             EventType::PaymentIntentFailed,
             EventType::PaymentIntentRequiresRefund,
+            EventType::PaymentIntentRequiresReview,
+            EventType::RefundSucceeded,
+            EventType::RefundFailed,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
         }
-        let later: EventType = serde_json::from_value(json!("refund.created")).unwrap();
+        let later: EventType = serde_json::from_value(json!("dispute.created")).unwrap();
         assert_eq!(later, EventType::Unknown);
     }
 }

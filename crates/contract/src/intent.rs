@@ -41,6 +41,31 @@ pub struct PaymentIntent {
     /// the merchant (secret key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
+    /// How much of the payment has been given back (refunds that
+    /// succeeded), once paid; only in answers to the merchant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_refunded: Option<Money>,
+    /// Why the payment waits for a person, when `status` is
+    /// `requires_review`; only in answers to the merchant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_reason: Option<ReviewReason>,
+}
+
+/// Why a payment waits for a person: the server cannot settle it by
+/// itself, and has stopped trying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewReason {
+    /// The provider took another amount than the order's: look at the
+    /// payment (its `transaction_id`) and refund what is due.
+    AmountMismatch,
+    /// The provider account the payment was made with is no longer in the
+    /// server's configuration: nothing can be asked of it.
+    ProviderMissing,
+    /// A reason this build does not know.
+    #[serde(other)]
+    Other,
 }
 
 /// Why an intent failed, for the shopper to be told in words. A newer server
@@ -79,9 +104,16 @@ pub enum IntentStatus {
     /// Not paid in time.
     Expired,
     /// Paid after the session had already been paid by another intent: the
-    /// provider took the money twice, and the merchant must refund this one
-    /// (a webhook tells it).
+    /// provider took the money twice, and this payment must be given back
+    /// (a webhook tells the merchant; the server refunds it by itself
+    /// unless the merchant turned that off).
     RequiresRefund,
+    /// A `requires_refund` payment, given back in full.
+    Refunded,
+    /// The provider reported something the server cannot settle by itself
+    /// (see `review_reason`): a person must look. It is no longer payable,
+    /// and nothing changes it but the merchant.
+    RequiresReview,
     /// A status this build does not know (a newer server): ask again.
     #[serde(other)]
     Unknown,
@@ -97,6 +129,7 @@ impl IntentStatus {
                 | IntentStatus::Canceled
                 | IntentStatus::Expired
                 | IntentStatus::RequiresRefund
+                | IntentStatus::Refunded
         )
     }
 
@@ -118,6 +151,8 @@ impl IntentStatus {
             IntentStatus::Canceled => "canceled",
             IntentStatus::Expired => "expired",
             IntentStatus::RequiresRefund => "requires_refund",
+            IntentStatus::Refunded => "refunded",
+            IntentStatus::RequiresReview => "requires_review",
             IntentStatus::Unknown => "unknown",
         }
     }
@@ -293,6 +328,8 @@ mod tests {
             next_action,
             failure_reason: None,
             transaction_id: None,
+            amount_refunded: None,
+            review_reason: None,
         }
     }
 
@@ -427,6 +464,11 @@ mod tests {
         .collect();
         assert_eq!(finals, [Succeeded, Failed, Canceled, Expired]);
         assert!(RequiresRefund.is_final() && !RequiresRefund.is_open());
+        assert!(Refunded.is_final() && !Refunded.is_open());
+        assert!(
+            !RequiresReview.is_final() && !RequiresReview.is_open(),
+            "neither payable nor settled: a person decides"
+        );
         assert!(!Unknown.is_final() && !Unknown.is_open());
     }
 
@@ -448,6 +490,8 @@ mod tests {
             IntentStatus::Canceled,
             IntentStatus::Expired,
             IntentStatus::RequiresRefund,
+            IntentStatus::Refunded,
+            IntentStatus::RequiresReview,
         ] {
             assert_eq!(
                 serde_json::to_value(status).unwrap(),

@@ -17,7 +17,9 @@
 mod error;
 mod event;
 mod intent;
+mod list;
 mod money;
+mod refund;
 mod session;
 
 #[cfg(feature = "openapi")]
@@ -28,10 +30,12 @@ pub use event::{
     EventData, EventType, WebhookEvent, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOLERANCE_SECONDS,
 };
 pub use intent::{
-    CreateIntent, FailureReason, FormMethod, IntentStatus, NextAction, PaymentIntent,
+    CreateIntent, FailureReason, FormMethod, IntentStatus, NextAction, PaymentIntent, ReviewReason,
     WechatJsapiParams,
 };
+pub use list::{EventList, IntentList, RefundList};
 pub use money::{Currency, InvalidCurrency, Money};
+pub use refund::{CreateRefund, Refund, RefundFailureReason, RefundStatus};
 pub use session::{
     Availability, CheckoutSession, ClientContext, CreateCheckoutSession, CreatedCheckoutSession,
     DemoSession, Device, Flow, InApp, MerchantCheckoutSession, MethodKind, PaymentMethod,
@@ -75,6 +79,30 @@ pub mod paths {
     pub fn cancel_intent(intent_id: &str) -> String {
         format!("/intents/{}/cancel", segment(intent_id))
     }
+
+    /// `GET`, with the merchant's secret key: an
+    /// [`IntentList`](crate::IntentList), newest first, filtered by
+    /// `session`, `status` and `created_gte`, paged by `limit` and
+    /// `starting_after`.
+    pub const INTENTS: &str = "/intents";
+
+    /// `POST` with the merchant's secret key and an `Idempotency-Key`:
+    /// [`CreateRefund`](crate::CreateRefund) in,
+    /// [`Refund`](crate::Refund) out; `GET`: a
+    /// [`RefundList`](crate::RefundList).
+    pub fn intent_refunds(intent_id: &str) -> String {
+        format!("/intents/{}/refunds", segment(intent_id))
+    }
+
+    /// `GET`, with the merchant's secret key: a [`Refund`](crate::Refund).
+    pub fn refund(refund_id: &str) -> String {
+        format!("/refunds/{}", segment(refund_id))
+    }
+
+    /// `GET`, with the merchant's secret key: an
+    /// [`EventList`](crate::EventList) of every event the server made for
+    /// the merchant, oldest first, paged by `after` and `limit`.
+    pub const EVENTS: &str = "/events";
 
     /// `POST`, only on a server started in sandbox mode: a session for the
     /// demo merchant, as [`DemoSession`](crate::DemoSession).

@@ -27,11 +27,12 @@ use utoipa::openapi::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    CheckoutSession, ClientContext, CreateCheckoutSession, CreateIntent, CreatedCheckoutSession,
-    DemoSession, ErrorBody, ErrorCode, EventType, FailureReason, Flow, IntentStatus,
-    MerchantCheckoutSession, MethodKind, NextAction, PaymentIntent, SandboxScan, SessionStatus,
-    UnavailableReason, WebhookEvent, IDEMPOTENCY_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER,
-    WEBHOOK_TOLERANCE_SECONDS,
+    CheckoutSession, ClientContext, CreateCheckoutSession, CreateIntent, CreateRefund,
+    CreatedCheckoutSession, DemoSession, ErrorBody, ErrorCode, EventList, EventType, FailureReason,
+    Flow, IntentList, IntentStatus, MerchantCheckoutSession, MethodKind, NextAction, PaymentIntent,
+    Refund, RefundFailureReason, RefundList, RefundStatus, ReviewReason, SandboxScan,
+    SessionStatus, UnavailableReason, WebhookEvent, IDEMPOTENCY_KEY_HEADER,
+    WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOLERANCE_SECONDS,
 };
 
 /// The document as `openapi.json` holds it: pretty-printed, every object's
@@ -77,7 +78,18 @@ pub fn document() -> Value {
             tag(
                 INTENTS,
                 "One attempt to pay a session with one method: started by the shopper's \
-                 browser, read until it ends.",
+                 browser, read until it ends; listed for the merchant.",
+            ),
+            tag(
+                REFUNDS,
+                "Money given back through the provider that took it: asked for by the \
+                 merchant's server, or by the server itself for a second payment of a paid \
+                 session.",
+            ),
+            tag(
+                EVENTS,
+                "Every event the server made for a merchant, in order: what the webhooks \
+                 carry, readable whether or not the merchant has an endpoint.",
             ),
             tag(
                 CALLBACKS,
@@ -128,12 +140,17 @@ pub fn document() -> Value {
     known_values_only(schemas, MethodKind::Unsupported);
     known_values_only(schemas, Flow::Unsupported);
     known_values_only(schemas, UnavailableReason::Other);
+    known_values_only(schemas, RefundStatus::Unknown);
+    known_values_only(schemas, RefundFailureReason::Other);
+    known_values_only(schemas, ReviewReason::Other);
     name_unix_seconds(&mut document);
     document
 }
 
 const SESSIONS: &str = "Checkout sessions";
 const INTENTS: &str = "Payment intents";
+const REFUNDS: &str = "Refunds";
+const EVENTS: &str = "Events";
 const CALLBACKS: &str = "Provider callbacks";
 const SANDBOX: &str = "Sandbox";
 
@@ -159,8 +176,13 @@ times as Unix seconds.
 `code` is stable; `message` is for developers, not shoppers. A path this document does \
 not name answers 404 `not_found`; a body larger than 64 KiB answers 400 \
 `invalid_request`; a request still running after 30 seconds answers 503 `internal`.
-- Every answer carries `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` \
-and `Referrer-Policy: no-referrer`.
+- Every answer carries `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`, \
+`Referrer-Policy: no-referrer` and an `x-request-id` (the request's own, when it sent \
+a short one of letters, digits and `-_.:`; a new one otherwise) that the server's logs \
+name too. A 503 carries `Retry-After`: the seconds to wait before sending the same \
+request again.
+- Lists are paged: `limit` (1 to 100, 10 by default) and a cursor (`starting_after`, \
+`after`) naming the last item of the page before; `has_more` says whether to ask again.
 - Forward compatibility: a newer server may add fields, and values to the enumerations \
 this document lists. A client ignores fields it does not know and accepts such values \
 (each enumeration says how to read one).";
@@ -177,6 +199,11 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     with_dependencies::<MerchantCheckoutSession>(&mut schemas);
     with_dependencies::<CreateIntent>(&mut schemas);
     with_dependencies::<PaymentIntent>(&mut schemas);
+    with_dependencies::<IntentList>(&mut schemas);
+    with_dependencies::<CreateRefund>(&mut schemas);
+    with_dependencies::<Refund>(&mut schemas);
+    with_dependencies::<RefundList>(&mut schemas);
+    with_dependencies::<EventList>(&mut schemas);
     with_dependencies::<ErrorBody>(&mut schemas);
     with_dependencies::<WebhookEvent>(&mut schemas);
     with_dependencies::<DemoSession>(&mut schemas);
@@ -194,8 +221,13 @@ fn paths() -> Paths {
             "/checkout-sessions/{id}/intents",
             post(create_payment_intent()),
         )
+        .path("/intents", get(list_payment_intents()))
         .path("/intents/{id}", get(get_payment_intent()))
         .path("/intents/{id}/cancel", post(cancel_payment_intent()))
+        .path("/intents/{id}/refunds", post(create_refund()))
+        .path("/intents/{id}/refunds", get(list_refunds()))
+        .path("/refunds/{id}", get(get_refund()))
+        .path("/events", get(list_events()))
         .path(
             "/notify/wechat-pay/{merchant}",
             post(wechat_pay_notification()),
@@ -218,9 +250,17 @@ fn create_checkout_session() -> Operation {
             "Server to server, with the merchant's secret key. The amount is \
              decided here; the browser never sends one. The answer's \
              `client_secret` goes to the page with the session, for the \
-             component.",
+             component. With an `Idempotency-Key`, a retry after a lost answer \
+             answers the same session (with its client secret) instead of \
+             opening a second one.",
         ))
         .security(needs(SECRET_KEY))
+        .parameter(idempotency_header(
+            false,
+            "Optional: any unique string per order (its reference, say). The \
+             same key and body again answer the session it opened (200); the \
+             repeat must carry the same secret key.",
+        ))
         .request_body(Some(body::<CreateCheckoutSession>(
             "The order. The reference server takes `amount.value` from 1 to \
              10 000 000 000 minor units in a currency it is configured for, a \
@@ -238,14 +278,30 @@ fn create_checkout_session() -> Operation {
                     ),
                 )
                 .response(
+                    "200",
+                    json::<CreatedCheckoutSession>(
+                        "The session this key opened before (the same key and \
+                         body sent again), as it stands now.",
+                    ),
+                )
+                .response(
                     "400",
                     failure(&[(
                         ErrorCode::InvalidRequest,
                         "the body is not JSON of this shape, or a field is out \
-                         of range (`message` says which)",
+                         of range (`message` says which), or the key is longer \
+                         than 255 characters",
                     )]),
                 )
                 .response("401", unauthorized())
+                .response(
+                    "409",
+                    failure(&[(
+                        ErrorCode::IdempotencyKeyReused,
+                        "the key was sent before with another body (or another \
+                         secret key)",
+                    )]),
+                )
                 .response("500", internal())
                 .response("503", too_long()),
         )
@@ -323,7 +379,9 @@ fn create_payment_intent() -> Operation {
             "From the shopper's browser, with the session's client secret. A \
              session has at most one payable intent: the server first closes \
              the one it has with its provider (if that one turns out paid, the \
-             session is complete and this answers 409 `session_completed`). \
+             session is complete and this answers 409 `session_completed`; if \
+             the shopper is confirming it on the phone, `processing`, this \
+             answers 409 `payment_in_progress` until it ends or is canceled). \
              The new intent comes back with its hand-off in `next_action`, or \
              already `failed` (`provider_refused`) when the provider refused \
              to start it. After a lost answer or a 503, send the same request \
@@ -332,22 +390,11 @@ fn create_payment_intent() -> Operation {
         ))
         .security(needs(CLIENT_SECRET))
         .parameter(id("The session id (`cs_…`)."))
-        .parameter(
-            ParameterBuilder::new()
-                .name(IDEMPOTENCY_KEY_HEADER)
-                .parameter_in(ParameterIn::Header)
-                .required(Required::True)
-                .description(Some(
-                    "Any unique string per attempt (a UUID, say), kept while \
-                     the shopper retries it.",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(255)),
-                )),
-        )
+        .parameter(idempotency_header(
+            true,
+            "Any unique string per attempt (a UUID, say), kept while the \
+             shopper retries it.",
+        ))
         .request_body(Some(body::<CreateIntent>(
             "The method the shopper chose, and where the shopper is.",
         )))
@@ -390,6 +437,11 @@ fn create_payment_intent() -> Operation {
                              carried out: send it again shortly",
                         ),
                         (ErrorCode::SessionCompleted, "the session has been paid"),
+                        (
+                            ErrorCode::PaymentInProgress,
+                            "the shopper is confirming another payment of this \
+                             session on the phone: wait for it, or cancel its intent",
+                        ),
                     ]),
                 )
                 .response(
@@ -422,9 +474,11 @@ fn get_payment_intent() -> Operation {
         .description(Some(
             "The browser reads it with its session's client secret, one \
              request at a time, until `status` is final; the merchant reads it \
-             with its secret key and then also sees `transaction_id`. The \
-             server asks the provider itself when a notification is overdue; \
-             `refresh=true` has it ask first (the shopper's \"check again\"). \
+             with its secret key and then also sees `transaction_id`, \
+             `amount_refunded` and `review_reason`. The server asks the \
+             provider itself when a notification is overdue; `refresh=true` has \
+             it ask first (the shopper's \"check again\"; the provider is asked \
+             about one intent at most every few seconds, however often). \
              A read does not fail for the provider's trouble (it says what is \
              known), except for an intent past its `expires_at`, which the \
              server must settle with the provider first.",
@@ -486,20 +540,275 @@ fn cancel_payment_intent() -> Operation {
             ResponsesBuilder::new()
                 .response("200", json::<PaymentIntent>("The canceled intent."))
                 .response("401", unauthorized())
-                .response("404", failure(&[(ErrorCode::NotFound, "no such intent")]))
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such intent, or not this merchant's",
+                    )]),
+                )
                 .response(
                     "409",
                     failure(&[
                         (ErrorCode::IntentPaid, "the shopper has paid it"),
                         (
                             ErrorCode::IntentFinished,
-                            "it has already failed or expired",
+                            "it has already failed or expired, or waits for review",
+                        ),
+                    ]),
+                )
+                .response("422", provider_missing())
+                .response("500", internal())
+                .response("502", provider_error())
+                .response("503", provider_unavailable()),
+        )
+        .build()
+}
+
+fn list_payment_intents() -> Operation {
+    OperationBuilder::new()
+        .tag(INTENTS)
+        .operation_id(Some("listPaymentIntents"))
+        .summary(Some("List payment intents"))
+        .description(Some(
+            "Server to server, with the merchant's secret key: its intents, \
+             newest first, as `getPaymentIntent` answers the merchant, \
+             narrowed by session, status and creation time.",
+        ))
+        .security(needs(SECRET_KEY))
+        .parameter(query_string(
+            "session",
+            false,
+            "Only this session's (`cs_…`).",
+        ))
+        .parameter(
+            ParameterBuilder::new()
+                .name("status")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("Only intents in this status."))
+                .schema(Some(schema_ref::<IntentStatus>())),
+        )
+        .parameter(integer_query(
+            "created_gte",
+            "Only intents created at or after this time (Unix seconds).",
+        ))
+        .parameter(limit_parameter())
+        .parameter(query_string(
+            "starting_after",
+            false,
+            "The page after this intent: the last `id` of the page before.",
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<IntentList>("A page of intents."))
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "a filter is malformed, `limit` is out of range, or \
+                         `starting_after` names no intent of this merchant's",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn create_refund() -> Operation {
+    OperationBuilder::new()
+        .tag(REFUNDS)
+        .operation_id(Some("createRefund"))
+        .summary(Some("Give back a payment, or part of it"))
+        .description(Some(
+            "Server to server, with the merchant's secret key. The refund goes \
+             through the provider that took the payment; several partial \
+             refunds may follow each other, never more in all than was paid \
+             (refunds `pending` or `succeeded`, and `abnormal` ones, count). \
+             It is stored before the provider is asked: if the provider cannot \
+             be reached it stays `pending` and the server asks again until the \
+             provider has it; a `refund.succeeded` or `refund.failed` event \
+             tells how it ended.",
+        ))
+        .security(needs(SECRET_KEY))
+        .parameter(id("The intent id (`pi_…`)."))
+        .parameter(idempotency_header(
+            true,
+            "Any unique string per refund, kept while the merchant retries it.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(
+                    "How much (everything that is left when `amount` is absent) \
+                     and why; the body may be left out for a full refund.",
+                ))
+                .required(Some(Required::False))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref::<CreateRefund>()))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response("201", json::<Refund>("The refund, as it stands."))
+                .response(
+                    "200",
+                    json::<Refund>(
+                        "The refund this key made before (the same key and body \
+                         sent again), as it stands now.",
+                    ),
+                )
+                .response(
+                    "400",
+                    failure(&[
+                        (
+                            ErrorCode::IdempotencyKeyMissing,
+                            "no `Idempotency-Key` header",
+                        ),
+                        (
+                            ErrorCode::InvalidRequest,
+                            "the body is not JSON of this shape, the currency is \
+                             not the payment's, the amount is below 1 or the \
+                             reason longer than 80 characters",
+                        ),
+                    ]),
+                )
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such intent, or not this merchant's",
+                    )]),
+                )
+                .response(
+                    "409",
+                    failure(&[
+                        (
+                            ErrorCode::IdempotencyKeyReused,
+                            "the key was sent before with another body",
+                        ),
+                        (
+                            ErrorCode::IntentNotPaid,
+                            "the intent holds no payment (it is not `succeeded`, \
+                             `requires_refund`, `refunded` or a paid \
+                             `requires_review`)",
+                        ),
+                    ]),
+                )
+                .response(
+                    "422",
+                    failure(&[
+                        (
+                            ErrorCode::RefundTooLarge,
+                            "more than is left of the payment (`message` says \
+                             how much is)",
+                        ),
+                        (
+                            ErrorCode::MethodUnavailable,
+                            "the provider account that took the payment is no \
+                             longer configured",
                         ),
                     ]),
                 )
                 .response("500", internal())
-                .response("502", provider_error())
-                .response("503", provider_unavailable()),
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn list_refunds() -> Operation {
+    OperationBuilder::new()
+        .tag(REFUNDS)
+        .operation_id(Some("listRefunds"))
+        .summary(Some("An intent's refunds"))
+        .description(Some(
+            "With the merchant's secret key: every refund of the intent, the \
+             server's own included, oldest first.",
+        ))
+        .security(needs(SECRET_KEY))
+        .parameter(id("The intent id (`pi_…`)."))
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<RefundList>("The refunds."))
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such intent, or not this merchant's",
+                    )]),
+                )
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn get_refund() -> Operation {
+    OperationBuilder::new()
+        .tag(REFUNDS)
+        .operation_id(Some("getRefund"))
+        .summary(Some("Read a refund"))
+        .description(Some(
+            "With the merchant's secret key: the refund as it stands.",
+        ))
+        .security(needs(SECRET_KEY))
+        .parameter(id("The refund id (`re_…`)."))
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<Refund>("The refund."))
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such refund, or not this merchant's",
+                    )]),
+                )
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn list_events() -> Operation {
+    OperationBuilder::new()
+        .tag(EVENTS)
+        .operation_id(Some("listEvents"))
+        .summary(Some("Read the event feed"))
+        .description(Some(
+            "With the merchant's secret key: every event the server made for \
+             it, oldest first, exactly as the webhooks carry them, whether or \
+             not it has an endpoint and whether or not the endpoint took them. \
+             Keep the last `id` you handled and ask with `after` set to it.",
+        ))
+        .security(needs(SECRET_KEY))
+        .parameter(query_string(
+            "after",
+            false,
+            "The events after this one (`evt_…`); from the first without it.",
+        ))
+        .parameter(limit_parameter())
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", json::<EventList>("A page of events."))
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "`limit` is out of range, or `after` names no event of \
+                         this merchant's",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response("500", internal())
+                .response("503", too_long()),
         )
         .build()
 }
@@ -510,13 +819,18 @@ fn wechat_pay_notification() -> Operation {
         .operation_id(Some("receiveWechatPayNotification"))
         .summary(Some("WeChat Pay's payment notification"))
         .description(Some(
-            "WeChat Pay API v3 posts here (each order's `notify_url`): a \
-             notification signed with its platform key whose `resource` is the \
-             order's transaction, AES-256-GCM encrypted with the merchant's API \
-             v3 key. The server verifies it, records it once by its `id`, and \
-             applies it as it would a query's answer; one whose amount differs \
-             from the order's is kept for review, not applied. Its body and \
-             headers are WeChat Pay's, as WeChat Pay documents them.",
+            "WeChat Pay API v3 posts here (each order's and each refund's \
+             `notify_url`): a notification signed with its platform key whose \
+             `resource` is the order's transaction (`TRANSACTION.SUCCESS`) or a \
+             refund (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`), \
+             AES-256-GCM encrypted with the merchant's API v3 key. The server \
+             verifies it with the keys of the merchant in the path, applies it \
+             only to that merchant's order made with that account (anyone \
+             else's is refused, nothing applied), records it once by its `id`, \
+             and applies it as it would a query's answer; a payment whose \
+             amount differs from the order's is not applied: the intent waits \
+             for review. Its body and headers are WeChat Pay's, as WeChat Pay \
+             documents them.",
         ))
         .parameter(merchant_parameter())
         .parameters(Some(
@@ -546,8 +860,8 @@ fn wechat_pay_notification() -> Operation {
             RequestBodyBuilder::new()
                 .description(Some(
                     "WeChat Pay's notification: `id`, `create_time`, \
-                     `event_type` (`TRANSACTION.SUCCESS`), `resource_type`, \
-                     `summary`, and the encrypted `resource`.",
+                     `event_type` (`TRANSACTION.SUCCESS`, `REFUND.*`), \
+                     `resource_type`, `summary`, and the encrypted `resource`.",
                 ))
                 .required(Some(Required::True))
                 .content(
@@ -563,8 +877,8 @@ fn wechat_pay_notification() -> Operation {
                 .response(
                     "204",
                     ResponseBuilder::new().description(
-                        "Taken (a duplicate too, and one kept for review): \
-                         WeChat Pay stops sending it.",
+                        "Taken (a duplicate too, and a payment sent for \
+                         review): WeChat Pay stops sending it.",
                     ),
                 )
                 .response(
@@ -578,8 +892,10 @@ fn wechat_pay_notification() -> Operation {
                     "500",
                     ResponseBuilder::new()
                         .description(
-                            "Not verified, or not applied yet, in WeChat Pay's \
-                             words: it sends the notification again later.",
+                            "Not verified, about an order or refund that is not \
+                             this merchant's (or not stored yet), or not applied \
+                             yet, in WeChat Pay's words: it sends the \
+                             notification again later.",
                         )
                         .content(
                             "application/json",
@@ -786,9 +1102,31 @@ fn webhooks() -> Paths {
         ),
         (
             EventType::PaymentIntentRequiresRefund,
-            "A second payment was taken for a session already paid: refund this one \
-             (`data.payment_intent.transaction_id`).",
+            "A second payment was taken for a session already paid \
+             (`data.payment_intent.transaction_id`). The server gives it back by \
+             itself (a `refund.*` event follows) unless the merchant's \
+             `auto_refund` is off: then refund it.",
             ("payment_intent", Some("transaction_id")),
+        ),
+        (
+            EventType::PaymentIntentRequiresReview,
+            "The provider reported something the server cannot settle by itself \
+             (`data.payment_intent.review_reason`): another amount than the \
+             order's, or a payment whose provider account is no longer \
+             configured. Look at it: the server stopped asking about it.",
+            ("payment_intent", Some("review_reason")),
+        ),
+        (
+            EventType::RefundSucceeded,
+            "A refund went through (`data.refund`): the shopper has the money back.",
+            ("refund", None),
+        ),
+        (
+            EventType::RefundFailed,
+            "A refund did not go through (`data.refund.failure_reason`): the money \
+             is still the merchant's to give back (an `abnormal` one is held by the \
+             provider until it is settled in the provider's merchant platform).",
+            ("refund", Some("failure_reason")),
         ),
     ];
     let mut paths = PathsBuilder::new();
@@ -851,9 +1189,10 @@ fn webhooks() -> Paths {
                         "default",
                         ResponseBuilder::new().description(
                             "Anything else, or no answer within 10 seconds: sent again, \
-                             5 seconds later, then twice as long each time up to hourly, \
-                             for three days. An event can so arrive more than once: keep the \
-                             `id`s you have handled.",
+                             about 5 seconds later, then twice as long each time up to \
+                             hourly, for three days. An event can so arrive more than once, \
+                             and out of order: keep the `id`s you have handled. Every event \
+                             also stays readable at `GET /events`.",
                         ),
                     ),
             );
@@ -1000,14 +1339,79 @@ fn provider_error() -> Response {
 }
 
 fn provider_unavailable() -> Response {
-    failure(&[
+    let mut response = failure(&[
         (
             ErrorCode::ProviderUnavailable,
-            "the provider could not be reached or did not answer in time; nothing was \
-             changed, and the same request may be sent again",
+            "the provider could not be reached, did not answer in time, or limits \
+             how often it is called; nothing was changed, and the same request may \
+             be sent again after `Retry-After` seconds",
         ),
         (ErrorCode::Internal, TOO_LONG),
-    ])
+    ]);
+    response.headers.insert(
+        "Retry-After".into(),
+        HeaderBuilder::new()
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            )
+            .description(Some("Seconds to wait before sending it again."))
+            .build(),
+    );
+    response
+}
+
+fn provider_missing() -> Response {
+    failure(&[(
+        ErrorCode::MethodUnavailable,
+        "the provider account the intent was made with is no longer configured: \
+         the intent now waits for review",
+    )])
+}
+
+/// The `Idempotency-Key` header.
+fn idempotency_header(required: bool, description: &str) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(IDEMPOTENCY_KEY_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+}
+
+/// A page's `limit`.
+fn limit_parameter() -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name("limit")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some("How many (1 to 100)."))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100))
+                .default(Some(json!(10))),
+        ))
+}
+
+fn integer_query(name: &str, description: &str) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
 }
 
 fn plain_text(description: &str) -> Response {
@@ -1125,11 +1529,20 @@ mod tests {
                 "{path} is not in the document"
             );
         };
+        assert!(
+            document["paths"]["/intents/{id}/refunds"]["get"].is_object()
+                && document["paths"]["/intents/{id}/refunds"]["post"].is_object(),
+            "both operations of one path"
+        );
         documented(paths::CHECKOUT_SESSIONS.into());
         documented(paths::checkout_session("cs_1"));
         documented(paths::session_intents("cs_1"));
         documented(paths::intent("pi_1"));
         documented(paths::cancel_intent("pi_1"));
+        documented(paths::INTENTS.into());
+        documented(paths::intent_refunds("pi_1"));
+        documented(paths::refund("re_1").replace("/re_1", "/{id}"));
+        documented(paths::EVENTS.into());
         documented(paths::DEMO_SESSION.into());
         documented(paths::SANDBOX_WECHAT_SCAN.into());
     }
@@ -1166,6 +1579,9 @@ mod tests {
             EventType::CheckoutSessionExpired,
             EventType::PaymentIntentFailed,
             EventType::PaymentIntentRequiresRefund,
+            EventType::PaymentIntentRequiresReview,
+            EventType::RefundSucceeded,
+            EventType::RefundFailed,
         ] {
             assert!(document["webhooks"][kind.as_str()]["post"].is_object());
         }

@@ -253,11 +253,21 @@ async fn closing_orders() {
         .await
         .assert_error(400, "ORDER_CLOSED");
 
-    // A phone at WeChat's confirmation when the order is closed (twice,
-    // as a retrying merchant may) still pays: the late payment to refund.
+    // WeChat Pay never holds a Native order at USERPAYING: without the
+    // fault, a held scan is refused and the order stays payable as before.
     let code_url = sandbox
         .create_native("order_close_held", &receiver.url)
         .await;
+    let (status, refused) = sandbox.scan(&code_url, "hold").await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("FAULT_OFF")));
+    assert_eq!(
+        sandbox.query("order_close_held").await.json()["trade_state"],
+        "NOTPAY"
+    );
+    // Under the named fault, a phone at the confirmation when the order is
+    // closed (twice, as a retrying merchant may) still pays: a closed order
+    // paid anyway, the second payment merchants must give back.
+    sandbox.control(json!({ "pay_after_close": true })).await;
     assert_eq!(sandbox.scan(&code_url, "hold").await.0, 200);
     for _ in 0..2 {
         let closed = sandbox
@@ -1047,7 +1057,9 @@ async fn the_control_api_reads_and_changes_the_state() {
         .unwrap();
     assert_eq!(
         read,
-        json!({ "outage": false, "busy": false, "notify": "normal", "notify_delay_ms": 2000, "pay_on_create": false })
+        json!({ "outage": false, "busy": false, "notify": "normal", "notify_delay_ms": 2000,
+                "pay_on_create": false, "refund": "success", "refund_delay_ms": 500,
+                "pay_after_close": false })
     );
     let changed = sandbox.control(json!({ "notify_delay_ms": 10 })).await;
     assert_eq!(changed["notify_delay_ms"], 10);

@@ -116,6 +116,58 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Seals a session's client secret for a repeat of the request that made
+/// it: AES-256-GCM under a key derived from the merchant's secret key
+/// (which the server keeps only as a hash), bound to the session's id. The
+/// database alone opens nothing.
+pub fn seal(merchant_key: &str, session_id: &str, client_secret: &str) -> Result<String, String> {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, NONCE_LEN};
+    let key = LessSafeKey::new(seal_key(merchant_key)?);
+    let mut nonce = [0u8; NONCE_LEN];
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "no randomness".to_owned())?;
+    let mut sealed = client_secret.as_bytes().to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(session_id.as_bytes()),
+        &mut sealed,
+    )
+    .map_err(|_| "sealing failed".to_owned())?;
+    Ok(format!("{}.{}", hex(&nonce), hex(&sealed)))
+}
+
+/// Opens what [`seal`] sealed, with the same merchant key and session.
+pub fn unseal(merchant_key: &str, session_id: &str, sealed: &str) -> Option<String> {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce};
+    let key = LessSafeKey::new(seal_key(merchant_key).ok()?);
+    let (nonce, text) = sealed.split_once('.')?;
+    let nonce = Nonce::try_assume_unique_for_key(&unhex(nonce)?).ok()?;
+    let mut text = unhex(text)?;
+    let plain = key
+        .open_in_place(nonce, Aad::from(session_id.as_bytes()), &mut text)
+        .ok()?;
+    String::from_utf8(plain.to_vec()).ok()
+}
+
+fn seal_key(merchant_key: &str) -> Result<aws_lc_rs::aead::UnboundKey, String> {
+    use aws_lc_rs::hmac;
+    let derived = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, merchant_key.as_bytes()),
+        b"payment-selector client secret seal v1",
+    );
+    aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, derived.as_ref())
+        .map_err(|_| "an unusable sealing key".to_owned())
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
 /// The session a client secret belongs to (`cs_…_secret_…`).
 pub fn session_of_secret(secret: &str) -> Option<&str> {
     secret.split_once("_secret_").map(|(session, _)| session)
@@ -142,6 +194,20 @@ mod tests {
         assert!(!same_secret("sk_a", "sk_a "));
         assert_eq!(session_of_secret("cs_1_secret_x"), Some("cs_1"));
         assert_eq!(session_of_secret("garbage"), None);
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_merchant_key_and_session() {
+        let sealed = seal("sk_test_a", "cs_1", "cs_1_secret_x").unwrap();
+        assert!(!sealed.contains("cs_1_secret_x"));
+        assert_eq!(
+            unseal("sk_test_a", "cs_1", &sealed).as_deref(),
+            Some("cs_1_secret_x")
+        );
+        assert_eq!(unseal("sk_test_b", "cs_1", &sealed), None);
+        assert_eq!(unseal("sk_test_a", "cs_2", &sealed), None);
+        assert_eq!(unseal("sk_test_a", "cs_1", "zz.zz"), None);
+        assert_ne!(seal("sk_test_a", "cs_1", "cs_1_secret_x").unwrap(), sealed);
     }
 
     #[test]

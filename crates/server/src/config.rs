@@ -75,6 +75,11 @@ pub struct MerchantConfig {
     /// emulator's when absent.
     #[serde(default)]
     pub wechat_pay: Option<WechatPayConfig>,
+    /// Whether a second payment of a paid session is given back by the
+    /// server at once (the merchant is told both things); without it the
+    /// merchant refunds it (`payment_intent.requires_refund`).
+    #[serde(default = "enabled")]
+    pub auto_refund: bool,
 }
 
 /// One method a merchant takes.
@@ -235,15 +240,19 @@ impl Config {
                     merchant.id
                 )));
             }
-            let sandbox_url = merchant
-                .webhook
-                .as_ref()
-                .is_some_and(|webhook| webhook.url.contains(SANDBOX_PLACEHOLDER));
-            if sandbox_url {
-                return Err(ConfigError::Invalid(format!(
-                    "merchant {}: its webhook names the sandbox",
-                    merchant.id
-                )));
+            if let Some(webhook) = &merchant.webhook {
+                if webhook.url.contains(SANDBOX_PLACEHOLDER) {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: its webhook names the sandbox",
+                        merchant.id
+                    )));
+                }
+                if !webhook.url.starts_with("https://") {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: a live webhook URL must be https (events carry payments)",
+                        merchant.id
+                    )));
+                }
             }
         }
         Ok(())
@@ -389,5 +398,29 @@ mod tests {
         assert_eq!(config.switch_on(&methods[2]), Some(1_796_400_000));
         assert_eq!(config.switch_on(&methods[3]), None);
         assert!(config.check_live().is_ok());
+        assert!(config.merchants[0].auto_refund, "on unless turned off");
+    }
+
+    #[test]
+    fn a_live_webhook_must_be_https() {
+        let live = |url: &str| {
+            Config::parse(&format!(
+                r#"
+                session_ttl_seconds = 1800
+                intent_ttl_seconds = 900
+                [[merchants]]
+                id = "m"
+                display_name = "M"
+                secret_key_hash = "live:sha256:00"
+                methods = [{{ type = "wechat_pay" }}]
+                webhook = {{ url = "{url}", secret = "whsec_x" }}
+                "#
+            ))
+            .unwrap()
+            .check_live()
+        };
+        assert!(live("https://shop.example/hooks").is_ok());
+        let refused = live("http://shop.example/hooks").unwrap_err().to_string();
+        assert!(refused.contains("https"), "{refused}");
     }
 }

@@ -1,10 +1,19 @@
 //! The server's one error type: every failure answers with a status and a
 //! contract [`ErrorBody`].
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use contract::{ErrorBody, ErrorCode};
+
+/// A provider that could not be reached: try again soon.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 2;
+
+/// A provider that limits its callers without saying for how long.
+const BUSY_RETRY_SECONDS: u64 = 5;
+
+/// However long a provider asks to wait, the browser waits no longer.
+const MAX_RETRY_SECONDS: u64 = 60;
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +25,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// For developers.
     pub message: String,
+    /// Seconds to wait before sending the same request again, when the
+    /// answer is "not now".
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,7 +37,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, saying when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 400: a malformed request.
@@ -78,6 +97,21 @@ impl From<crate::providers::ProviderError> for ApiError {
                     ErrorCode::ProviderUnavailable,
                     "the payment provider could not be reached; nothing was changed, try again",
                 )
+                .retry_after(UNAVAILABLE_RETRY_SECONDS)
+            }
+            ProviderError::Busy { said, retry_after } => {
+                tracing::warn!("provider busy: {said}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ProviderUnavailable,
+                    "the payment provider limits how often it is called; nothing was changed, \
+                     try again after Retry-After seconds",
+                )
+                .retry_after(
+                    retry_after
+                        .unwrap_or(BUSY_RETRY_SECONDS)
+                        .clamp(1, MAX_RETRY_SECONDS),
+                )
             }
             other => {
                 tracing::warn!("provider error: {other}");
@@ -99,14 +133,20 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(ErrorBody {
                 code: self.code,
                 message: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

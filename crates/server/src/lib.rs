@@ -1,8 +1,10 @@
 //! The reference backend for payment-selector's HTTP contract
 //! ([`contract`]): checkout sessions, payment intents (idempotent, one
-//! payable intent per session), provider adapters that speak each
-//! institution's protocol, notifications, queries and a sweeper so that
-//! nothing waits forever, webhooks for the merchant, on SQLite.
+//! payable intent per session), refunds through the provider that took the
+//! money, provider adapters that speak each institution's protocol,
+//! notifications, queries and background work so that nothing waits
+//! forever (and nothing stuck holds up the rest), webhooks and an event
+//! feed for the merchant, health and metrics for the operator, on SQLite.
 //!
 //! Start it in-process (as the tests do) with [`serve`]:
 //!
@@ -18,10 +20,13 @@
 //! ```
 
 pub mod auth;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod eligibility;
 pub mod error;
+pub mod metrics;
+mod observe;
 pub mod payments;
 pub mod providers;
 mod routes;
@@ -38,11 +43,14 @@ use std::time::Duration;
 
 use axum::Router;
 use contract::UnixSeconds;
+use ipnet::IpNet;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use clock::{Clock, SystemClock};
 pub use config::Config;
 use config::{ConfigError, WechatPayConfig};
+use metrics::Metrics;
 use providers::wechat_pay::WechatPay;
 use providers::Providers;
 use store::Store;
@@ -67,6 +75,9 @@ pub struct ServerOptions {
     pub clock: Arc<dyn Clock>,
     /// How often the sweeper and the webhook outbox run.
     pub sweep_every: Duration,
+    /// Proxies whose `X-Forwarded-For` names the shopper (a TLS
+    /// terminator, a load balancer); nobody else's is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Default for ServerOptions {
@@ -79,6 +90,7 @@ impl Default for ServerOptions {
             public_url: None,
             clock: Arc::new(SystemClock),
             sweep_every: Duration::from_secs(1),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -98,6 +110,9 @@ pub enum StartError {
     /// The listener or the static folder failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The metrics could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// What every handler shares.
@@ -114,6 +129,12 @@ struct Inner {
     sandbox: Option<String>,
     public_url: String,
     http: reqwest::Client,
+    metrics: Arc<Metrics>,
+    trusted_proxies: Vec<IpNet>,
+    /// Background provider calls in flight, at most.
+    provider_work: Arc<Semaphore>,
+    /// Webhook deliveries in flight, per endpoint.
+    webhook_slots: webhooks::Slots,
 }
 
 impl AppState {
@@ -207,6 +228,7 @@ pub async fn app(
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", listener.local_addr()?),
     };
+    let metrics = Arc::new(Metrics::new()?);
     let mut providers = Providers::default();
     for merchant in &config.merchants {
         let wechat = match (&merchant.wechat_pay, &sandbox) {
@@ -218,6 +240,7 @@ pub async fn app(
             providers.add(
                 &merchant.id,
                 Arc::new(WechatPay::new(&account, options.clock.clone())?),
+                metrics.clone(),
             );
         }
     }
@@ -234,13 +257,23 @@ pub async fn app(
                 .timeout(Duration::from_secs(10))
                 .build()
                 .map_err(std::io::Error::other)?,
+            metrics,
+            trusted_proxies: options.trusted_proxies,
+            provider_work: Arc::new(Semaphore::new(sweeper::PROVIDER_CALLS_IN_FLIGHT)),
+            webhook_slots: webhooks::Slots::default(),
         }),
     };
-    let app = Router::new().nest("/api", routes::router(state.clone()));
+    let app = Router::new()
+        .nest("/api", routes::router(state.clone()))
+        .merge(routes::operations(state.clone()));
     let app = match options.static_dir {
         Some(dir) => app.merge(static_files::service(&dir)?),
         None => app,
     };
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        observe::observe,
+    ));
     Ok((state, app))
 }
 

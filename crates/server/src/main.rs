@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use payment_server::auth::{key_hash, new_key, KeyMode};
 use payment_server::{serve, Config, ServerOptions};
 
@@ -12,8 +13,18 @@ use payment_server::{serve, Config, ServerOptions};
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// How log lines are written: text for people, json for a log
+    /// collector (one object a line, with the request's id).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +51,11 @@ enum Command {
         /// Where providers and browsers reach this server (https, live).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// A proxy in front of the server (a TLS terminator, a load
+        /// balancer) whose X-Forwarded-For names the shopper; repeat for
+        /// several. Without it, the connection's peer is the shopper.
+        #[arg(long, value_name = "CIDR")]
+        trusted_proxy: Vec<IpNet>,
     },
     /// Makes a merchant secret key and prints its configuration line.
     Key {
@@ -51,13 +67,19 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "payment_server=info".into()),
-        )
-        .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "payment_server=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("payment-server: {error}");
@@ -83,6 +105,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             sandbox,
             static_dir,
             public_url,
+            trusted_proxy,
         } => {
             let config = match config {
                 Some(path) => Some(Config::from_file(&path).map_err(|e| e.to_string())?),
@@ -105,6 +128,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 sandbox,
                 static_dir,
                 public_url,
+                trusted_proxies: trusted_proxy,
                 ..ServerOptions::default()
             };
             serve(options, listener).await.map_err(|e| e.to_string())

@@ -2,20 +2,24 @@
 //! merchant, and in webhook events.
 
 use contract::{
-    EventData, EventType, MerchantCheckoutSession, Money, NextAction, PaymentIntent,
+    EventData, EventType, MerchantCheckoutSession, Money, NextAction, PaymentIntent, Refund,
     SessionPayment, WebhookEvent,
 };
 
 use crate::error::ApiError;
-use crate::store::{from_text, IntentRow, SessionRow};
+use crate::store::{from_text, IntentRow, RefundRow, SessionRow};
 
 /// Who reads an intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
     /// The shopper's browser (client secret).
     Browser,
-    /// The merchant's server (secret key).
-    Merchant,
+    /// The merchant's server (secret key), with what has been refunded of
+    /// the payment (minor units).
+    Merchant {
+        /// The sum of the intent's refunds that succeeded.
+        refunded: i64,
+    },
 }
 
 /// The session's amount.
@@ -30,8 +34,15 @@ pub fn intent_amount(intent: &IntentRow) -> Result<Money, ApiError> {
     Ok(Money::new(intent.amount_value, currency))
 }
 
+/// A refund's amount.
+pub fn refund_amount(refund: &RefundRow) -> Result<Money, ApiError> {
+    let currency = refund.currency.parse().map_err(ApiError::internal)?;
+    Ok(Money::new(refund.amount_value, currency))
+}
+
 /// An intent as `reader` sees it: the hand-off only while it is due, the
-/// provider's transaction id only for the merchant.
+/// provider's transaction id, what was refunded and why it waits for
+/// review only for the merchant.
 pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError> {
     let status = row.status();
     let next_action = match (&row.next_action, status.is_open()) {
@@ -44,19 +55,48 @@ pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError
         Some(reason) => Some(from_text(reason)?),
         None => None,
     };
+    let amount = intent_amount(row)?;
+    let (transaction_id, amount_refunded, review_reason) = match reader {
+        Reader::Merchant { refunded } => (
+            row.transaction_id.clone(),
+            row.amount_received
+                .map(|_| Money::new(refunded, amount.currency)),
+            match (&row.review_reason, status) {
+                (Some(reason), contract::IntentStatus::RequiresReview) => Some(from_text(reason)?),
+                _ => None,
+            },
+        ),
+        Reader::Browser => (None, None, None),
+    };
     Ok(PaymentIntent {
         id: row.id.clone(),
         session_id: row.session_id.clone(),
         method: from_text(&row.method)?,
-        amount: intent_amount(row)?,
+        amount,
         status,
         expires_at: row.expires_at,
         next_action,
         failure_reason,
-        transaction_id: match reader {
-            Reader::Merchant => row.transaction_id.clone(),
-            Reader::Browser => None,
+        transaction_id,
+        amount_refunded,
+        review_reason,
+    })
+}
+
+/// A refund, as its merchant reads it.
+pub fn refund(row: &RefundRow) -> Result<Refund, ApiError> {
+    Ok(Refund {
+        id: row.id.clone(),
+        intent_id: row.intent_id.clone(),
+        amount: refund_amount(row)?,
+        status: row.status(),
+        reason: row.reason.clone(),
+        failure_reason: match &row.failure_reason {
+            Some(reason) => Some(from_text(reason)?),
+            None => None,
         },
+        automatic: row.automatic,
+        created_at: row.created_at,
     })
 }
 
@@ -99,19 +139,40 @@ pub fn session_event(
         data: EventData {
             checkout_session: Some(merchant_session(session, paid_by)?),
             payment_intent: None,
+            refund: None,
         },
     })
 }
 
-/// A webhook event about an intent.
-pub fn intent_event(kind: EventType, row: &IntentRow, now: i64) -> Result<WebhookEvent, ApiError> {
+/// A webhook event about an intent (`refunded` of it so far).
+pub fn intent_event(
+    kind: EventType,
+    row: &IntentRow,
+    refunded: i64,
+    now: i64,
+) -> Result<WebhookEvent, ApiError> {
     Ok(WebhookEvent {
         id: crate::auth::random_id("evt"),
         kind,
         created: now,
         data: EventData {
             checkout_session: None,
-            payment_intent: Some(intent(row, Reader::Merchant)?),
+            payment_intent: Some(intent(row, Reader::Merchant { refunded })?),
+            refund: None,
+        },
+    })
+}
+
+/// A webhook event about a refund.
+pub fn refund_event(kind: EventType, row: &RefundRow, now: i64) -> Result<WebhookEvent, ApiError> {
+    Ok(WebhookEvent {
+        id: crate::auth::random_id("evt"),
+        kind,
+        created: now,
+        data: EventData {
+            checkout_session: None,
+            payment_intent: None,
+            refund: Some(refund(row)?),
         },
     })
 }

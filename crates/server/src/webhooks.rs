@@ -1,12 +1,22 @@
 //! Delivers the webhook outbox: each event POSTed to its merchant's
 //! endpoint, signed, until the endpoint answers 2xx, with exponential
-//! backoff for three days. Events are rows, so a restart picks up where
-//! the last process stopped; an event may arrive more than once, never
-//! with a different id.
+//! backoff for three days; endpoints are served side by side, a few
+//! deliveries each at most, so one that is slow or dead delays no one
+//! else. Events are rows, so a restart picks up where the last process
+//! stopped; an event may arrive more than once, or out of order, never
+//! with a different id. Every event stays readable by its merchant
+//! (`GET /events`), delivered or not, endpoint or not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::hmac;
 use contract::{UnixSeconds, WEBHOOK_SIGNATURE_HEADER};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
+use crate::config::WebhookConfig;
+use crate::error::ApiError;
 use crate::store::EventRow;
 use crate::AppState;
 
@@ -25,46 +35,83 @@ pub fn signature(secret: &str, timestamp: UnixSeconds, body: &str) -> String {
     format!("t={timestamp},v1={}", crate::auth::hex(tag.as_ref()))
 }
 
-/// When to try again after `attempts` failed tries: 5 s, 10 s, 20 s, …,
-/// then hourly.
-pub fn next_try(now: UnixSeconds, attempts: i64) -> UnixSeconds {
-    let backoff = 5i64.saturating_mul(1 << attempts.clamp(0, 20));
-    now + backoff.min(MAX_BACKOFF_SECONDS)
+/// Webhook deliveries in flight to one endpoint, at most: a slow or dead
+/// endpoint holds up its own merchant's events, nobody else's.
+pub const PER_ENDPOINT: usize = 4;
+
+/// The delivery slots of each endpoint.
+#[derive(Default)]
+pub struct Slots(Mutex<HashMap<String, Arc<Semaphore>>>);
+
+impl Slots {
+    /// A free slot of `endpoint`'s, if it has one.
+    fn take(&self, endpoint: &str) -> Option<OwnedSemaphorePermit> {
+        let slots = {
+            let mut all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            all.entry(endpoint.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(PER_ENDPOINT)))
+                .clone()
+        };
+        slots.try_acquire_owned().ok()
+    }
 }
 
-/// Delivers what is due; returns how many were delivered.
-pub async fn deliver_due(state: &AppState) -> usize {
+/// Starts delivering what is due, each event in a task of its own (taken
+/// on with a lease, within its endpoint's slots); the tasks are returned
+/// for a caller that wants to wait for them.
+pub async fn deliver_due(state: &AppState) -> Vec<JoinHandle<()>> {
     let now = state.now();
-    let due = match state.inner.store.due_events(now, 20).await {
+    let store = &state.inner.store;
+    let due = match store.due_events(now, 100).await {
         Ok(due) => due,
         Err(error) => {
             tracing::error!("reading the webhook outbox: {error}");
-            return 0;
+            return Vec::new();
         }
     };
-    let mut delivered = 0;
+    let mut started = Vec::new();
     for event in due {
-        if deliver(state, &event).await {
-            delivered += 1;
+        let endpoint = state
+            .inner
+            .config
+            .merchant(&event.merchant_id)
+            .and_then(|merchant| merchant.webhook.clone());
+        let Some(endpoint) = endpoint else {
+            // The endpoint left the configuration: the event stays readable
+            // (GET /events), delivered to nobody.
+            if let Err(error) = store
+                .event_failed(&event.id, None, "the merchant has no webhook endpoint")
+                .await
+            {
+                tracing::error!("recording webhook {}: {error}", event.id);
+            }
+            continue;
+        };
+        let Some(slot) = state.inner.webhook_slots.take(&endpoint.url) else {
+            continue;
+        };
+        match store
+            .claim_event(&event.id, now, now + crate::payments::LEASE_SECONDS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                tracing::error!("taking on webhook {}: {error}", event.id);
+                continue;
+            }
         }
+        let state = state.clone();
+        started.push(tokio::spawn(async move {
+            deliver(&state, &event, &endpoint).await;
+            drop(slot);
+        }));
     }
-    delivered
+    started
 }
 
-async fn deliver(state: &AppState, event: &EventRow) -> bool {
-    let now = state.now();
+async fn deliver(state: &AppState, event: &EventRow, endpoint: &WebhookConfig) {
     let store = &state.inner.store;
-    let endpoint = state
-        .inner
-        .config
-        .merchant(&event.merchant_id)
-        .and_then(|merchant| merchant.webhook.clone());
-    let Some(endpoint) = endpoint else {
-        // No endpoint configured: the event stays readable, delivered to
-        // nobody.
-        let _ = store.event_delivered(&event.id, now).await;
-        return false;
-    };
     let sent = state
         .inner
         .http
@@ -72,7 +119,7 @@ async fn deliver(state: &AppState, event: &EventRow) -> bool {
         .header("Content-Type", "application/json")
         .header(
             WEBHOOK_SIGNATURE_HEADER,
-            signature(&endpoint.secret, now, &event.payload),
+            signature(&endpoint.secret, state.now(), &event.payload),
         )
         .body(event.payload.clone())
         .send()
@@ -80,16 +127,26 @@ async fn deliver(state: &AppState, event: &EventRow) -> bool {
     let failure = match sent {
         Ok(answer) if answer.status().is_success() => None,
         Ok(answer) => Some(format!("the endpoint answered {}", answer.status())),
-        Err(error) => Some(format!("the endpoint could not be reached: {error}")),
+        Err(error) => Some(format!(
+            "the endpoint could not be reached: {}",
+            error.without_url()
+        )),
     };
+    state.inner.metrics.webhook_delivery(failure.is_none());
+    let now = state.now();
     let recorded = match &failure {
         None => store.event_delivered(&event.id, now).await,
         Some(error) => {
             let next = if now - event.created_at > GIVE_UP_AFTER_SECONDS {
                 tracing::error!("webhook {} given up after three days: {error}", event.id);
-                i64::MAX
+                None
             } else {
-                next_try(now, event.attempts)
+                tracing::warn!("webhook {} to {}: {error}", event.id, event.merchant_id);
+                Some(crate::payments::backoff(
+                    now,
+                    event.attempts,
+                    MAX_BACKOFF_SECONDS,
+                ))
             };
             store.event_failed(&event.id, next, error).await
         }
@@ -97,7 +154,32 @@ async fn deliver(state: &AppState, event: &EventRow) -> bool {
     if let Err(error) = recorded {
         tracing::error!("recording webhook {}: {error}", event.id);
     }
-    failure.is_none()
+}
+
+/// A page of a merchant's events after the event `after` (from the first
+/// when `None`), oldest first: `limit` of them, and whether more follow.
+pub async fn merchant_events(
+    state: &AppState,
+    merchant_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<contract::EventList, ApiError> {
+    let store = &state.inner.store;
+    let after = match after {
+        Some(id) => store
+            .event_seq(merchant_id, id)
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("after: no event {id} of yours")))?,
+        None => 0,
+    };
+    let mut rows = store.merchant_events(merchant_id, after, limit + 1).await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let data = rows
+        .iter()
+        .map(|row| serde_json::from_str(&row.payload).map_err(ApiError::internal))
+        .collect::<Result<_, _>>()?;
+    Ok(contract::EventList { data, has_more })
 }
 
 #[cfg(test)]
@@ -112,13 +194,5 @@ mod tests {
         assert_eq!(header.len(), "t=1700000000,v1=".len() + 64);
         assert_ne!(header, signature("whsec_test", 1_700_000_001, "{}"));
         assert_ne!(header, signature("whsec_other", 1_700_000_000, "{}"));
-    }
-
-    #[test]
-    fn retries_back_off_to_hourly() {
-        assert_eq!(next_try(0, 0), 5);
-        assert_eq!(next_try(0, 1), 10);
-        assert_eq!(next_try(0, 5), 160);
-        assert_eq!(next_try(0, 30), 3600);
     }
 }

@@ -1,5 +1,6 @@
-//! The `/v3` handlers: prepay (Native, H5, JSAPI), query, close. They run
-//! behind the signature guard, which also signs what they answer.
+//! The `/v3` handlers: prepay (Native, H5, JSAPI), query, close, and
+//! domestic refunds (ask, query). They run behind the signature guard,
+//! which also signs what they answer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use serde_json::json;
 
 use super::control::NotifyMode;
 use super::orders::{CloseRefused, CreateRefused, OrderParams, TradeType};
-use super::protocol::{ApiError, CloseRequest, PrepayRequest};
+use super::protocol::{ApiError, CloseRequest, PrepayRequest, RefundRequest};
+use super::refunds::{RefundParams, RefundRefused};
 use super::{Wechat, EARLY_WAIT};
 use crate::clock::parse_rfc3339;
 
@@ -330,6 +332,122 @@ pub(super) async fn close(
         }
         Err(CloseRefused::NotFound) => ApiError::order_not_exist().into_response(),
         Err(CloseRefused::Paid) => ApiError::order_paid().into_response(),
+    }
+}
+
+/// `POST /v3/refund/domestic/refunds`: the refund, PROCESSING; it ends
+/// later (as `/control` says) and is notified to its `notify_url`.
+pub(super) async fn create_refund(State(wechat): State<Arc<Wechat>>, body: Bytes) -> Response {
+    let params = match refund_params(&body) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let now = wechat.clock.unix_seconds();
+    let out_refund_no = params.out_refund_no.clone();
+    let asked = wechat.lock().orders.refund(params, now);
+    match asked {
+        Ok(refund) => {
+            tracing::info!(%out_refund_no, out_trade_no = %refund.params.out_trade_no, refund = refund.params.refund, "refund asked for");
+            if refund.status == super::refunds::RefundStatus::Processing {
+                wechat.finish_refund_later(out_refund_no);
+            }
+            Json(refund.answer()).into_response()
+        }
+        Err(RefundRefused::NotFound) => ApiError::resource_not_exists("订单不存在").into_response(),
+        Err(RefundRefused::NotPaid) => {
+            ApiError::invalid_request("订单尚未支付，不能退款").into_response()
+        }
+        Err(RefundRefused::TotalMismatch) => {
+            ApiError::param("amount.total与订单金额不一致").into_response()
+        }
+        Err(RefundRefused::Exceeds) => {
+            ApiError::invalid_request("申请退款金额超过订单可退金额").into_response()
+        }
+        Err(RefundRefused::Conflict) => {
+            ApiError::invalid_request("退款单号重复，且请求参数与之前不一致").into_response()
+        }
+    }
+}
+
+/// Validates a refund body as WeChat does.
+fn refund_params(body: &[u8]) -> Result<RefundParams, ApiError> {
+    let request: RefundRequest = serde_json::from_slice(body)
+        .map_err(|error| ApiError::param(format!("请求体格式错误：{error}")))?;
+    if request.transaction_id.is_some() && request.out_trade_no.is_none() {
+        return Err(ApiError::param(
+            "sandbox: refunds by transaction_id are not emulated; send out_trade_no",
+        ));
+    }
+    let out_trade_no = required(request.out_trade_no, "out_trade_no")?;
+    let out_refund_no = required(request.out_refund_no, "out_refund_no")?;
+    let no_ok = (1..=64).contains(&out_refund_no.chars().count())
+        && out_refund_no
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-|*@".contains(c));
+    if !no_ok {
+        return Err(ApiError::param(
+            "out_refund_no应为1-64个字符，只能是数字、大小写字母_-|*@",
+        ));
+    }
+    let reason = request.reason.filter(|reason| !reason.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|reason| reason.chars().count() > 80)
+    {
+        return Err(ApiError::param("reason长度超过80个字符"));
+    }
+    let notify_url = request.notify_url.filter(|url| !url.is_empty());
+    if let Some(url) = &notify_url {
+        check_notify_url(url)?;
+    }
+    if let Some(account) = request.funds_account.filter(|account| !account.is_empty()) {
+        if account != "AVAILABLE" {
+            return Err(ApiError::param("funds_account只支持AVAILABLE"));
+        }
+    }
+    let amount = request.amount.ok_or_else(|| ApiError::missing("amount"))?;
+    let refund = amount
+        .refund
+        .ok_or_else(|| ApiError::missing("amount/refund"))?;
+    let total = amount
+        .total
+        .ok_or_else(|| ApiError::missing("amount/total"))?;
+    let currency = required(amount.currency, "amount/currency")?;
+    if currency != "CNY" {
+        return Err(ApiError::param("amount.currency只支持CNY"));
+    }
+    if refund <= 0 || total <= 0 {
+        return Err(ApiError::param(
+            "退款金额和订单金额应为大于0的整数，单位为分",
+        ));
+    }
+    Ok(RefundParams {
+        out_trade_no,
+        out_refund_no,
+        reason,
+        notify_url,
+        refund,
+        total,
+        currency,
+    })
+}
+
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}`.
+pub(super) async fn query_refund(
+    State(wechat): State<Arc<Wechat>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(out_refund_no)) = path else {
+        return ApiError::resource_not_exists("退款单不存在").into_response();
+    };
+    let answer = wechat
+        .lock()
+        .orders
+        .refund_record(&out_refund_no)
+        .map(|refund| refund.answer());
+    match answer {
+        Some(answer) => Json(answer).into_response(),
+        None => ApiError::resource_not_exists("退款单不存在").into_response(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! `/control`: switches that make the emulator misbehave the way the real
-//! one sometimes does (outages, late, repeated, lost or early notifications)
-//! and a shortcut that pays orders as they are created.
+//! one sometimes does (outages, late, repeated, lost or early
+//! notifications; refunds that end abnormal or closed), a named fault that
+//! the real one should never show (a closed order paid anyway), and a
+//! shortcut that pays orders as they are created.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,19 @@ pub(crate) enum NotifyMode {
     Early,
 }
 
+/// How a refund ends, once `refund_delay_ms` has passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RefundOutcome {
+    /// SUCCESS: the money is back with the shopper.
+    #[default]
+    Success,
+    /// ABNORMAL: it could not go back where it came from.
+    Abnormal,
+    /// CLOSED.
+    Closed,
+}
+
 /// The whole control state, as `GET /control` answers it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Control {
@@ -40,6 +55,15 @@ pub(crate) struct Control {
     pub notify: NotifyMode,
     pub notify_delay_ms: u64,
     pub pay_on_create: bool,
+    /// How refunds end.
+    pub refund: RefundOutcome,
+    /// How long a refund stays PROCESSING.
+    pub refund_delay_ms: u64,
+    /// A fault WeChat Pay should never show: the phone may hold a Native,
+    /// H5 or JSAPI order at USERPAYING, and its payment then goes through
+    /// after the merchant closed the order (a second payment to give
+    /// back). Off, a held scan is refused and a closed order stays closed.
+    pub pay_after_close: bool,
 }
 
 impl Default for Control {
@@ -50,6 +74,9 @@ impl Default for Control {
             notify: NotifyMode::Normal,
             notify_delay_ms: 2000,
             pay_on_create: false,
+            refund: RefundOutcome::Success,
+            refund_delay_ms: 500,
+            pay_after_close: false,
         }
     }
 }
@@ -63,6 +90,9 @@ pub(crate) struct ControlUpdate {
     notify: Option<NotifyMode>,
     notify_delay_ms: Option<u64>,
     pay_on_create: Option<bool>,
+    refund: Option<RefundOutcome>,
+    refund_delay_ms: Option<u64>,
+    pay_after_close: Option<bool>,
 }
 
 /// When and how often one notification goes out.
@@ -111,6 +141,15 @@ impl Control {
         }
         if let Some(pay_on_create) = update.pay_on_create {
             self.pay_on_create = pay_on_create;
+        }
+        if let Some(refund) = update.refund {
+            self.refund = refund;
+        }
+        if let Some(delay) = update.refund_delay_ms {
+            self.refund_delay_ms = delay;
+        }
+        if let Some(pay_after_close) = update.pay_after_close {
+            self.pay_after_close = pay_after_close;
         }
     }
 }

@@ -12,6 +12,7 @@ mod orders;
 mod pages;
 mod phone;
 mod protocol;
+mod refunds;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -108,6 +109,11 @@ pub(crate) fn router(config: WechatConfig, public_url: String, clock: Clock) -> 
             "/pay/transactions/id/{transaction_id}",
             get(api::query_by_transaction_id),
         )
+        .route("/refund/domestic/refunds", post(api::create_refund))
+        .route(
+            "/refund/domestic/refunds/{out_refund_no}",
+            get(api::query_refund),
+        )
         // A route, not a fallback: nested routers' fallbacks do not survive
         // being nested twice.
         .route("/{*rest}", any(api::not_found))
@@ -164,7 +170,10 @@ impl Wechat {
             let result = match outcome {
                 Outcome::Pay => state.orders.pay(out_trade_no, &openid, now),
                 Outcome::Decline => state.orders.decline(out_trade_no, now),
-                Outcome::Hold => state.orders.hold(out_trade_no, now),
+                Outcome::Hold if state.control.pay_after_close => {
+                    state.orders.hold(out_trade_no, now)
+                }
+                Outcome::Hold => Err(PayRefused::NoHold),
             };
             (result, state.control.clone())
         };
@@ -179,6 +188,39 @@ impl Wechat {
             }
         }
         result
+    }
+
+    /// Ends a refund as `/control` says once its delay has passed, and
+    /// notifies it (in the background).
+    fn finish_refund_later(self: &Arc<Self>, out_refund_no: String) {
+        let wechat = self.clone();
+        tokio::spawn(async move {
+            let control = wechat.control();
+            tokio::time::sleep(Duration::from_millis(control.refund_delay_ms)).await;
+            let status = match wechat.control().refund {
+                control::RefundOutcome::Success => refunds::RefundStatus::Success,
+                control::RefundOutcome::Abnormal => refunds::RefundStatus::Abnormal,
+                control::RefundOutcome::Closed => refunds::RefundStatus::Closed,
+            };
+            let now = wechat.clock.unix_seconds();
+            let Some(refund) = wechat.lock().orders.end_refund(&out_refund_no, status, now) else {
+                return;
+            };
+            tracing::info!(%out_refund_no, status = status.wire(), "refund ended");
+            let Some(url) = refund.params.notify_url.clone() else {
+                return;
+            };
+            let Some(plan) = wechat.control().plan(false) else {
+                tracing::info!(%out_refund_no, "refund notification dropped (control: drop)");
+                return;
+            };
+            match notify::build_refund(&wechat.keys, &wechat.config.mchid, &refund, now) {
+                Ok(notification) => {
+                    notify::deliver(wechat.clone(), url, notification, plan, None).await
+                }
+                Err(error) => tracing::error!(%error, "cannot build a refund notification"),
+            }
+        });
     }
 
     /// Starts the notification of a paid order in the background; the

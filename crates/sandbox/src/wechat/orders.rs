@@ -1,6 +1,7 @@
 //! The emulator's orders and their state machine: created NOTPAY, then
 //! SUCCESS (paid), PAYERROR (declined, still payable), or CLOSED (closed by
-//! the merchant, or past `time_expire`). No I/O here.
+//! the merchant, or past `time_expire`); a paid order with a refund is
+//! REFUND. No I/O here.
 
 use std::collections::HashMap;
 
@@ -36,13 +37,17 @@ impl TradeType {
     }
 }
 
-/// The `trade_state`s this emulator reaches. (REVOKED and REFUND exist in
-/// WeChat too; nothing here leads to them.)
+/// The `trade_state`s this emulator reaches. (REVOKED exists in WeChat
+/// too; nothing here leads to it.) USERPAYING only under the
+/// `pay_after_close` fault: WeChat reports it for payment-code payments,
+/// never for Native, H5 or JSAPI orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TradeState {
     NotPay,
     UserPaying,
     Success,
+    /// Paid, and a refund has been asked for.
+    Refund,
     Closed,
     PayError,
 }
@@ -53,6 +58,7 @@ impl TradeState {
             TradeState::NotPay => "NOTPAY",
             TradeState::UserPaying => "USERPAYING",
             TradeState::Success => "SUCCESS",
+            TradeState::Refund => "REFUND",
             TradeState::Closed => "CLOSED",
             TradeState::PayError => "PAYERROR",
         }
@@ -63,9 +69,15 @@ impl TradeState {
             TradeState::NotPay => "订单未支付",
             TradeState::UserPaying => "用户支付中",
             TradeState::Success => "支付成功",
+            TradeState::Refund => "转入退款",
             TradeState::Closed => "订单已关闭",
             TradeState::PayError => "支付失败，请重新下单支付",
         }
+    }
+
+    /// The shopper's money is with the merchant (a refund may have begun).
+    pub(crate) fn paid(self) -> bool {
+        matches!(self, TradeState::Success | TradeState::Refund)
     }
 
     /// A declined payment can be tried again; paid and closed are final.
@@ -118,7 +130,7 @@ pub(crate) struct Order {
 impl Order {
     /// The order as the query answers it.
     pub(crate) fn transaction(&self) -> Transaction {
-        let paid = self.state == TradeState::Success;
+        let paid = self.state.paid();
         Transaction {
             appid: self.params.appid.clone(),
             mchid: self.params.mchid.clone(),
@@ -165,6 +177,9 @@ pub(crate) enum PayRefused {
     NotFound,
     Paid,
     Closed,
+    /// A hold without the `pay_after_close` fault: WeChat Pay never holds
+    /// these orders at USERPAYING.
+    NoHold,
 }
 
 /// Why a close is refused.
@@ -185,7 +200,9 @@ pub(crate) struct H5Ticket {
 /// Every order of the emulated merchant, and the handles that lead to them.
 #[derive(Debug, Default)]
 pub(crate) struct Orders {
-    orders: HashMap<String, Order>,
+    pub(super) orders: HashMap<String, Order>,
+    /// Refunds by `out_refund_no` (see `refunds.rs`).
+    pub(super) refunds: HashMap<String, super::refunds::RefundRecord>,
     by_code_url: HashMap<String, String>,
     by_prepay_id: HashMap<String, String>,
     by_transaction_id: HashMap<String, String>,
@@ -204,7 +221,7 @@ impl Orders {
         self.settle(&no, now);
         if let Some(order) = self.orders.get(&no) {
             match order.state {
-                TradeState::Success => return Err(CreateRefused::Paid),
+                TradeState::Success | TradeState::Refund => return Err(CreateRefused::Paid),
                 TradeState::Closed => return Err(CreateRefused::Closed),
                 TradeState::NotPay | TradeState::UserPaying | TradeState::PayError => {}
             }
@@ -324,7 +341,7 @@ impl Orders {
             .get_mut(out_trade_no)
             .ok_or(PayRefused::NotFound)?;
         match order.state {
-            TradeState::Success => Err(PayRefused::Paid),
+            TradeState::Success | TradeState::Refund => Err(PayRefused::Paid),
             TradeState::Closed if !order.held => Err(PayRefused::Closed),
             _ => {
                 order.state = TradeState::Success;
@@ -350,7 +367,7 @@ impl Orders {
             .get_mut(out_trade_no)
             .ok_or(PayRefused::NotFound)?;
         match order.state {
-            TradeState::Success => Err(PayRefused::Paid),
+            TradeState::Success | TradeState::Refund => Err(PayRefused::Paid),
             TradeState::Closed => Err(PayRefused::Closed),
             TradeState::NotPay | TradeState::UserPaying | TradeState::PayError => {
                 order.state = TradeState::PayError;
@@ -359,7 +376,8 @@ impl Orders {
         }
     }
 
-    /// The phone scanned and stops at the confirmation: USERPAYING.
+    /// The phone scanned and stops at the confirmation: USERPAYING (only
+    /// under the `pay_after_close` fault; the caller checks it).
     pub(crate) fn hold(&mut self, out_trade_no: &str, now: i64) -> Result<Order, PayRefused> {
         self.settle(out_trade_no, now);
         let order = self
@@ -367,7 +385,7 @@ impl Orders {
             .get_mut(out_trade_no)
             .ok_or(PayRefused::NotFound)?;
         match order.state {
-            TradeState::Success => Err(PayRefused::Paid),
+            TradeState::Success | TradeState::Refund => Err(PayRefused::Paid),
             TradeState::Closed => Err(PayRefused::Closed),
             _ => {
                 order.state = TradeState::UserPaying;
@@ -384,7 +402,7 @@ impl Orders {
             .get_mut(out_trade_no)
             .ok_or(CloseRefused::NotFound)?;
         match order.state {
-            TradeState::Success => Err(CloseRefused::Paid),
+            TradeState::Success | TradeState::Refund => Err(CloseRefused::Paid),
             state => {
                 // A repeated close keeps a payment the shopper was confirming.
                 order.held |= state == TradeState::UserPaying;

@@ -139,7 +139,7 @@ pub(super) async fn h5_page(
         return message_page(StatusCode::NOT_FOUND, "支付异常", "订单不存在或链接无效");
     };
     match order.state {
-        TradeState::Success => {
+        TradeState::Success | TradeState::Refund => {
             return message_page(StatusCode::CONFLICT, "该订单已支付", "请勿重复支付")
         }
         TradeState::Closed => {
@@ -228,6 +228,7 @@ pub(super) async fn h5_submit(
                 PayRefused::Paid => "该订单已支付",
                 PayRefused::Closed => "订单已关闭",
                 PayRefused::NotFound => "订单不存在",
+                PayRefused::NoHold => "无法暂停支付",
             };
             let back = redirect
                 .map(|url| format!("<p><a href=\"{}\">返回商家</a></p>", escape(&url)))
@@ -247,19 +248,47 @@ pub(super) async fn h5_submit(
     }
 }
 
-/// `GET /phone`: pay or decline a pasted `code_url`, for people trying the demo.
-pub(super) async fn phone_page() -> Response {
+/// `GET /phone`: pay, decline or hold a pasted `code_url`, for people
+/// trying the demo; below, the shopper's statement: payments and refunds.
+pub(super) async fn phone_page(State(wechat): State<Arc<Wechat>>) -> Response {
+    let lines = wechat.lock().orders.statement();
+    let rows: String = lines
+        .iter()
+        .map(|line| {
+            let sign = if line.amount < 0 { "-" } else { "+" };
+            format!(
+                "<tr data-testid=\"statement-line\"><td>{at}</td><td>{what}</td>\
+                 <td class=\"amount\">{sign}¥{amount}</td><td>{state}</td></tr>",
+                at = escape(&crate::clock::rfc3339_cst(line.at)),
+                what = escape(&line.what),
+                amount = yuan(line.amount.abs()),
+                state = line.state,
+            )
+        })
+        .collect();
+    let statement = if rows.is_empty() {
+        "<p class=\"note\">还没有交易 · no payments yet</p>".to_owned()
+    } else {
+        format!(
+            "<table data-testid=\"statement\"><thead><tr><th>时间</th><th>交易</th>\
+             <th>金额</th><th>状态</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    };
     page(
         StatusCode::OK,
         "手机微信 · Phone (sandbox)",
-        "<header>手机微信 · the shopper's phone (sandbox)</header>\
-         <section class=\"card\">\
-         <form method=\"post\" action=\"/phone\">\
-         <label for=\"code_url\">扫码内容 code_url</label>\
-         <textarea id=\"code_url\" name=\"code_url\" required placeholder=\"weixin://wxpay/bizpayurl?pr=...\"></textarea>\
-         <button type=\"submit\" name=\"outcome\" value=\"pay\" class=\"primary\" data-testid=\"phone-pay\">支付</button>\
-         <button type=\"submit\" name=\"outcome\" value=\"decline\" class=\"secondary\" data-testid=\"phone-decline\">模拟失败</button>\
-         </form></section>",
+        &format!(
+            "<header>手机微信 · the shopper's phone (sandbox)</header>\
+             <section class=\"card\">\
+             <form method=\"post\" action=\"/phone\">\
+             <label for=\"code_url\">扫码内容 code_url</label>\
+             <textarea id=\"code_url\" name=\"code_url\" required placeholder=\"weixin://wxpay/bizpayurl?pr=...\"></textarea>\
+             <button type=\"submit\" name=\"outcome\" value=\"pay\" class=\"primary\" data-testid=\"phone-pay\">支付</button>\
+             <button type=\"submit\" name=\"outcome\" value=\"decline\" class=\"secondary\" data-testid=\"phone-decline\">模拟失败</button>\
+             <button type=\"submit\" name=\"outcome\" value=\"hold\" class=\"plain\" data-testid=\"phone-hold\">扫码后暂停 (hold; needs the pay_after_close fault)</button>\
+             </form></section>\
+             <section class=\"card\"><h1>账单 · statement</h1>{statement}</section>"
+        ),
     )
 }
 
@@ -280,15 +309,16 @@ pub(super) async fn phone_submit(
     let outcome = match form.outcome.as_str() {
         "pay" => Outcome::Pay,
         "decline" => Outcome::Decline,
+        "hold" => Outcome::Hold,
         _ => return message_page(StatusCode::BAD_REQUEST, "扫码失败", "未知操作"),
     };
     match wechat.scan(&form.code_url, outcome) {
         Ok(order) => message_page(
             StatusCode::OK,
-            if order.state == TradeState::Success {
-                "支付成功"
-            } else {
-                "支付失败"
+            match order.state {
+                TradeState::Success => "支付成功",
+                TradeState::UserPaying => "等待确认支付",
+                _ => "支付失败",
             },
             &format!(
                 "{} ¥{} · trade_state {}",

@@ -27,8 +27,10 @@ struct ScanRequest {
 pub(crate) enum ScanOutcome {
     Pay,
     Decline,
-    /// Scan and stop at the confirmation: the order is USERPAYING, and a
-    /// later `pay` completes it even if the merchant closed it meanwhile.
+    /// Scan and stop at the confirmation: only under the `pay_after_close`
+    /// fault (WeChat Pay never does it for these orders); the order is
+    /// USERPAYING, and a later `pay` completes it even if the merchant
+    /// closed it meanwhile.
     Hold,
 }
 
@@ -77,6 +79,12 @@ impl Wechat {
                 PayRefused::Closed => {
                     ApiError::new(StatusCode::CONFLICT, "ORDER_CLOSED", "订单已关闭")
                 }
+                PayRefused::NoHold => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "FAULT_OFF",
+                    "WeChat Pay holds only payment-code payments at USERPAYING; \
+                     turn on the pay_after_close fault in /control to hold this order",
+                ),
             })
     }
 }
@@ -193,7 +201,7 @@ fn bridge(wechat: &Arc<Wechat>, request: BridgeRequest) -> BridgeAnswer {
             return fail("prepay_id已过期");
         }
         match order.state {
-            TradeState::Success => return fail("该订单已支付"),
+            TradeState::Success | TradeState::Refund => return fail("该订单已支付"),
             TradeState::Closed => return fail("订单已关闭"),
             TradeState::NotPay | TradeState::UserPaying | TradeState::PayError => {}
         }
@@ -218,5 +226,6 @@ fn bridge(wechat: &Arc<Wechat>, request: BridgeRequest) -> BridgeAnswer {
         Err(PayRefused::Paid) => fail("该订单已支付"),
         Err(PayRefused::Closed) => fail("订单已关闭"),
         Err(PayRefused::NotFound) => fail("prepay_id无效"),
+        Err(PayRefused::NoHold) => fail("支付失败"),
     }
 }

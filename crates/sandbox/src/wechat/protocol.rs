@@ -93,6 +93,78 @@ pub(crate) struct TransactionAmount {
     pub payer_currency: Option<String>,
 }
 
+/// The body of `POST /v3/refund/domestic/refunds`, every field optional
+/// so that a missing one is reported as WeChat does.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RefundRequest {
+    pub transaction_id: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub out_refund_no: Option<String>,
+    pub reason: Option<String>,
+    pub notify_url: Option<String>,
+    pub funds_account: Option<String>,
+    pub amount: Option<RefundRequestAmount>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RefundRequestAmount {
+    pub refund: Option<i64>,
+    pub total: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// A refund as the create and query calls answer it.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RefundAnswer {
+    pub refund_id: String,
+    pub out_refund_no: String,
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    pub channel: &'static str,
+    pub user_received_account: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_time: Option<String>,
+    pub create_time: String,
+    pub status: &'static str,
+    pub funds_account: &'static str,
+    pub amount: RefundAmountAnswer,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RefundAmountAnswer {
+    pub total: i64,
+    pub refund: i64,
+    pub payer_total: i64,
+    pub payer_refund: i64,
+    pub settlement_refund: i64,
+    pub settlement_total: i64,
+    pub discount_refund: i64,
+    pub currency: String,
+}
+
+/// A `REFUND.*` notification's resource, before it is sealed.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RefundNotice {
+    pub mchid: String,
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub out_refund_no: String,
+    pub refund_id: String,
+    pub refund_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_time: Option<String>,
+    pub user_received_account: &'static str,
+    pub amount: RefundNoticeAmount,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RefundNoticeAmount {
+    pub total: i64,
+    pub refund: i64,
+    pub payer_total: i64,
+    pub payer_refund: i64,
+}
+
 /// A notification as WeChat POSTs it to `notify_url`.
 #[derive(Debug, Serialize)]
 pub(crate) struct NotificationEnvelope {
@@ -169,6 +241,14 @@ impl ApiError {
             "FREQUENCY_LIMITED",
             "频率超限",
         )
+    }
+
+    pub(crate) fn resource_not_exists(message: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message)
+    }
+
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
     }
 
     pub(crate) fn order_not_exist() -> Self {

@@ -284,6 +284,24 @@ impl Sandbox {
         serde_json::from_slice(plain).unwrap()
     }
 
+    /// Checks a refund notification's signature and envelope; its event
+    /// type and its refund.
+    pub fn open_refund_notification(&self, notification: &Received) -> (String, Value) {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &notification.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        self.assert_signed(&headers, &notification.body);
+        let envelope: Value = serde_json::from_slice(&notification.body).unwrap();
+        assert_eq!(envelope["resource_type"], "encrypt-resource");
+        let resource = &envelope["resource"];
+        assert_eq!(resource["original_type"], "refund");
+        assert_eq!(resource["algorithm"], "AEAD_AES_256_GCM");
+        assert_eq!(resource["associated_data"], "refund");
+        let kind = envelope["event_type"].as_str().unwrap().to_owned();
+        (kind, self.decrypt(resource))
+    }
+
     /// Checks a notification's signature and envelope; its transaction.
     pub fn open_notification(&self, notification: &Received) -> Value {
         let mut headers = reqwest::header::HeaderMap::new();

@@ -11,7 +11,11 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::response::Response;
-use contract::{FailureReason, Flow, MethodKind, Money, NextAction, UnixSeconds};
+use contract::{
+    FailureReason, Flow, MethodKind, Money, NextAction, RefundFailureReason, UnixSeconds,
+};
+
+use crate::metrics::Metrics;
 
 /// An order as the server hands it to a provider.
 #[derive(Debug, Clone)]
@@ -56,13 +60,46 @@ pub enum ProviderStatus {
         /// What it took.
         amount: Money,
     },
-    /// Not paid yet, or being paid.
+    /// Not paid yet.
     Pending,
+    /// The shopper has it on the phone and is confirming: being paid.
+    Processing,
     /// It will not be paid: declined, or closed by the provider.
     Failed(FailureReason),
     /// Closed (by us, or because its time ran out).
     Closed,
     /// The provider has no such order.
+    NotFound,
+}
+
+/// A refund as the server asks a provider for it.
+#[derive(Debug, Clone)]
+pub struct ProviderRefund {
+    /// The order it gives back (the intent id).
+    pub out_trade_no: String,
+    /// The merchant's refund number (the refund id): asking again with it
+    /// is the same refund.
+    pub out_refund_no: String,
+    /// How much.
+    pub amount: Money,
+    /// What the order took.
+    pub total: Money,
+    /// Why, as the merchant gave it.
+    pub reason: Option<String>,
+    /// Where the provider sends the refund's notifications.
+    pub notify_url: String,
+}
+
+/// What a provider says of a refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// The money is back with the shopper.
+    Succeeded,
+    /// Under way.
+    Pending,
+    /// It did not go through.
+    Failed(RefundFailureReason),
+    /// The provider has no such refund.
     NotFound,
 }
 
@@ -74,7 +111,21 @@ pub struct Notification {
     /// The merchant's order number.
     pub out_trade_no: String,
     /// What it says happened.
-    pub status: ProviderStatus,
+    pub about: Notified,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    /// The order's payment.
+    Payment(ProviderStatus),
+    /// One of the order's refunds.
+    Refund {
+        /// The merchant's refund number.
+        out_refund_no: String,
+        /// How it stands.
+        state: RefundState,
+    },
 }
 
 /// What closing an order found.
@@ -93,6 +144,15 @@ pub enum ProviderError {
     /// known to have happened, and the same call may be made again.
     #[error("the provider could not be reached: {0}")]
     Unavailable(String),
+    /// It limits how often it is called, and said so: the same call may be
+    /// made again, after a pause.
+    #[error("the provider is busy: {said}")]
+    Busy {
+        /// What it said.
+        said: String,
+        /// How long it asked to wait, if it said.
+        retry_after: Option<u64>,
+    },
     /// It answered, and refused.
     #[error("the provider refused ({code}): {message}")]
     Refused {
@@ -116,6 +176,9 @@ pub trait Provider: Send + Sync {
     fn method(&self) -> MethodKind;
     /// Its name in URLs and records (`wechat_pay`).
     fn name(&self) -> &'static str;
+    /// The account it acts for, as intents record it (`wechat_pay:<mchid>`):
+    /// only this account's answers settle the intents it made.
+    fn account(&self) -> String;
     /// Whether it can carry out this flow.
     fn supports(&self, flow: Flow) -> bool;
     /// Where the shopper must go first for the provider to know who pays
@@ -131,6 +194,11 @@ pub trait Provider: Send + Sync {
     async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError>;
     /// Closes an order so that it can no longer be paid.
     async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError>;
+    /// Asks for a refund of a paid order (asking again with the same
+    /// `out_refund_no` is the same refund) and says how it stands.
+    async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError>;
+    /// Asks how a refund stands.
+    async fn refund_status(&self, out_refund_no: &str) -> Result<RefundState, ProviderError>;
     /// Verifies a notification (signature, freshness) and reads it.
     fn parse_notification(
         &self,
@@ -149,15 +217,31 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// Registers a merchant's provider.
-    pub fn add(&mut self, merchant_id: &str, provider: Arc<dyn Provider>) {
+    /// Registers a merchant's provider, every call of it counted and timed
+    /// in `metrics`.
+    pub fn add(&mut self, merchant_id: &str, provider: Arc<dyn Provider>, metrics: Arc<Metrics>) {
+        let measured: Arc<dyn Provider> =
+            Arc::new(crate::metrics::Measured::new(provider, metrics));
         self.by_merchant
-            .insert((merchant_id.to_owned(), provider.method()), provider);
+            .insert((merchant_id.to_owned(), measured.method()), measured);
     }
 
     /// A merchant's provider for a method.
     pub fn get(&self, merchant_id: &str, method: MethodKind) -> Option<&Arc<dyn Provider>> {
         self.by_merchant.get(&(merchant_id.to_owned(), method))
+    }
+
+    /// The provider account that made an intent, if the merchant still has
+    /// it (`account` `None`: an intent from before accounts were recorded,
+    /// made with the merchant's provider for the method).
+    pub fn of_account(
+        &self,
+        merchant_id: &str,
+        method: MethodKind,
+        account: Option<&str>,
+    ) -> Option<&Arc<dyn Provider>> {
+        self.get(merchant_id, method)
+            .filter(|provider| account.is_none_or(|account| provider.account() == account))
     }
 
     /// A merchant's provider by its name.

@@ -1,20 +1,20 @@
 //! Payment intents: one attempt to pay a session with one method, created
 //! idempotently, read while the browser waits (or by the merchant), and
-//! canceled when the shopper walks away.
+//! canceled when the shopper walks away; listed for the merchant.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use contract::{CreateIntent, ErrorCode, IntentStatus, PaymentIntent, IDEMPOTENCY_KEY_HEADER};
+use contract::{CreateIntent, ErrorCode, IntentList, IntentStatus, PaymentIntent, UnixSeconds};
 use serde::Deserialize;
 
 use super::sessions::{authorize, merchant};
+use super::{idempotency_key, page_size};
+use crate::auth::{bearer, has_secret_key, session_of_secret};
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, JsonBody};
 use crate::payments::{self, Ended, NewIntent};
-use crate::store::IntentRow;
+use crate::store::{IntentFilter, IntentRow};
 use crate::views::{self, Reader};
 use crate::AppState;
 
@@ -23,16 +23,17 @@ use crate::AppState;
 pub async fn create(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
-    PayerIp(payer_ip): PayerIp,
+    ClientIp(payer_ip): ClientIp,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateIntent>,
 ) -> Result<(StatusCode, Json<PaymentIntent>), ApiError> {
     let session = authorize(&state, &headers, &session_id).await?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(&headers, true)?
+        .ok_or_else(|| ApiError::internal("a required key went missing"))?;
     let new = NewIntent {
         key,
         request,
-        payer_ip,
+        payer_ip: payer_ip.map(|ip| ip.to_string()),
     };
     let (status, intent) = payments::create_intent(&state, &session, new).await?;
     Ok((status, Json(views::intent(&intent, Reader::Browser)?)))
@@ -60,13 +61,14 @@ pub async fn read(
     Ok(Json(views::intent(&intent, reader)?))
 }
 
-/// `POST /intents/{id}/cancel`, with the client secret of its session.
+/// `POST /intents/{id}/cancel`, with the client secret of its session (or
+/// the merchant's secret key).
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<PaymentIntent>, ApiError> {
-    let (intent, _) = owned_intent(&state, &headers, &id).await?;
+    let (intent, reader) = owned_intent(&state, &headers, &id).await?;
     let intent = payments::refresh(&state, intent, false).await?;
     match intent.status() {
         IntentStatus::Canceled => {}
@@ -75,8 +77,13 @@ pub async fn cancel(
                 return Err(paid());
             }
         }
-        IntentStatus::Succeeded | IntentStatus::RequiresRefund => return Err(paid()),
-        IntentStatus::Failed | IntentStatus::Expired | IntentStatus::Unknown => {
+        IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded => {
+            return Err(paid())
+        }
+        IntentStatus::Failed
+        | IntentStatus::Expired
+        | IntentStatus::RequiresReview
+        | IntentStatus::Unknown => {
             return Err(ApiError::conflict(
                 ErrorCode::IntentFinished,
                 format!("the intent has already ended ({})", intent.status),
@@ -84,70 +91,104 @@ pub async fn cancel(
         }
     }
     let intent = payments::reload(&state, &id).await?;
-    Ok(Json(views::intent(&intent, Reader::Browser)?))
+    Ok(Json(views::intent(&intent, reader)?))
 }
 
 fn paid() -> ApiError {
     ApiError::conflict(ErrorCode::IntentPaid, "the shopper has already paid")
 }
 
-/// The intent, if the request's credentials reach it: its session's client
-/// secret, or its merchant's secret key.
+/// What a merchant's list of intents may be narrowed to.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListOptions {
+    /// One session's intents.
+    session: Option<String>,
+    /// In this status.
+    status: Option<IntentStatus>,
+    /// Created at or after this time.
+    created_gte: Option<UnixSeconds>,
+    /// How many (1 to 100; 10 by default).
+    limit: Option<i64>,
+    /// The page after this intent.
+    starting_after: Option<String>,
+}
+
+/// `GET /intents?session=&status=&created_gte=&limit=&starting_after=`,
+/// with the merchant's secret key: its intents, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    options: Result<Query<ListOptions>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<IntentList>, ApiError> {
+    let merchant = merchant(&state, &headers)?;
+    let Query(options) = options.map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
+    let limit = page_size(options.limit)?;
+    if options.status == Some(IntentStatus::Unknown) {
+        return Err(ApiError::invalid("status: not a status of the contract"));
+    }
+    let store = &state.inner.store;
+    let starting_after = match &options.starting_after {
+        Some(id) => {
+            let after = store
+                .merchant_intent(&merchant.id, id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid(format!("starting_after: no intent {id} of yours"))
+                })?;
+            Some((after.created_at, after.id))
+        }
+        None => None,
+    };
+    let filter = IntentFilter {
+        session: options.session,
+        status: options.status,
+        created_gte: options.created_gte,
+        starting_after,
+    };
+    let mut rows = store
+        .merchant_intents(&merchant.id, &filter, limit + 1)
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let data = rows
+        .iter()
+        .map(|row| {
+            views::intent(
+                &row.intent,
+                Reader::Merchant {
+                    refunded: row.refunded_value,
+                },
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Json(IntentList { data, has_more }))
+}
+
+/// The intent, if the request's credentials reach it: its merchant's
+/// secret key, or its session's client secret.
 async fn owned_intent(
     state: &AppState,
     headers: &HeaderMap,
     id: &str,
 ) -> Result<(IntentRow, Reader), ApiError> {
-    let intent = state
-        .inner
-        .store
-        .intent(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("intent"))?;
-    if crate::auth::has_secret_key(headers) {
+    let store = &state.inner.store;
+    if has_secret_key(headers) {
         let merchant = merchant(state, headers)?;
-        let session = state.inner.store.session(&intent.session_id).await?;
-        if session.is_none_or(|session| session.merchant_id != merchant.id) {
-            return Err(ApiError::not_found("intent"));
-        }
-        return Ok((intent, Reader::Merchant));
+        let intent = store
+            .merchant_intent(&merchant.id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("intent"))?;
+        let refunded = store.refunded(&intent.id).await?;
+        return Ok((intent, Reader::Merchant { refunded }));
     }
-    authorize(state, headers, &intent.session_id).await?;
+    let session_id = bearer(headers)
+        .and_then(session_of_secret)
+        .ok_or_else(ApiError::unauthorized)?;
+    let session = authorize(state, headers, session_id).await?;
+    // Another session's intent is not this secret's to know of.
+    let intent = store
+        .session_intent(&session.id, id)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     Ok((intent, Reader::Browser))
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim);
-    match key {
-        None | Some("") => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::IdempotencyKeyMissing,
-            "creating an intent needs an Idempotency-Key header",
-        )),
-        Some(key) if key.len() > 255 => Err(ApiError::invalid(
-            "Idempotency-Key is longer than 255 characters",
-        )),
-        Some(key) => Ok(key),
-    }
-}
-
-/// The shopper's IP address: the connection's peer (a server behind a
-/// proxy would read the proxy's `X-Forwarded-For`, which only the operator
-/// knows to trust).
-pub struct PayerIp(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PayerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PayerIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(peer)| peer.ip().to_string()),
-        ))
-    }
 }

@@ -1,7 +1,9 @@
-//! Where providers tell the server how an order went. A notification is
-//! verified by its provider's adapter, recorded once by its id, and applied
-//! through the same path as a query's answer; one whose amount does not
-//! match the order is kept for review, not applied.
+//! Where providers tell the server how an order (or a refund) went. A
+//! notification is verified by the adapter of the merchant in its URL, and
+//! applied only to that merchant's order made with that provider account:
+//! a correctly signed word about anyone else's order is refused and
+//! logged, nothing applied. It is recorded once by its id and applied
+//! through the same path as a query's answer.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -9,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::payments;
-use crate::providers::ProviderStatus;
+use crate::providers::{Notified, ProviderStatus};
 use crate::AppState;
 
 /// `POST /notify/{provider}/{merchant}`.
@@ -37,54 +39,99 @@ pub async fn receive(
     let store = &state.inner.store;
     let now = state.now();
     let text = String::from_utf8_lossy(&body);
-    let intent = match store.intent(&notification.out_trade_no).await {
-        Ok(Some(intent)) => intent,
-        // Not stored yet (a notification can overtake the create's own
-        // write) or a store failure: the provider sends it again later.
-        Ok(None) => return provider.notification_answer(Some("unknown order, for now")),
+    let account = provider.account();
+    let intent = match store
+        .merchant_intent(&merchant_id, &notification.out_trade_no)
+        .await
+    {
+        Ok(Some(intent))
+            if intent
+                .provider_account
+                .as_deref()
+                .is_none_or(|made_with| made_with == account) =>
+        {
+            intent
+        }
+        // Another merchant's order, or one made with another account:
+        // refused, and nothing applied.
+        Ok(Some(_)) => {
+            tracing::warn!(
+                "{provider_name} notification {} from {account} names {} of another account: refused",
+                notification.id,
+                notification.out_trade_no
+            );
+            return provider.notification_answer(Some("not an order of this account"));
+        }
+        // Not this merchant's; or not stored yet (a notification can
+        // overtake the create's own write): the provider sends it again.
+        Ok(None) => {
+            tracing::warn!(
+                "{provider_name} notification {} for {merchant_id} names {}, no order of theirs",
+                notification.id,
+                notification.out_trade_no
+            );
+            return provider.notification_answer(Some("unknown order, for now"));
+        }
         Err(error) => {
             tracing::error!("reading {}: {error}", notification.out_trade_no);
             return provider.notification_answer(Some("try again"));
         }
     };
-    let Ok(expected) = crate::views::intent_amount(&intent) else {
-        return provider.notification_answer(Some("try again"));
-    };
-    let outcome = match &notification.status {
-        ProviderStatus::Paid { amount, .. } if *amount != expected => "amount_mismatch",
-        _ => "received",
-    };
-    if outcome == "amount_mismatch" {
-        tracing::error!(
-            "notification {} for {} paid another amount than the order: kept for review",
-            notification.id,
-            intent.id
-        );
-        return match store
-            .record_notification(
-                &provider_name,
-                &notification.id,
+    let outcome = match notification.about {
+        Notified::Payment(status) => {
+            let Ok(expected) = crate::views::intent_amount(&intent) else {
+                return provider.notification_answer(Some("try again"));
+            };
+            let outcome = match &status {
+                ProviderStatus::Paid { amount, .. } if *amount != expected => "amount_mismatch",
+                _ => "received",
+            };
+            // Applying is idempotent (a payment is recorded once), so a
+            // duplicate or a retry after a failure below does no harm.
+            if let Err(error) = payments::apply(&state, &intent, status).await {
+                tracing::error!(
+                    "applying notification {}: {}",
+                    notification.id,
+                    error.message
+                );
+                return provider.notification_answer(Some("try again"));
+            }
+            outcome
+        }
+        Notified::Refund {
+            out_refund_no,
+            state: refund_state,
+        } => {
+            match payments::refund_notified(
+                &state,
+                &merchant_id,
+                &account,
                 &intent.id,
-                outcome,
-                &text,
-                now,
+                &out_refund_no,
+                refund_state,
             )
             .await
-        {
-            Ok(_) => provider.notification_answer(None),
-            Err(_) => provider.notification_answer(Some("try again")),
-        };
-    }
-    // Applying is idempotent (a payment is recorded once), so a duplicate
-    // or a retry after a failure below does no harm.
-    if let Err(error) = payments::apply(&state, &intent, notification.status).await {
-        tracing::error!(
-            "applying notification {}: {}",
-            notification.id,
-            error.message
-        );
-        return provider.notification_answer(Some("try again"));
-    }
+            {
+                Ok(true) => "refund",
+                Ok(false) => {
+                    tracing::warn!(
+                        "{provider_name} notification {} names refund {out_refund_no}, not one of {}",
+                        notification.id,
+                        intent.id
+                    );
+                    return provider.notification_answer(Some("unknown refund"));
+                }
+                Err(error) => {
+                    tracing::error!(
+                        "applying notification {}: {}",
+                        notification.id,
+                        error.message
+                    );
+                    return provider.notification_answer(Some("try again"));
+                }
+            }
+        }
+    };
     match store
         .record_notification(
             &provider_name,

@@ -30,12 +30,12 @@ pub async fn callback(
     let Ok(Query(authorized)) = query else {
         return (StatusCode::BAD_REQUEST, "missing state").into_response();
     };
-    let Ok(intent) = payments::reload(&state, &authorized.state).await else {
+    let store = &state.inner.store;
+    let Ok(Some(intent)) = store.merchant_intent(&merchant_id, &authorized.state).await else {
         return (StatusCode::NOT_FOUND, "no such payment").into_response();
     };
-    let session = match state.inner.store.session(&intent.session_id).await {
-        Ok(Some(session)) if session.merchant_id == merchant_id => session,
-        _ => return (StatusCode::NOT_FOUND, "no such payment").into_response(),
+    let Ok(Some(session)) = store.session(&intent.session_id).await else {
+        return (StatusCode::NOT_FOUND, "no such payment").into_response();
     };
     // Declined or failed authorisation, or a provider that did not answer:
     // the shop's page asks the server anyway, and offers another method.

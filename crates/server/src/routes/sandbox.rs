@@ -52,7 +52,7 @@ pub async fn demo_session(
         return_url,
         expires_in_seconds: None,
     };
-    let created = open_session(&state, &merchant, request).await?;
+    let (_, created) = open_session(&state, &merchant, request, None).await?;
     let demo = DemoSession {
         session_id: created.session.id,
         client_secret: created.client_secret,

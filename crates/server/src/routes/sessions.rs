@@ -17,22 +17,40 @@ use crate::auth::{
 use crate::config::MerchantConfig;
 use crate::eligibility::methods_for;
 use crate::error::{ApiError, JsonBody};
-use crate::store::SessionRow;
+use crate::store::{SessionInserted, SessionRow};
 use crate::views;
 use crate::AppState;
+use sha2::Digest;
 
 /// The largest order: Alipay's limit of 100 000 000 yuan, in fen.
 const MAX_AMOUNT: i64 = 10_000_000_000;
 
-/// `POST /checkout-sessions`, with the merchant's secret key.
+/// `POST /checkout-sessions`, with the merchant's secret key and, to make
+/// a retry safe, an `Idempotency-Key`.
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateCheckoutSession>,
 ) -> Result<(StatusCode, Json<CreatedCheckoutSession>), ApiError> {
     let merchant_id = merchant(&state, &headers)?.id.clone();
-    let created = open_session(&state, &merchant_id, request).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let keyed = match super::idempotency_key(&headers, false)? {
+        Some(key) => Some(Keyed {
+            key,
+            merchant_key: bearer(&headers).ok_or_else(ApiError::unauthorized)?,
+        }),
+        None => None,
+    };
+    let (status, created) = open_session(&state, &merchant_id, request, keyed).await?;
+    Ok((status, Json(created)))
+}
+
+/// A session request made with an `Idempotency-Key`.
+pub struct Keyed<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The merchant's secret key the request carried: it seals the client
+    /// secret for a repeat, which must carry it too.
+    pub merchant_key: &'a str,
 }
 
 /// `GET /checkout-sessions/{id}`: with the merchant's secret key, how the
@@ -49,9 +67,8 @@ pub async fn read(
         let session = state
             .inner
             .store
-            .session(&id)
+            .merchant_session(&merchant.id, &id)
             .await?
-            .filter(|session| session.merchant_id == merchant.id)
             .ok_or_else(|| ApiError::not_found("checkout session"))?;
         let paid_by = match &session.paid_intent_id {
             Some(intent) => state.inner.store.intent(intent).await?,
@@ -88,12 +105,29 @@ pub fn merchant<'a>(
         .ok_or_else(ApiError::unauthorized)
 }
 
-/// Opens a session for a merchant after checking the request.
+/// Opens a session for a merchant after checking the request, or answers
+/// the one its key already opened.
 pub async fn open_session(
     state: &AppState,
     merchant_id: &str,
     request: CreateCheckoutSession,
-) -> Result<CreatedCheckoutSession, ApiError> {
+    keyed: Option<Keyed<'_>>,
+) -> Result<(StatusCode, CreatedCheckoutSession), ApiError> {
+    let fingerprint = crate::auth::hex(&sha2::Sha256::digest(
+        serde_json::to_string(&request)
+            .unwrap_or_default()
+            .as_bytes(),
+    ));
+    if let Some(keyed) = &keyed {
+        if let Some(existing) = state
+            .inner
+            .store
+            .session_by_key(merchant_id, keyed.key)
+            .await?
+        {
+            return replay(state, &existing, &fingerprint, keyed);
+        }
+    }
     if !(1..=MAX_AMOUNT).contains(&request.amount.value) {
         return Err(ApiError::invalid(format!(
             "amount.value must be 1 to {MAX_AMOUNT} minor units"
@@ -139,6 +173,13 @@ pub async fn open_session(
     let now = state.now();
     let id = random_id("cs");
     let client_secret = format!("{id}_secret_{}", crate::auth::random_hex(16));
+    let sealed = match &keyed {
+        Some(keyed) => Some(
+            crate::auth::seal(keyed.merchant_key, &id, &client_secret)
+                .map_err(ApiError::internal)?,
+        ),
+        None => None,
+    };
     let row = SessionRow {
         id,
         merchant_id: merchant_id.to_owned(),
@@ -152,13 +193,68 @@ pub async fn open_session(
         created_at: now,
         completed_at: None,
         paid_intent_id: None,
+        idempotency_key: keyed.as_ref().map(|keyed| keyed.key.to_owned()),
+        request_fingerprint: keyed.as_ref().map(|_| fingerprint.clone()),
+        client_secret_sealed: sealed,
     };
-    state.inner.store.insert_session(&row).await?;
+    match state.inner.store.insert_session(&row).await? {
+        SessionInserted::Yes => {}
+        SessionInserted::KeyTaken => {
+            // A concurrent request with the same key was first.
+            let keyed = keyed.ok_or_else(|| ApiError::internal("a key conflict with no key"))?;
+            let winner = state
+                .inner
+                .store
+                .session_by_key(merchant_id, keyed.key)
+                .await?
+                .ok_or_else(|| ApiError::internal("lost session"))?;
+            return replay(state, &winner, &fingerprint, &keyed);
+        }
+    }
     let session = view(state, &row, ClientContext::default())?;
-    Ok(CreatedCheckoutSession {
-        session,
-        client_secret,
-    })
+    Ok((
+        StatusCode::CREATED,
+        CreatedCheckoutSession {
+            session,
+            client_secret,
+        },
+    ))
+}
+
+/// Answers a repeated create with the session its key opened.
+fn replay(
+    state: &AppState,
+    existing: &SessionRow,
+    fingerprint: &str,
+    keyed: &Keyed<'_>,
+) -> Result<(StatusCode, CreatedCheckoutSession), ApiError> {
+    let reused = || {
+        ApiError::conflict(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used with a different request",
+        )
+    };
+    if existing.request_fingerprint.as_deref() != Some(fingerprint) {
+        return Err(reused());
+    }
+    let client_secret = existing
+        .client_secret_sealed
+        .as_deref()
+        .and_then(|sealed| crate::auth::unseal(keyed.merchant_key, &existing.id, sealed))
+        .ok_or_else(|| {
+            ApiError::conflict(
+                ErrorCode::IdempotencyKeyReused,
+                "this Idempotency-Key was used with another secret key",
+            )
+        })?;
+    let session = view(state, existing, ClientContext::default())?;
+    Ok((
+        StatusCode::OK,
+        CreatedCheckoutSession {
+            session,
+            client_secret,
+        },
+    ))
 }
 
 /// The session whose client secret the request carries, if it is `id`.

@@ -283,6 +283,8 @@ mod tests {
             next_action: None,
             failure_reason: None,
             transaction_id: None,
+            amount_refunded: None,
+            review_reason: None,
         })
         .unwrap();
         assert_eq!(check("GET", "/api/intents/pi_1", 200, &intent), Ok(()));

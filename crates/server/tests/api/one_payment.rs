@@ -1,6 +1,6 @@
 //! One payment per session: at most one payable intent at a time, the
 //! session completed by the same write that records a payment, and a
-//! second payment the provider still takes kept as a refund to make.
+//! second payment the provider still takes given back through it.
 
 use contract::{ErrorCode, IntentStatus};
 use reqwest::StatusCode;
@@ -82,9 +82,11 @@ async fn a_code_paid_as_the_shopper_leaves_it_counts_and_no_second_one_opens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_refund_and_is_reported(
+async fn two_codes_paid_at_once_one_completes_the_session_the_other_is_refunded_through_the_provider(
 ) {
     let world = World::start().await;
+    // The provider anomaly this guards against: a closed order paid anyway.
+    world.control(json!({"pay_after_close": true})).await;
     let created = world.session().await;
     let first = world.qr_intent(&created, "tab-1").await;
     // A phone scans the first code and stops at WeChat's confirmation...
@@ -103,33 +105,29 @@ async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_ref
     );
     assert!(late.status().is_success() && paid.status().is_success());
 
-    // Both notifications arrive in the background, in either order.
+    // Both notifications arrive in the background, in either order; the
+    // second payment is given back at once, through WeChat Pay.
     let (mut first, mut second) = (first, second);
     let mut statuses = [first.status, second.status];
-    for _ in 0..100 {
+    for _ in 0..200 {
         first = world.read_intent(&created, &first.id).await;
         second = world.read_intent(&created, &second.id).await;
         statuses = [first.status, second.status];
         statuses.sort_by_key(|status| status.as_str());
-        if statuses == [IntentStatus::RequiresRefund, IntentStatus::Succeeded] {
+        if statuses == [IntentStatus::Refunded, IntentStatus::Succeeded] {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(
         statuses,
-        [IntentStatus::RequiresRefund, IntentStatus::Succeeded],
-        "one payment completes the session, the other is kept for a refund"
+        [IntentStatus::Refunded, IntentStatus::Succeeded],
+        "one payment completes the session, the other is given back"
     );
-    let paid_by = if first.status == IntentStatus::Succeeded {
-        &first
+    let (paid_by, refunded) = if first.status == IntentStatus::Succeeded {
+        (&first, &second)
     } else {
-        &second
-    };
-    let refund = if first.status == IntentStatus::Succeeded {
-        &second
-    } else {
-        &first
+        (&second, &first)
     };
     let session = world
         .merchant_get(&format!("/checkout-sessions/{}", created.session.id))
@@ -137,7 +135,32 @@ async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_ref
     assert_eq!(session["status"], "completed");
     assert_eq!(session["payment"]["intent_id"], paid_by.id.as_str());
 
-    let events = world.events_after_sweeps(2).await;
+    let given_back = world
+        .merchant_get(&format!("/intents/{}/refunds", refunded.id))
+        .await;
+    let refunds = given_back["data"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1, "{given_back}");
+    assert_eq!(refunds[0]["status"], "succeeded");
+    assert_eq!(refunds[0]["automatic"], true);
+    assert_eq!(
+        refunds[0]["amount"],
+        json!({"value": 12800, "currency": "CNY"})
+    );
+    let read = world
+        .merchant_get(&format!("/intents/{}", refunded.id))
+        .await;
+    assert_eq!(
+        read["amount_refunded"],
+        json!({"value": 12800, "currency": "CNY"})
+    );
+    // The shopper's wallet shows the money back.
+    let statement = world.phone_statement().await;
+    assert!(
+        statement.contains("+¥128.00") && statement.contains("退款成功"),
+        "{statement}"
+    );
+
+    let events = world.events_after_sweeps(3).await;
     let kinds: Vec<(&str, &str)> = events
         .iter()
         .map(|event| {
@@ -146,6 +169,7 @@ async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_ref
             let id = object["payment_intent"]["id"]
                 .as_str()
                 .or(object["checkout_session"]["payment"]["intent_id"].as_str())
+                .or(object["refund"]["intent_id"].as_str())
                 .unwrap_or_default();
             (kind, id)
         })
@@ -155,10 +179,94 @@ async fn two_codes_paid_at_once_one_completes_the_session_the_other_requires_ref
         "{kinds:?}"
     );
     assert!(
-        kinds.contains(&("payment_intent.requires_refund", refund.id.as_str())),
+        kinds.contains(&("payment_intent.requires_refund", refunded.id.as_str())),
         "{kinds:?}"
     );
-    assert_eq!(kinds.len(), 2, "each reported once: {kinds:?}");
+    assert!(
+        kinds.contains(&("refund.succeeded", refunded.id.as_str())),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.len(), 3, "each reported once: {kinds:?}");
+}
+
+#[tokio::test]
+async fn without_automatic_refunds_a_second_payment_waits_for_the_merchant() {
+    let config = payment_server::config::DEFAULT_CONFIG.replace(
+        r#"webhook = { url = "{sandbox}/webhooks""#,
+        "auto_refund = false\nwebhook = { url = \"{sandbox}/webhooks\"",
+    );
+    let world = World::with_config(Some(payment_server::Config::parse(&config).unwrap())).await;
+    world.control(json!({"pay_after_close": true})).await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    assert!(world
+        .scan(&code_of(&first), "hold")
+        .await
+        .status()
+        .is_success());
+    let second = world.qr_intent(&created, "tab-2").await;
+    assert!(world
+        .scan(&code_of(&second), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&created, &second.id).await.status,
+        IntentStatus::Succeeded
+    );
+    assert!(world
+        .scan(&code_of(&first), "pay")
+        .await
+        .status()
+        .is_success());
+    let mut late = world.read_intent(&created, &first.id).await;
+    for _ in 0..100 {
+        if late.status == IntentStatus::RequiresRefund {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        late = world.read_intent(&created, &first.id).await;
+    }
+    assert_eq!(late.status, IntentStatus::RequiresRefund);
+    world.sweep().await;
+    let refunds = world
+        .merchant_get(&format!("/intents/{}/refunds", first.id))
+        .await;
+    assert_eq!(refunds["data"], json!([]), "the merchant decides");
+}
+
+#[tokio::test]
+async fn without_the_fault_the_phone_cannot_hold_a_code_nor_pay_a_closed_one() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    let held = world.scan(&code_of(&first), "hold").await;
+    assert_eq!(
+        held.status(),
+        StatusCode::CONFLICT,
+        "WeChat Pay holds no Native order"
+    );
+    let second = world.qr_intent(&created, "tab-2").await;
+    let late = world.scan(&code_of(&first), "pay").await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    let said: serde_json::Value = late.json().await.unwrap();
+    assert_eq!(
+        said["code"], "ORDER_CLOSED",
+        "the phone says the order is closed"
+    );
+    assert!(world
+        .scan(&code_of(&second), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&created, &second.id).await.status,
+        IntentStatus::Succeeded
+    );
+    assert_eq!(
+        world.read_intent(&created, &first.id).await.status,
+        IntentStatus::Canceled
+    );
 }
 
 #[tokio::test]

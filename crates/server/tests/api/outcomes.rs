@@ -252,7 +252,7 @@ async fn duplicate_and_late_notifications_are_applied_once() {
 }
 
 #[tokio::test]
-async fn a_notification_with_another_amount_is_kept_for_review_not_applied() {
+async fn a_notification_with_another_amount_sends_the_intent_to_review_and_the_sweeper_leaves_it() {
     let world = World::start().await;
     let created = world.session().await;
     let intent = world.qr_intent(&created, "k").await;
@@ -272,13 +272,45 @@ async fn a_notification_with_another_amount_is_kept_for_review_not_applied() {
     );
     assert_eq!(
         world.read_intent(&created, &intent.id).await.status,
-        IntentStatus::RequiresAction
+        IntentStatus::RequiresReview,
+        "neither paid nor payable: a person looks"
     );
+    let merchant = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert_eq!(merchant["review_reason"], "amount_mismatch");
+    assert_eq!(merchant["transaction_id"], "4200000000202611230000000001");
     let kept: String = sqlx::query_scalar("SELECT outcome FROM provider_notifications")
         .fetch_one(&world.database().await)
         .await
         .unwrap();
     assert_eq!(kept, "amount_mismatch");
+    let events = world.events_after_sweeps(1).await;
+    assert_eq!(events[0]["type"], "payment_intent.requires_review");
+    assert_eq!(
+        events[0]["data"]["payment_intent"]["id"],
+        intent.id.as_str()
+    );
+
+    // Past its time, the sweeper does not pick it (it would ask and close
+    // it on every pass): it stays as it is, and the session can expire.
+    world.advance(31 * 60);
+    for _ in 0..3 {
+        world.sweep().await;
+    }
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        IntentStatus::RequiresReview
+    );
+    let queried: Option<i64> =
+        sqlx::query_scalar("SELECT last_queried_at FROM payment_intents WHERE id = ?")
+            .bind(&intent.id)
+            .fetch_one(&world.database().await)
+            .await
+            .unwrap();
+    assert_eq!(queried, None, "never asked about again");
+    let session = world
+        .merchant_get(&format!("/checkout-sessions/{}", created.session.id))
+        .await;
+    assert_eq!(session["status"], "expired");
 }
 
 #[tokio::test]

@@ -215,6 +215,18 @@ impl World {
             .expect("the sandbox answers")
     }
 
+    /// The shopper's statement on the emulator's phone page.
+    pub async fn phone_statement(&self) -> String {
+        self.http
+            .get(format!("{}/phone", self.sandbox))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .text()
+            .await
+            .expect("a page")
+    }
+
     /// Changes the WeChat Pay emulator's behaviour.
     pub async fn control(&self, control: Value) {
         let response = self

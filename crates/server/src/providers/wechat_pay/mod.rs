@@ -1,8 +1,9 @@
 //! WeChat Pay, API v3: which call for which flow (Native for a QR code,
 //! H5 for a phone browser, JSAPI inside WeChat after web authorisation),
 //! every request signed, every answer and notification verified, query
-//! and close by `out_trade_no`. It talks to the hosts its configuration
-//! names: WeChat's, or the sandbox's emulator.
+//! and close by `out_trade_no`, refunds by `out_refund_no` (domestic
+//! refunds, with their `REFUND.*` notifications). It talks to the hosts its
+//! configuration names: WeChat's, or the sandbox's emulator.
 
 pub mod crypto;
 mod transformers;
@@ -19,7 +20,8 @@ use rand::distributions::{Alphanumeric, DistString};
 use self::crypto::{MerchantKey, PlatformKey};
 use self::transformers as wire;
 use super::{
-    Closed, HandOff, Notification, Provider, ProviderError, ProviderOrder, ProviderStatus,
+    Closed, HandOff, Notification, Notified, Provider, ProviderError, ProviderOrder,
+    ProviderRefund, ProviderStatus, RefundState,
 };
 use crate::clock::Clock;
 use crate::config::{pem_text, ConfigError, WechatPayConfig};
@@ -40,6 +42,9 @@ const FRESHNESS_SECONDS: i64 = 5 * 60;
 /// Error codes WeChat Pay gives for a passing condition, whatever the
 /// HTTP status: the call is to be made again, the payment is not refused.
 const TRANSIENT_CODES: [&str; 2] = ["SYSTEM_ERROR", "FREQUENCY_LIMITED"];
+
+/// The code of a rate limit: wait before calling again.
+const RATE_LIMITED: &str = "FREQUENCY_LIMITED";
 
 /// One WeChat Pay merchant account.
 pub struct WechatPay {
@@ -138,9 +143,20 @@ impl WechatPay {
         let headers = answer.headers().clone();
         let bytes = answer.bytes().await.map_err(unreachable)?.to_vec();
         // A failing or busy host is asked again later; only a refusal is final.
-        let host_trouble = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        let host_trouble = status.is_server_error() || limited;
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok());
         if let Err(error) = self.verify(&headers_of(&headers), &bytes) {
             // Unsigned trouble is the host's, not a forged answer.
+            if limited {
+                return Err(ProviderError::Busy {
+                    said: status.to_string(),
+                    retry_after,
+                });
+            }
             if host_trouble {
                 return Err(ProviderError::Unavailable(format!("{status}")));
             }
@@ -148,14 +164,16 @@ impl WechatPay {
         }
         if !status.is_success() {
             let error: Option<wire::ErrorAnswer> = serde_json::from_slice(&bytes).ok();
-            let transient = error
+            let code = error.as_ref().map(|e| e.code.as_str());
+            let said = error
                 .as_ref()
-                .is_some_and(|e| TRANSIENT_CODES.contains(&e.code.as_str()));
-            if host_trouble || transient {
-                let said = error.map(|e| format!("{}: {}", e.code, e.message));
-                return Err(ProviderError::Unavailable(
-                    said.unwrap_or_else(|| status.to_string()),
-                ));
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .unwrap_or_else(|| status.to_string());
+            if limited || code == Some(RATE_LIMITED) {
+                return Err(ProviderError::Busy { said, retry_after });
+            }
+            if host_trouble || code.is_some_and(|code| TRANSIENT_CODES.contains(&code)) {
+                return Err(ProviderError::Unavailable(said));
             }
         }
         Ok((status, bytes))
@@ -208,6 +226,21 @@ impl WechatPay {
                 "asked about {out_trade_no}, told about {}",
                 transaction.out_trade_no
             ));
+        }
+        Ok(())
+    }
+
+    /// A refund answer is about the refund asked about.
+    fn check_refund(
+        &self,
+        said_refund: &str,
+        said_order: &str,
+        out_refund_no: &str,
+    ) -> Result<(), ProviderError> {
+        if said_refund != out_refund_no {
+            return Err(ProviderError::BadAnswer(format!(
+                "asked about refund {out_refund_no}, told about {said_refund} (order {said_order})"
+            )));
         }
         Ok(())
     }
@@ -288,6 +321,10 @@ impl Provider for WechatPay {
 
     fn name(&self) -> &'static str {
         "wechat-pay"
+    }
+
+    fn account(&self) -> String {
+        format!("wechat_pay:{}", self.mchid)
     }
 
     fn supports(&self, flow: Flow) -> bool {
@@ -458,6 +495,53 @@ impl Provider for WechatPay {
         }
     }
 
+    async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError> {
+        let body = wire::RefundRequest {
+            out_trade_no: &refund.out_trade_no,
+            out_refund_no: &refund.out_refund_no,
+            reason: refund.reason.as_deref(),
+            notify_url: &refund.notify_url,
+            amount: wire::RefundAmount {
+                refund: refund.amount.value,
+                total: refund.total.value,
+                currency: refund.amount.currency.code().to_owned(),
+            },
+        };
+        let body =
+            serde_json::to_string(&body).map_err(|e| ProviderError::BadAnswer(e.to_string()))?;
+        let (status, bytes) = self
+            .call(
+                reqwest::Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(body),
+            )
+            .await?;
+        if !status.is_success() {
+            return Err(Self::refused(&bytes));
+        }
+        let answer: wire::RefundAnswer = Self::parse(&bytes)?;
+        self.check_refund(
+            &answer.out_refund_no,
+            &answer.out_trade_no,
+            &refund.out_refund_no,
+        )?;
+        wire::refund_state(&answer.status)
+    }
+
+    async fn refund_status(&self, out_refund_no: &str) -> Result<RefundState, ProviderError> {
+        let path = format!("/v3/refund/domestic/refunds/{}", encode(out_refund_no));
+        let (status, bytes) = self.call(reqwest::Method::GET, &path, None).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(RefundState::NotFound);
+        }
+        if !status.is_success() {
+            return Err(Self::refused(&bytes));
+        }
+        let answer: wire::RefundAnswer = Self::parse(&bytes)?;
+        self.check_refund(&answer.out_refund_no, &answer.out_trade_no, out_refund_no)?;
+        wire::refund_state(&answer.status)
+    }
+
     fn parse_notification(
         &self,
         headers: &HeaderMap,
@@ -478,17 +562,37 @@ impl Provider for WechatPay {
             &envelope.resource.ciphertext,
         )
         .map_err(|e| bad(e.to_string()))?;
-        let transaction: wire::Transaction =
-            serde_json::from_slice(&plain).map_err(|e| bad(format!("not a transaction: {e}")))?;
+        if envelope.event_type.starts_with("REFUND.") {
+            let notice: wire::RefundNotice =
+                serde_json::from_slice(&plain).map_err(|e| bad(format!("not a refund: {e}")))?;
+            if notice
+                .mchid
+                .as_deref()
+                .is_some_and(|mchid| mchid != self.mchid)
+            {
+                return Err(bad("a refund of another merchant".into()));
+            }
+            return Ok(Notification {
+                id: envelope.id,
+                out_trade_no: notice.out_trade_no,
+                about: Notified::Refund {
+                    out_refund_no: notice.out_refund_no,
+                    state: wire::refund_state(&notice.refund_status)
+                        .map_err(|e| bad(e.to_string()))?,
+                },
+            });
+        }
         if !envelope.event_type.starts_with("TRANSACTION.") {
             return Err(bad(format!("event {}", envelope.event_type)));
         }
+        let transaction: wire::Transaction =
+            serde_json::from_slice(&plain).map_err(|e| bad(format!("not a transaction: {e}")))?;
         self.check_ours(&transaction, &transaction.out_trade_no)
             .map_err(bad)?;
         Ok(Notification {
             id: envelope.id,
             out_trade_no: transaction.out_trade_no.clone(),
-            status: wire::status(&transaction).map_err(|e| bad(e.to_string()))?,
+            about: Notified::Payment(wire::status(&transaction).map_err(|e| bad(e.to_string()))?),
         })
     }
 

@@ -1,31 +1,26 @@
-//! What a payment does, whoever asks: create an intent (idempotently, one
-//! payable intent per session), learn its outcome from a notification or a
-//! query and record it once, close it with its provider, expire it. The
-//! handlers, the sweeper and the tests all go through here.
-
-use std::sync::Arc;
+//! A new intent for a session: idempotent on its key, one payable intent
+//! per session (the open one is closed with its provider first), stored
+//! before the provider is called, then handed off.
 
 use axum::http::StatusCode;
 use contract::{
-    Availability, CreateIntent, ErrorCode, EventType, FailureReason, Flow, IntentStatus,
-    SessionStatus, UnixSeconds,
+    Availability, CreateIntent, ErrorCode, FailureReason, Flow, IntentStatus, SessionStatus,
+    UnixSeconds,
 };
-use sha2::{Digest, Sha256};
 
+use super::close::{close, Ended};
+use super::settle::fail;
+use super::{fingerprint, provider_of, reload, session_and_provider};
 use crate::eligibility::methods_for;
 use crate::error::ApiError;
-use crate::providers::{Closed, HandOff, Provider, ProviderOrder, ProviderStatus};
-use crate::store::{to_text, Inserted, IntentRow, SessionRow, Settled, Tx};
+use crate::providers::{HandOff, ProviderOrder};
+use crate::store::{to_text, Inserted, IntentRow, SessionRow};
 use crate::views;
 use crate::AppState;
 
 /// WeChat Pay (like the others) needs an order to stay payable for at
 /// least a minute.
 const MIN_PAYABLE_SECONDS: i64 = 60;
-
-/// A shopper who keeps looking at an open intent makes the server ask the
-/// provider at most this often (a notification may be late or lost).
-const QUERY_EVERY_SECONDS: i64 = 15;
 
 /// What the browser asked for, and what the server learns of its request.
 pub struct NewIntent<'a> {
@@ -40,7 +35,8 @@ pub struct NewIntent<'a> {
 /// Creates an intent for `session`, or answers the one its key already
 /// made. A session has at most one payable intent: the one it had is
 /// closed with its provider first (if the shopper paid it meanwhile, that
-/// payment completes the session and no new intent is made). The intent
+/// payment completes the session and no new intent is made; if the shopper
+/// is confirming it on the phone, nothing new starts either). The intent
 /// is stored before the provider is called, so that no order the provider
 /// made can go unrecorded; a provider that cannot be reached leaves it
 /// waiting for its hand-off, and the same request tries again.
@@ -57,6 +53,11 @@ pub async fn create_intent(
     let now = state.now();
     check_payable(session, now)?;
     let method = eligible(state, session, &new.request, now)?;
+    let provider_account = state
+        .inner
+        .providers
+        .get(&session.merchant_id, method.kind)
+        .map(|provider| provider.account());
     let row = IntentRow {
         id: crate::auth::random_id("pi"),
         session_id: session.id.clone(),
@@ -80,6 +81,11 @@ pub async fn create_intent(
         created_at: now,
         updated_at: now,
         last_queried_at: None,
+        provider_account,
+        amount_received: None,
+        review_reason: None,
+        provider_failures: 0,
+        provider_retry_at: 0,
     };
     // A concurrent create can take the session's one payable slot: close
     // that one too, and try again.
@@ -157,7 +163,7 @@ async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, Api
                 intent.id
             );
             let mut tx = state.inner.store.begin().await?;
-            fail(&mut tx, intent, FailureReason::ProviderRefused, now).await?;
+            fail(state, &mut tx, intent, FailureReason::ProviderRefused, now).await?;
             tx.commit().await?;
             reload(state, &intent.id).await
         }
@@ -239,216 +245,18 @@ fn awaits_hand_off(intent: &IntentRow) -> bool {
     intent.next_action.is_none() && intent.status() == IntentStatus::RequiresAction
 }
 
-/// An intent as it stands now, with what the browser needs kept fresh: a
-/// due intent is expired (unless the provider says it was paid), a stale
-/// hand-off asked for again, and the provider asked when a notification
-/// is overdue or the shopper asks (`ask`).
-pub async fn refresh(
-    state: &AppState,
-    intent: IntentRow,
-    ask: bool,
-) -> Result<IntentRow, ApiError> {
-    if !intent.status().is_open() {
-        return Ok(intent);
-    }
-    let now = state.now();
-    if now >= intent.expires_at {
-        return expire(state, &intent).await;
-    }
-    let overdue = now - intent.last_queried_at.unwrap_or(intent.created_at) >= QUERY_EVERY_SECONDS;
-    let mut intent = intent;
-    if ask || overdue {
-        match query(state, &intent).await {
-            Ok(updated) => intent = updated,
-            // A read never fails for the provider's trouble: it says what
-            // is known.
-            Err(error) => tracing::warn!("{}: {error}", intent.id),
-        }
-    }
-    if intent.status() == IntentStatus::RequiresAction
-        && intent.next_action_expires_at.is_some_and(|at| now >= at)
-    {
-        match renew_hand_off(state, &intent).await {
-            Ok(renewed) => intent = renewed,
-            Err(error) => tracing::warn!("{}: a fresh hand-off: {error}", intent.id),
-        }
-    }
-    Ok(intent)
-}
-
-/// Asks the provider how an intent stands and records the answer.
-pub async fn query(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
-    let provider = provider_of(state, intent).await?;
-    state
-        .inner
-        .store
-        .mark_queried(&intent.id, state.now())
-        .await?;
-    let status = provider.query(&intent.id).await?;
-    apply(state, intent, status).await
-}
-
-/// Records what the provider says of an intent: a payment (completing the
-/// session, or kept for a refund if the session was paid already), a
-/// decline, a close. Events for the merchant commit with the change.
-pub async fn apply(
-    state: &AppState,
-    intent: &IntentRow,
-    status: ProviderStatus,
-) -> Result<IntentRow, ApiError> {
-    let now = state.now();
-    let store = &state.inner.store;
-    let mut tx = store.begin().await?;
-    let current = tx.intent(&intent.id).await?;
-    match status {
-        ProviderStatus::Paid {
-            transaction_id,
-            amount,
-        } => {
-            let expected = views::intent_amount(&current)?;
-            if amount != expected {
-                tracing::error!(
-                    "{}: the provider took {amount:?}, the order was {expected:?}; kept for review",
-                    intent.id
-                );
-                return Ok(current);
-            }
-            let (settled, paid) = tx.record_payment(&intent.id, &transaction_id, now).await?;
-            let session = tx.session(&paid.session_id).await?;
-            match settled {
-                Settled::Completed => {
-                    let event = views::session_event(
-                        EventType::CheckoutSessionCompleted,
-                        &session,
-                        Some(&paid),
-                        now,
-                    )?;
-                    queue(&mut tx, &session.merchant_id, &event).await?;
-                }
-                Settled::RequiresRefund => {
-                    tracing::warn!(
-                        "{} paid session {} a second time: reported for a refund",
-                        paid.id,
-                        paid.session_id
-                    );
-                    let event =
-                        views::intent_event(EventType::PaymentIntentRequiresRefund, &paid, now)?;
-                    queue(&mut tx, &session.merchant_id, &event).await?;
-                }
-                Settled::AlreadyRecorded => {}
-            }
-        }
-        ProviderStatus::Failed(reason) => {
-            fail(&mut tx, &current, reason, now).await?;
-        }
-        ProviderStatus::Closed if current.status().is_open() => {
-            if now >= current.expires_at {
-                tx.finish(&current.id, IntentStatus::Expired, None, now)
-                    .await?;
-            } else {
-                fail(&mut tx, &current, FailureReason::ClosedByProvider, now).await?;
-            }
-        }
-        ProviderStatus::Closed | ProviderStatus::Pending | ProviderStatus::NotFound => {}
-    }
-    let updated = tx.intent(&intent.id).await?;
-    tx.commit().await?;
-    Ok(updated)
-}
-
-async fn fail(
-    tx: &mut Tx,
-    intent: &IntentRow,
-    reason: FailureReason,
-    now: UnixSeconds,
-) -> Result<(), ApiError> {
-    if tx
-        .finish(&intent.id, IntentStatus::Failed, Some(reason), now)
-        .await?
-    {
-        let failed = tx.intent(&intent.id).await?;
-        let session = tx.session(&failed.session_id).await?;
-        let event = views::intent_event(EventType::PaymentIntentFailed, &failed, now)?;
-        queue(tx, &session.merchant_id, &event).await?;
-    }
-    Ok(())
-}
-
-/// Writes a webhook event to the outbox, in the transaction of the change
-/// it reports.
-pub(crate) async fn queue(
-    tx: &mut Tx,
-    merchant_id: &str,
-    event: &contract::WebhookEvent,
-) -> Result<(), ApiError> {
-    let payload = serde_json::to_string(event).map_err(ApiError::internal)?;
-    tx.queue_event(&event.id, merchant_id, event.kind, &payload, event.created)
-        .await?;
-    Ok(())
-}
-
-/// How closing an open intent ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// It is closed with its provider and has its final status.
-    Closed,
-    /// The shopper had paid it: the payment is recorded.
-    Paid,
-}
-
-/// Closes an open intent with its provider, then gives it `to`; if the
-/// provider says it was paid, records that payment instead.
-pub async fn close(
-    state: &AppState,
-    intent: &IntentRow,
-    to: IntentStatus,
-) -> Result<Ended, ApiError> {
-    let ended = close_order(state, intent).await?;
-    if ended == Ended::Closed {
-        let mut tx = state.inner.store.begin().await?;
-        tx.finish(&intent.id, to, None, state.now()).await?;
-        tx.commit().await?;
-    }
-    Ok(ended)
-}
-
-/// Closes an intent's order with its provider, leaving its status to the
-/// caller; if the provider says it was paid, records that payment.
-pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, ApiError> {
-    let provider = provider_of(state, intent).await?;
-    match provider.close(&intent.id).await? {
-        Closed::Closed => Ok(Ended::Closed),
-        Closed::AlreadyPaid => {
-            let status = provider.query(&intent.id).await?;
-            apply(state, intent, status).await?;
-            Ok(Ended::Paid)
-        }
-    }
-}
-
-/// Expires a due intent: asked first (a notification may be late), then
-/// closed.
-pub async fn expire(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
-    let updated = query(state, intent).await?;
-    if updated.status().is_open() {
-        close(state, &updated, IntentStatus::Expired).await?;
-    }
-    reload(state, &intent.id).await
-}
-
-/// The intent as stored now.
-pub async fn reload(state: &AppState, id: &str) -> Result<IntentRow, ApiError> {
-    state
-        .inner
-        .store
-        .intent(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("intent"))
-}
-
 /// Closes the session's payable intent to make room for a new one; if it
-/// was paid meanwhile, the session is complete and nothing new can start.
+/// was paid meanwhile, the session is complete and nothing new can start,
+/// and while the shopper confirms it on the phone, nothing new starts
+/// either (the shopper may cancel it first).
 async fn supersede(state: &AppState, open: &IntentRow) -> Result<(), ApiError> {
+    if open.status() == IntentStatus::Processing {
+        return Err(ApiError::conflict(
+            ErrorCode::PaymentInProgress,
+            "the shopper is confirming a payment of this session on the phone: it must end \
+             (or be canceled) before another starts",
+        ));
+    }
     if close(state, open, IntentStatus::Canceled).await? == Ended::Paid {
         return Err(ApiError::conflict(
             ErrorCode::SessionCompleted,
@@ -485,7 +293,10 @@ pub async fn payer_authorized(
 /// Asks the provider for the hand-off again (a fresh H5 URL; the JSAPI
 /// arguments once the payer is known): the same order number, so the
 /// provider answers for the same order.
-async fn renew_hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+pub(super) async fn renew_hand_off(
+    state: &AppState,
+    intent: &IntentRow,
+) -> Result<IntentRow, ApiError> {
     let (session, provider) = session_and_provider(state, intent).await?;
     let order = order(state, &session, intent, provider.name())?;
     let hand_off = provider.create(&order).await?;
@@ -505,35 +316,6 @@ async fn save_hand_off(
         .set_next_action(intent_id, &action, hand_off.renew_at, state.now())
         .await?;
     reload(state, intent_id).await
-}
-
-/// The provider an intent was made with.
-pub async fn provider_of(
-    state: &AppState,
-    intent: &IntentRow,
-) -> Result<Arc<dyn Provider>, ApiError> {
-    Ok(session_and_provider(state, intent).await?.1)
-}
-
-/// The intent's session, and the provider the intent was made with.
-async fn session_and_provider(
-    state: &AppState,
-    intent: &IntentRow,
-) -> Result<(SessionRow, Arc<dyn Provider>), ApiError> {
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
-    let method = crate::store::from_text(&intent.method)?;
-    let provider = state
-        .inner
-        .providers
-        .get(&session.merchant_id, method)
-        .cloned()
-        .ok_or_else(|| ApiError::internal(format!("no provider for {}", intent.method)))?;
-    Ok((session, provider))
 }
 
 fn check_payable(session: &SessionRow, now: UnixSeconds) -> Result<(), ApiError> {
@@ -599,12 +381,6 @@ fn display_name(state: &AppState, session: &SessionRow) -> String {
         .merchant(&session.merchant_id)
         .map(|merchant| merchant.display_name.clone())
         .unwrap_or_default()
-}
-
-/// The request's identity for idempotency: its canonical JSON, hashed.
-fn fingerprint(request: &CreateIntent) -> String {
-    let canonical = serde_json::to_string(request).unwrap_or_default();
-    crate::auth::hex(&Sha256::digest(canonical.as_bytes()))
 }
 
 fn unavailable(message: String) -> ApiError {

@@ -1,0 +1,69 @@
+//! Closing an intent's order with its provider, so that it can no longer
+//! be paid: when the shopper walks away, a new code replaces it, or its
+//! time is up. A provider that says the order was paid meanwhile wins: the
+//! payment is recorded instead.
+
+use contract::IntentStatus;
+
+use super::settle::{apply, query};
+use super::{provider_of, reload};
+use crate::error::ApiError;
+use crate::providers::Closed;
+use crate::store::IntentRow;
+use crate::AppState;
+
+/// How closing an open intent ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It is closed with its provider and has its final status.
+    Closed,
+    /// The shopper had paid it: the payment is recorded.
+    Paid,
+}
+
+/// Closes an open intent with its provider, then gives it `to`; if the
+/// provider says it was paid, records that payment instead.
+pub async fn close(
+    state: &AppState,
+    intent: &IntentRow,
+    to: IntentStatus,
+) -> Result<Ended, ApiError> {
+    let ended = close_order(state, intent).await?;
+    if ended == Ended::Closed {
+        let mut tx = state.inner.store.begin().await?;
+        tx.finish(&intent.id, to, None, state.now()).await?;
+        tx.commit().await?;
+    }
+    Ok(ended)
+}
+
+/// Closes an intent's order with its provider, leaving its status to the
+/// caller; if the provider says it was paid, records that payment.
+pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, ApiError> {
+    let provider = provider_of(state, intent).await?;
+    match provider.close(&intent.id).await? {
+        Closed::Closed => Ok(Ended::Closed),
+        Closed::AlreadyPaid => {
+            let status = provider.query(&intent.id).await?;
+            let settled = apply(state, intent, status).await?;
+            Ok(match settled.status() {
+                IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded => {
+                    Ended::Paid
+                }
+                // Paid with another amount: a person looks at it, and it
+                // is no longer payable.
+                _ => Ended::Closed,
+            })
+        }
+    }
+}
+
+/// Expires a due intent: asked first (a notification may be late), then
+/// closed.
+pub async fn expire(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    let updated = query(state, intent).await?;
+    if updated.status().is_open() {
+        close(state, &updated, IntentStatus::Expired).await?;
+    }
+    reload(state, &intent.id).await
+}

@@ -1,0 +1,589 @@
+//! Payment intents: one payable intent per session, a payment recorded
+//! once, and the backoff of the provider work done on each.
+
+use contract::{FailureReason, IntentStatus, ReviewReason, UnixSeconds};
+
+use super::{from_text, to_text, Store, Tx, OPEN};
+
+/// A payment intent as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IntentRow {
+    pub id: String,
+    pub session_id: String,
+    pub idempotency_key: String,
+    pub request_fingerprint: String,
+    pub method: String,
+    pub flow: String,
+    pub amount_value: i64,
+    pub currency: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub expires_at: i64,
+    pub next_action: Option<String>,
+    pub next_action_expires_at: Option<i64>,
+    pub payer_ip: Option<String>,
+    pub payer_id: Option<String>,
+    pub transaction_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_queried_at: Option<i64>,
+    /// The provider account it was made with (`wechat_pay:<mchid>`).
+    pub provider_account: Option<String>,
+    /// What the provider took, once paid.
+    pub amount_received: Option<i64>,
+    /// Why it waits for a person.
+    pub review_reason: Option<String>,
+    /// Background provider calls about it that failed in a row.
+    pub provider_failures: i64,
+    /// Not to be taken on by the background work before this.
+    pub provider_retry_at: i64,
+}
+
+impl IntentRow {
+    /// The status, as the contract names it.
+    pub fn status(&self) -> IntentStatus {
+        from_text(&self.status).unwrap_or(IntentStatus::Unknown)
+    }
+}
+
+/// What inserting a new intent found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// It is stored.
+    Yes,
+    /// Another request used this idempotency key first.
+    KeyTaken,
+    /// The session has another payable intent.
+    SessionBusy,
+    /// The session is paid or expired.
+    SessionClosed,
+}
+
+/// What recording a payment found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// It completed its session.
+    Completed,
+    /// Its session was already paid (or gone): it must be refunded.
+    RequiresRefund,
+    /// It was recorded before.
+    AlreadyRecorded,
+}
+
+/// What a merchant's list of intents is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct IntentFilter {
+    /// One session's.
+    pub session: Option<String>,
+    /// In one status.
+    pub status: Option<IntentStatus>,
+    /// Created at or after.
+    pub created_gte: Option<UnixSeconds>,
+    /// Older than this intent (created before it, or with a smaller id in
+    /// the same second): the page after it.
+    pub starting_after: Option<(UnixSeconds, String)>,
+}
+
+/// An intent with the sum of its refunds that succeeded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedIntent {
+    #[sqlx(flatten)]
+    pub intent: IntentRow,
+    pub refunded_value: i64,
+}
+
+impl Store {
+    /// An intent by id, for the server's own work.
+    pub async fn intent(&self, id: &str) -> Result<Option<IntentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// A merchant's intent.
+    pub async fn merchant_intent(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> Result<Option<IntentRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT i.* FROM payment_intents i JOIN checkout_sessions s ON s.id = i.session_id
+             WHERE i.id = ? AND s.merchant_id = ?",
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .fetch_optional(&self.reads)
+        .await
+    }
+
+    /// A session's intent.
+    pub async fn session_intent(
+        &self,
+        session_id: &str,
+        id: &str,
+    ) -> Result<Option<IntentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ? AND session_id = ?")
+            .bind(id)
+            .bind(session_id)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// A page of a merchant's intents, newest first (`limit` rows at most),
+    /// each with what has been refunded of it.
+    pub async fn merchant_intents(
+        &self,
+        merchant_id: &str,
+        filter: &IntentFilter,
+        limit: i64,
+    ) -> Result<Vec<ListedIntent>, sqlx::Error> {
+        let (after_created, after_id) = filter
+            .starting_after
+            .clone()
+            .map_or((None, None), |(at, id)| (Some(at), Some(id)));
+        sqlx::query_as(
+            "SELECT i.*,
+                    COALESCE((SELECT SUM(r.amount_value) FROM refunds r
+                              WHERE r.intent_id = i.id AND r.status = 'succeeded'), 0)
+                        AS refunded_value
+             FROM payment_intents i JOIN checkout_sessions s ON s.id = i.session_id
+             WHERE s.merchant_id = ?
+               AND (? IS NULL OR i.session_id = ?)
+               AND (? IS NULL OR i.status = ?)
+               AND (? IS NULL OR i.created_at >= ?)
+               AND (? IS NULL OR i.created_at < ? OR (i.created_at = ? AND i.id < ?))
+             ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
+        )
+        .bind(merchant_id)
+        .bind(&filter.session)
+        .bind(&filter.session)
+        .bind(filter.status.map(IntentStatus::as_str))
+        .bind(filter.status.map(IntentStatus::as_str))
+        .bind(filter.created_gte)
+        .bind(filter.created_gte)
+        .bind(after_created)
+        .bind(after_created)
+        .bind(after_created)
+        .bind(&after_id)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// The intent a session's idempotency key made.
+    pub async fn intent_by_key(
+        &self,
+        session_id: &str,
+        key: &str,
+    ) -> Result<Option<IntentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payment_intents WHERE session_id = ? AND idempotency_key = ?")
+            .bind(session_id)
+            .bind(key)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// The session's payable intent, if it has one.
+    pub async fn open_intent(&self, session_id: &str) -> Result<Option<IntentRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT * FROM payment_intents WHERE session_id = ? AND status IN {OPEN}"
+        ))
+        .bind(session_id)
+        .fetch_optional(&self.reads)
+        .await
+    }
+
+    /// The payer id an earlier intent of the session learned (WeChat's
+    /// openid: the shopper authorises once per session).
+    pub async fn payer_of_session(&self, session_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT payer_id FROM payment_intents WHERE session_id = ? AND payer_id IS NOT NULL LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.reads)
+        .await
+    }
+
+    /// Payable intents whose time is up, and that no backoff holds back.
+    pub async fn due_intents(
+        &self,
+        now: UnixSeconds,
+        limit: i64,
+    ) -> Result<Vec<IntentRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT * FROM payment_intents
+             WHERE status IN {OPEN} AND expires_at <= ? AND provider_retry_at <= ?
+             ORDER BY expires_at LIMIT ?"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Payable intents that have not been asked about since `before` (and
+    /// that no backoff holds back), oldest first.
+    pub async fn unasked_intents(
+        &self,
+        before: UnixSeconds,
+        now: UnixSeconds,
+        limit: i64,
+    ) -> Result<Vec<IntentRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT * FROM payment_intents WHERE status IN {OPEN}
+               AND COALESCE(last_queried_at, created_at) < ? AND provider_retry_at <= ?
+             ORDER BY COALESCE(last_queried_at, created_at) LIMIT ?"
+        ))
+        .bind(before)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Takes on background provider work for a payable intent until
+    /// `until`, unless a backoff or another taker holds it; true if taken.
+    pub async fn claim_intent(
+        &self,
+        id: &str,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let claimed = sqlx::query(&format!(
+            "UPDATE payment_intents SET provider_retry_at = ?
+             WHERE id = ? AND status IN {OPEN} AND provider_retry_at <= ?"
+        ))
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.writes)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// The provider answered about an intent: no backoff.
+    pub async fn provider_answered(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE payment_intents SET provider_failures = 0, provider_retry_at = 0 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// The provider failed about an intent once more: leave it alone until
+    /// `retry_at`.
+    pub async fn provider_failed(
+        &self,
+        id: &str,
+        retry_at: UnixSeconds,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE payment_intents SET provider_failures = provider_failures + 1,
+                provider_retry_at = ?
+             WHERE id = ?",
+        )
+        .bind(retry_at)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// Notes that the provider was asked about an intent.
+    pub async fn mark_queried(&self, intent_id: &str, now: UnixSeconds) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE payment_intents SET last_queried_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(intent_id)
+            .execute(&self.writes)
+            .await
+            .map(drop)
+    }
+
+    /// Records what the provider handed the shopper (a fresh H5 URL, the
+    /// JSAPI arguments once the payer is known).
+    pub async fn set_next_action(
+        &self,
+        id: &str,
+        next_action: &str,
+        expires_at: Option<UnixSeconds>,
+        now: UnixSeconds,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE payment_intents SET next_action = ?, next_action_expires_at = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(next_action)
+        .bind(expires_at)
+        .bind(now)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// Lets a repeated request take over an intent whose hand-off was not
+    /// got (its first request gave up); true if this call took it.
+    pub async fn take_over(&self, id: &str, now: UnixSeconds) -> Result<bool, sqlx::Error> {
+        let taken = sqlx::query(
+            "UPDATE payment_intents SET updated_at = ?
+             WHERE id = ? AND next_action IS NULL AND status = 'requires_action' AND updated_at < ?",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - 1)
+        .execute(&self.writes)
+        .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    /// Marks an intent's hand-off as free for the next request to get.
+    pub async fn release(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE payment_intents SET updated_at = 0 WHERE id = ? AND next_action IS NULL",
+        )
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// Records the payer's id in the wallet (WeChat's openid).
+    pub async fn set_payer_id(
+        &self,
+        id: &str,
+        payer_id: &str,
+        now: UnixSeconds,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE payment_intents SET payer_id = ?, updated_at = ? WHERE id = ?")
+            .bind(payer_id)
+            .bind(now)
+            .bind(id)
+            .execute(&self.writes)
+            .await
+            .map(drop)
+    }
+
+    /// How many intents stand in each status, for the metrics.
+    pub async fn intents_by_status(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT status, COUNT(*) FROM payment_intents GROUP BY status")
+            .fetch_all(&self.reads)
+            .await
+    }
+}
+
+impl Tx {
+    /// Stores a new payable intent unless its key was used, the session has
+    /// another payable intent, or the session is paid or expired.
+    pub async fn insert_intent(&mut self, row: &IntentRow) -> Result<Inserted, sqlx::Error> {
+        let session: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM checkout_sessions WHERE id = ?")
+                .bind(&row.session_id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+        if session.is_none_or(|(status,)| status != "open") {
+            return Ok(Inserted::SessionClosed);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO payment_intents (id, session_id, idempotency_key, request_fingerprint,
+                method, flow, amount_value, currency, status, failure_reason, expires_at,
+                next_action, next_action_expires_at, payer_ip, payer_id, transaction_id,
+                created_at, updated_at, last_queried_at, provider_account)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&row.id)
+        .bind(&row.session_id)
+        .bind(&row.idempotency_key)
+        .bind(&row.request_fingerprint)
+        .bind(&row.method)
+        .bind(&row.flow)
+        .bind(row.amount_value)
+        .bind(&row.currency)
+        .bind(&row.status)
+        .bind(row.expires_at)
+        .bind(&row.next_action)
+        .bind(row.next_action_expires_at)
+        .bind(&row.payer_ip)
+        .bind(&row.payer_id)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(&row.provider_account)
+        .execute(&mut *self.0)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Inserted::Yes);
+        }
+        let key_taken: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM payment_intents WHERE session_id = ? AND idempotency_key = ?",
+        )
+        .bind(&row.session_id)
+        .bind(&row.idempotency_key)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(if key_taken.is_some() {
+            Inserted::KeyTaken
+        } else {
+            Inserted::SessionBusy
+        })
+    }
+
+    /// Ends a payable intent with `to` (and `reason`); false if it was no
+    /// longer payable.
+    pub async fn finish(
+        &mut self,
+        id: &str,
+        to: IntentStatus,
+        reason: Option<FailureReason>,
+        now: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let finished = sqlx::query(&format!(
+            "UPDATE payment_intents SET status = ?, failure_reason = ?, next_action = NULL,
+                updated_at = ?
+             WHERE id = ? AND status IN {OPEN}"
+        ))
+        .bind(to.as_str())
+        .bind(reason.map(|reason| to_text(&reason)))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(finished.rows_affected() == 1)
+    }
+
+    /// The shopper has scanned and is confirming on the phone: a waiting
+    /// intent becomes `processing`; true if it was waiting.
+    pub async fn mark_processing(
+        &mut self,
+        id: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let marked = sqlx::query(
+            "UPDATE payment_intents SET status = 'processing', updated_at = ?
+             WHERE id = ? AND status = 'requires_action'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(marked.rows_affected() == 1)
+    }
+
+    /// Hands an intent to a person: `requires_review` with its reason (and
+    /// what the provider took, if it took something). Only an intent not
+    /// yet settled moves; true if it did.
+    pub async fn review(
+        &mut self,
+        id: &str,
+        reason: ReviewReason,
+        paid: Option<(&str, i64)>,
+        now: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let reviewed = sqlx::query(
+            "UPDATE payment_intents SET status = 'requires_review', review_reason = ?,
+                next_action = NULL, transaction_id = COALESCE(?, transaction_id),
+                amount_received = COALESCE(?, amount_received), updated_at = ?
+             WHERE id = ? AND status IN ('requires_action', 'processing', 'canceled', 'expired', 'failed')",
+        )
+        .bind(to_text(&reason))
+        .bind(paid.map(|(transaction, _)| transaction))
+        .bind(paid.map(|(_, amount)| amount))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(reviewed.rows_affected() == 1)
+    }
+
+    /// Records a payment of `intent_id` (`received` minor units, as the
+    /// provider says). The session is completed by the same conditional
+    /// write, so two payments cannot both complete it: the second is kept
+    /// as `requires_refund`. The session's other payable intents are
+    /// canceled, and their closing with the provider queued.
+    pub async fn record_payment(
+        &mut self,
+        intent_id: &str,
+        transaction_id: &str,
+        received: i64,
+        now: UnixSeconds,
+    ) -> Result<(Settled, IntentRow), sqlx::Error> {
+        let intent = self.intent(intent_id).await?;
+        if matches!(
+            intent.status(),
+            IntentStatus::Succeeded
+                | IntentStatus::RequiresRefund
+                | IntentStatus::Refunded
+                | IntentStatus::RequiresReview
+        ) {
+            return Ok((Settled::AlreadyRecorded, intent));
+        }
+        let completed = sqlx::query(
+            "UPDATE checkout_sessions SET status = 'completed', completed_at = ?, paid_intent_id = ?
+             WHERE id = ? AND status = 'open'",
+        )
+        .bind(now)
+        .bind(intent_id)
+        .bind(&intent.session_id)
+        .execute(&mut *self.0)
+        .await?
+        .rows_affected()
+            == 1;
+        let (settled, status) = if completed {
+            (Settled::Completed, IntentStatus::Succeeded)
+        } else {
+            (Settled::RequiresRefund, IntentStatus::RequiresRefund)
+        };
+        sqlx::query(
+            "UPDATE payment_intents SET status = ?, failure_reason = NULL, next_action = NULL,
+                transaction_id = ?, amount_received = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(transaction_id)
+        .bind(received)
+        .bind(now)
+        .bind(intent_id)
+        .execute(&mut *self.0)
+        .await?;
+        if completed {
+            let others: Vec<(String,)> = sqlx::query_as(&format!(
+                "SELECT id FROM payment_intents WHERE session_id = ? AND id != ? AND status IN {OPEN}"
+            ))
+            .bind(&intent.session_id)
+            .bind(intent_id)
+            .fetch_all(&mut *self.0)
+            .await?;
+            for (other,) in others {
+                self.finish(&other, IntentStatus::Canceled, None, now)
+                    .await?;
+                self.queue_close(&other, now).await?;
+            }
+        }
+        Ok((settled, self.intent(intent_id).await?))
+    }
+
+    /// A `requires_refund` payment given back in full becomes `refunded`;
+    /// true if it did.
+    pub async fn mark_refunded(&mut self, id: &str, now: UnixSeconds) -> Result<bool, sqlx::Error> {
+        let marked = sqlx::query(
+            "UPDATE payment_intents SET status = 'refunded', updated_at = ?
+             WHERE id = ? AND status = 'requires_refund'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(marked.rows_affected() == 1)
+    }
+
+    /// An intent, read inside the transaction.
+    pub async fn intent(&mut self, id: &str) -> Result<IntentRow, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *self.0)
+            .await
+    }
+}

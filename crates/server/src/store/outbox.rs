@@ -1,0 +1,305 @@
+//! What the server owes others, written in the transaction of the change
+//! that causes it: webhook events for merchants (kept, and readable, for
+//! every merchant), provider calls that must happen, and the provider
+//! notifications received.
+
+use contract::{EventType, UnixSeconds};
+
+use super::{Store, Tx};
+
+/// A webhook event, delivered or not.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub id: String,
+    pub merchant_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    /// `None`: not to be delivered (no endpoint, or given up).
+    pub next_attempt_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// A provider call that must happen.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub intent_id: String,
+    pub kind: String,
+    pub attempts: i64,
+}
+
+/// How much waits in an outbox, for the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboxDepth {
+    /// Rows waiting.
+    pub waiting: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<UnixSeconds>,
+}
+
+impl Store {
+    /// Webhook events due for delivery.
+    pub async fn due_events(
+        &self,
+        now: UnixSeconds,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM webhook_events
+             WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, seq LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Takes on an event's delivery until `until`; true if this call took
+    /// it.
+    pub async fn claim_event(
+        &self,
+        id: &str,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let claimed = sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = ?
+             WHERE id = ? AND delivered_at IS NULL AND next_attempt_at <= ?",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.writes)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// A delivered event.
+    pub async fn event_delivered(&self, id: &str, now: UnixSeconds) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE webhook_events SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// An event whose delivery failed, to be tried again at `next` (never,
+    /// when `None`).
+    pub async fn event_failed(
+        &self,
+        id: &str,
+        next: Option<UnixSeconds>,
+        error: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+             WHERE id = ?",
+        )
+        .bind(next)
+        .bind(error)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// The place of a merchant's event in its sequence.
+    pub async fn event_seq(&self, merchant_id: &str, id: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT seq FROM webhook_events WHERE id = ? AND merchant_id = ?")
+            .bind(id)
+            .bind(merchant_id)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// A merchant's events after `after` in its sequence, oldest first.
+    pub async fn merchant_events(
+        &self,
+        merchant_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM webhook_events WHERE merchant_id = ? AND seq > ?
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(merchant_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Events waiting for delivery.
+    pub async fn webhook_depth(&self) -> Result<OutboxDepth, sqlx::Error> {
+        let (waiting, oldest) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM webhook_events
+             WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL",
+        )
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(OutboxDepth { waiting, oldest })
+    }
+
+    /// Provider calls waiting to be done.
+    pub async fn job_depth(&self) -> Result<OutboxDepth, sqlx::Error> {
+        let (waiting, oldest) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM provider_jobs WHERE done_at IS NULL",
+        )
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(OutboxDepth { waiting, oldest })
+    }
+
+    /// Provider calls due.
+    pub async fn due_jobs(&self, now: UnixSeconds, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, intent_id, kind, attempts FROM provider_jobs
+             WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Takes on a provider call until `until`; true if this call took it.
+    pub async fn claim_job(
+        &self,
+        id: &str,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let claimed = sqlx::query(
+            "UPDATE provider_jobs SET next_attempt_at = ?
+             WHERE id = ? AND done_at IS NULL AND next_attempt_at <= ?",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.writes)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// A provider call done (or given up, with its `error`).
+    pub async fn job_done(
+        &self,
+        id: &str,
+        now: UnixSeconds,
+        error: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE provider_jobs SET done_at = ?, attempts = attempts + 1,
+                last_error = COALESCE(?, last_error)
+             WHERE id = ?",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// A provider call that failed, to be tried again at `next`.
+    pub async fn job_failed(
+        &self,
+        id: &str,
+        next: UnixSeconds,
+        error: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE provider_jobs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+             WHERE id = ?",
+        )
+        .bind(next)
+        .bind(error)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// Records a notification's id once; false if it was seen before.
+    pub async fn record_notification(
+        &self,
+        provider: &str,
+        id: &str,
+        out_trade_no: &str,
+        outcome: &str,
+        body: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let recorded = sqlx::query(
+            "INSERT INTO provider_notifications (provider, id, out_trade_no, outcome, body, received_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(provider)
+        .bind(id)
+        .bind(out_trade_no)
+        .bind(outcome)
+        .bind(body)
+        .bind(now)
+        .execute(&self.writes)
+        .await?;
+        Ok(recorded.rows_affected() == 1)
+    }
+}
+
+impl Tx {
+    /// Queues closing an intent's order with its provider, retried until
+    /// done.
+    pub async fn queue_close(
+        &mut self,
+        intent_id: &str,
+        now: UnixSeconds,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO provider_jobs (id, intent_id, kind, attempts, next_attempt_at)
+             VALUES (?, ?, 'close', 0, ?)",
+        )
+        .bind(crate::auth::random_id("job"))
+        .bind(intent_id)
+        .bind(now)
+        .execute(&mut *self.0)
+        .await
+        .map(drop)
+    }
+
+    /// Writes an event: to the outbox when `deliver` (the merchant has an
+    /// endpoint), and for the merchant to read in any case.
+    pub async fn queue_event(
+        &mut self,
+        id: &str,
+        merchant_id: &str,
+        kind: EventType,
+        payload: &str,
+        now: UnixSeconds,
+        deliver: bool,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO webhook_events (id, merchant_id, type, payload, created_at, attempts,
+                next_attempt_at)
+             VALUES (?, ?, ?, ?, ?, 0, ?)",
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .bind(kind.as_str())
+        .bind(payload)
+        .bind(now)
+        .bind(deliver.then_some(now))
+        .execute(&mut *self.0)
+        .await
+        .map(drop)
+    }
+}

@@ -1,0 +1,287 @@
+//! Refunds: what is left of a payment counted in the same transaction
+//! that stores a new refund, and each refund followed until its provider
+//! says how it ended.
+
+use contract::{RefundFailureReason, RefundStatus, UnixSeconds};
+
+use super::{from_text, to_text, Store, Tx};
+
+/// A refund as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefundRow {
+    pub id: String,
+    pub intent_id: String,
+    pub merchant_id: String,
+    pub idempotency_key: Option<String>,
+    pub request_fingerprint: Option<String>,
+    pub amount_value: i64,
+    pub currency: String,
+    pub reason: Option<String>,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub automatic: bool,
+    pub submitted_at: Option<i64>,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RefundRow {
+    /// The status, as the contract names it.
+    pub fn status(&self) -> RefundStatus {
+        from_text(&self.status).unwrap_or(RefundStatus::Unknown)
+    }
+}
+
+/// What storing a refund found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundInserted {
+    /// It is stored.
+    Yes,
+    /// Its idempotency key (or, for the server's own, its intent) made one
+    /// before.
+    KeyTaken,
+}
+
+impl Store {
+    /// A refund by id, for the server's own work.
+    pub async fn refund(&self, id: &str) -> Result<Option<RefundRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM refunds WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// A merchant's refund.
+    pub async fn merchant_refund(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> Result<Option<RefundRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM refunds WHERE id = ? AND merchant_id = ?")
+            .bind(id)
+            .bind(merchant_id)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// The refund an intent's idempotency key made.
+    pub async fn refund_by_key(
+        &self,
+        intent_id: &str,
+        key: &str,
+    ) -> Result<Option<RefundRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? AND idempotency_key = ?")
+            .bind(intent_id)
+            .bind(key)
+            .fetch_optional(&self.reads)
+            .await
+    }
+
+    /// An intent's refunds, oldest first.
+    pub async fn refunds_of(&self, intent_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? ORDER BY created_at, id")
+            .bind(intent_id)
+            .fetch_all(&self.reads)
+            .await
+    }
+
+    /// The sum of an intent's refunds that succeeded.
+    pub async fn refunded(&self, intent_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
+             WHERE intent_id = ? AND status = 'succeeded'",
+        )
+        .bind(intent_id)
+        .fetch_one(&self.reads)
+        .await
+    }
+
+    /// Pending refunds due for a request or a question to their provider.
+    pub async fn due_refunds(
+        &self,
+        now: UnixSeconds,
+        limit: i64,
+    ) -> Result<Vec<RefundRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM refunds WHERE status = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+    }
+
+    /// Takes on a pending refund's provider call until `until`; true if
+    /// this call took it.
+    pub async fn claim_refund(
+        &self,
+        id: &str,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let claimed = sqlx::query(
+            "UPDATE refunds SET next_attempt_at = ?
+             WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.writes)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// The provider has the refund request (or answered about it): ask
+    /// again at `next` if it has not ended by then.
+    pub async fn refund_submitted(
+        &self,
+        id: &str,
+        next: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE refunds SET submitted_at = COALESCE(submitted_at, ?), attempts = attempts + 1,
+                next_attempt_at = ?, updated_at = ?
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(next)
+        .bind(now)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// The provider does not have a refund it was asked for: ask for it
+    /// again at `next`.
+    pub async fn unsubmit_refund(&self, id: &str, next: UnixSeconds) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE refunds SET submitted_at = NULL, attempts = attempts + 1, next_attempt_at = ?
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(next)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// A provider call about a refund failed: try again at `next`.
+    pub async fn refund_trouble(&self, id: &str, next: UnixSeconds) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE refunds SET attempts = attempts + 1, next_attempt_at = ?
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(next)
+        .bind(id)
+        .execute(&self.writes)
+        .await
+        .map(drop)
+    }
+
+    /// How many refunds wait for their provider, for the metrics.
+    pub async fn pending_refunds(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE status = 'pending'")
+            .fetch_one(&self.reads)
+            .await
+    }
+}
+
+impl Tx {
+    /// What refunds already hold of an intent's payment: those that
+    /// succeeded or are under way, and the abnormal ones (their money has
+    /// left the merchant's balance; the provider holds it until the
+    /// merchant settles it there).
+    pub async fn refunds_held(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
+             WHERE intent_id = ?
+               AND (status IN ('pending', 'succeeded')
+                    OR (status = 'failed' AND failure_reason = 'abnormal'))",
+        )
+        .bind(intent_id)
+        .fetch_one(&mut *self.0)
+        .await
+    }
+
+    /// The sum of an intent's refunds that succeeded.
+    pub async fn refunded(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
+             WHERE intent_id = ? AND status = 'succeeded'",
+        )
+        .bind(intent_id)
+        .fetch_one(&mut *self.0)
+        .await
+    }
+
+    /// Stores a refund, unless its key (or the intent's automatic refund)
+    /// is taken.
+    pub async fn insert_refund(&mut self, row: &RefundRow) -> Result<RefundInserted, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (id, intent_id, merchant_id, idempotency_key, request_fingerprint,
+                amount_value, currency, reason, status, failure_reason, automatic, submitted_at,
+                attempts, next_attempt_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, 0, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&row.id)
+        .bind(&row.intent_id)
+        .bind(&row.merchant_id)
+        .bind(&row.idempotency_key)
+        .bind(&row.request_fingerprint)
+        .bind(row.amount_value)
+        .bind(&row.currency)
+        .bind(&row.reason)
+        .bind(&row.status)
+        .bind(row.automatic)
+        .bind(row.next_attempt_at)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(if inserted.rows_affected() == 1 {
+            RefundInserted::Yes
+        } else {
+            RefundInserted::KeyTaken
+        })
+    }
+
+    /// Ends a pending refund (or an abnormal one that the merchant has
+    /// since settled with the provider: it succeeds); false if it had
+    /// ended already.
+    pub async fn finish_refund(
+        &mut self,
+        id: &str,
+        to: RefundStatus,
+        reason: Option<RefundFailureReason>,
+        now: UnixSeconds,
+    ) -> Result<bool, sqlx::Error> {
+        let finished = sqlx::query(
+            "UPDATE refunds SET status = ?, failure_reason = ?, updated_at = ?
+             WHERE id = ?
+               AND (status = 'pending'
+                    OR (? = 'succeeded' AND status = 'failed' AND failure_reason = 'abnormal'))",
+        )
+        .bind(to.as_str())
+        .bind(reason.map(|reason| to_text(&reason)))
+        .bind(now)
+        .bind(id)
+        .bind(to.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(finished.rows_affected() == 1)
+    }
+
+    /// A refund, read inside the transaction.
+    pub async fn refund(&mut self, id: &str) -> Result<RefundRow, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM refunds WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *self.0)
+            .await
+    }
+}
