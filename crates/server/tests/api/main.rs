@@ -7,6 +7,10 @@
 //!   kept for a refund;
 //! - `outcomes`: declines, outages and lost notifications told truthfully;
 //! - `merchant`: reads with the secret key, webhooks, batches, running live;
+//! - `tenancy`: merchants kept apart, by key and by provider account;
+//! - `refunds`: money given back through the provider;
+//! - `nothing_blocks`: what is stuck holds up nobody else;
+//! - `operations`: health, readiness, metrics, request ids, proxies;
 //! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end.
 //!
 //! Every answer of the server, and every webhook event, is checked against
@@ -14,8 +18,12 @@
 
 mod conformance;
 mod merchant;
+mod nothing_blocks;
 mod one_payment;
+mod operations;
 mod outcomes;
+mod refunds;
 mod sessions;
+mod tenancy;
 mod wechat;
 mod world;

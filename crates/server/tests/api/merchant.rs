@@ -424,3 +424,83 @@ async fn wait_for_exit(mut child: Child) -> Option<i32> {
     let _ = child.kill();
     None
 }
+
+#[tokio::test]
+async fn the_merchant_lists_its_intents_newest_first_page_by_page() {
+    let world = World::start().await;
+    let (paid_session, paid) = world.paid(MERCHANT_KEY).await;
+    world.advance(1);
+    let open = world.session().await;
+    let first = world.qr_intent(&open, "a").await;
+    world.advance(1);
+    let second = world.qr_intent(&open, "b").await;
+    let list = |query: &str| {
+        let path = format!("/intents{query}");
+        let world = &world;
+        async move { world.merchant_get(&path).await }
+    };
+
+    let all = list("").await;
+    let ids: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|intent| intent["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [second.id.as_str(), first.id.as_str(), paid.id.as_str()]
+    );
+    assert_eq!(all["has_more"], false);
+    assert!(
+        all["data"][2]["transaction_id"].as_str().is_some(),
+        "the merchant's view"
+    );
+
+    let page = list("?limit=2").await;
+    assert_eq!(page["has_more"], true);
+    let next = list(&format!("?limit=2&starting_after={}", first.id)).await;
+    assert_eq!(next["data"][0]["id"], paid.id.as_str());
+    assert_eq!(next["has_more"], false);
+
+    let succeeded = list("?status=succeeded").await;
+    assert_eq!(succeeded["data"].as_array().unwrap().len(), 1);
+    let canceled = list(&format!("?session={}&status=canceled", open.session.id)).await;
+    assert_eq!(
+        canceled["data"][0]["id"],
+        first.id.as_str(),
+        "superseded by the second"
+    );
+    let of_session = list(&format!("?session={}", paid_session.session.id)).await;
+    assert_eq!(of_session["data"].as_array().unwrap().len(), 1);
+    let recent = list(&format!("?created_gte={}", world.state.now())).await;
+    assert_eq!(recent["data"][0]["id"], second.id.as_str());
+    assert_eq!(recent["data"].as_array().unwrap().len(), 1);
+    for bad in [
+        "?limit=0",
+        "?status=lost",
+        "?starting_after=pi_nowhere",
+        "?created_gte=soon",
+    ] {
+        let answer = send(
+            world
+                .http
+                .get(world.url(&format!("/intents{bad}")))
+                .bearer_auth(MERCHANT_KEY),
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let browser = send(
+        world
+            .http
+            .get(world.url("/intents"))
+            .bearer_auth(&open.client_secret),
+    )
+    .await;
+    assert_eq!(
+        browser.status(),
+        StatusCode::UNAUTHORIZED,
+        "a client secret lists nothing"
+    );
+}

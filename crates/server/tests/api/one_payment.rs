@@ -318,3 +318,40 @@ async fn a_cancel_racing_a_notification_ends_one_way_only() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_payment_confirmed_on_the_phone_holds_the_session_until_it_ends_or_is_canceled() {
+    let world = World::start().await;
+    // A provider that reports the shopper confirming (as Alipay does after
+    // a scan); WeChat Pay's emulator does under this fault only.
+    world.control(json!({"pay_after_close": true})).await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    assert!(world
+        .scan(&code_of(&first), "hold")
+        .await
+        .status()
+        .is_success());
+    let confirming = world.read_intent_asking(&created, &first.id, true).await;
+    assert_eq!(confirming.status, IntentStatus::Processing);
+
+    let another = world
+        .create_intent(
+            &created,
+            Some("tab-2"),
+            json!({"method": "wechat_pay", "client": {"device": "desktop"}}),
+        )
+        .await;
+    assert_eq!(
+        error_of(another).await,
+        (StatusCode::CONFLICT, ErrorCode::PaymentInProgress)
+    );
+    // The shopper gives up on the phone's payment: canceled, closed with
+    // WeChat Pay, and a new one may start.
+    assert_eq!(
+        world.cancel(&created, &first.id).await.status(),
+        StatusCode::OK
+    );
+    let second = world.qr_intent(&created, "tab-2").await;
+    assert_eq!(second.status, IntentStatus::RequiresAction);
+}

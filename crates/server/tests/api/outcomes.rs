@@ -39,12 +39,15 @@ async fn a_decline_reaches_the_shopper_with_its_reason_and_the_merchant_as_an_ev
 async fn an_unreachable_or_rate_limited_provider_answers_503_changes_nothing_and_the_same_key_tries_again(
 ) {
     // An outage is a 500 SYSTEM_ERROR; a rate limit a 429 FREQUENCY_LIMITED.
-    for trouble in ["outage", "busy"] {
+    // Each answer says when to send it again: soon, or after a rate
+    // limit's pause.
+    for (trouble, retry_after) in [("outage", "2"), ("busy", "5")] {
         let world = World::start().await;
         let created = world.session().await;
         world.control(json!({ trouble: true })).await;
         let body = json!({"method": "wechat_pay", "client": desktop()});
         let refused = world.create_intent(&created, Some("k"), body.clone()).await;
+        assert_eq!(refused.headers()["retry-after"], retry_after, "{trouble}");
         assert_eq!(
             error_of(refused).await,
             (
@@ -364,12 +367,12 @@ fn tampered(
 
 /// A success notification for `out_trade_no` of `total` fen, signed and
 /// encrypted with the sandbox's keys as WeChat Pay would.
-fn signed_notification(out_trade_no: &str, total: i64) -> (reqwest::header::HeaderMap, String) {
+pub fn signed_notification(out_trade_no: &str, total: i64) -> (reqwest::header::HeaderMap, String) {
     signed_notification_of(&paid_transaction(out_trade_no, total))
 }
 
 /// The demo merchant's transaction: `out_trade_no` paid, `total` fen.
-fn paid_transaction(out_trade_no: &str, total: i64) -> serde_json::Value {
+pub fn paid_transaction(out_trade_no: &str, total: i64) -> serde_json::Value {
     let config = payment_sandbox::WechatConfig::demo();
     json!({
         "mchid": config.mchid, "appid": config.appid, "out_trade_no": out_trade_no,
@@ -382,7 +385,9 @@ fn paid_transaction(out_trade_no: &str, total: i64) -> serde_json::Value {
 
 /// `transaction` as a notification, signed and encrypted with the
 /// sandbox's keys as WeChat Pay would.
-fn signed_notification_of(transaction: &serde_json::Value) -> (reqwest::header::HeaderMap, String) {
+pub fn signed_notification_of(
+    transaction: &serde_json::Value,
+) -> (reqwest::header::HeaderMap, String) {
     let config = payment_sandbox::WechatConfig::demo();
     let nonce = "0123456789ab";
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, config.apiv3_key.as_bytes()).unwrap());

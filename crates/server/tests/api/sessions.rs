@@ -1,14 +1,14 @@
 //! Sessions, credentials and idempotency: the contract's ground rules.
 
 use contract::{
-    Availability, CheckoutSession, ErrorCode, Flow, IntentStatus, MethodKind, PaymentIntent,
-    UnavailableReason,
+    Availability, CheckoutSession, CreatedCheckoutSession, ErrorCode, Flow, IntentStatus,
+    MethodKind, PaymentIntent, UnavailableReason,
 };
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::world::{desktop, error_of, order, send, World};
+use crate::world::{desktop, error_of, order, send, World, MERCHANT_KEY};
 
 #[tokio::test]
 async fn a_merchant_opens_a_session_and_each_browser_sees_its_flows() {
@@ -299,4 +299,74 @@ async fn a_session_with_under_a_minute_left_or_past_its_end_takes_no_new_payment
         error_of(response).await,
         (StatusCode::GONE, ErrorCode::SessionExpired)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_create_session_with_its_key_opens_one_session() {
+    let world = World::start().await;
+    let create = |key: &'static str, body: serde_json::Value, secret: &'static str| {
+        let world = &world;
+        async move {
+            send(
+                world
+                    .http
+                    .post(world.url("/checkout-sessions"))
+                    .bearer_auth(secret)
+                    .header("Idempotency-Key", key)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    // A merchant's server retries after a lost answer, several times at
+    // once: one session, the same client secret each time.
+    let (a, b, c) = tokio::join!(
+        create("order-42", order(12800), MERCHANT_KEY),
+        create("order-42", order(12800), MERCHANT_KEY),
+        create("order-42", order(12800), MERCHANT_KEY),
+    );
+    let mut statuses = vec![a.status(), b.status(), c.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::OK, StatusCode::CREATED],
+        "one made it, the others answer it"
+    );
+    let answers: Vec<CreatedCheckoutSession> = vec![
+        a.json().await.unwrap(),
+        b.json().await.unwrap(),
+        c.json().await.unwrap(),
+    ];
+    assert!(answers
+        .iter()
+        .all(|answer| answer.session.id == answers[0].session.id));
+    assert!(answers
+        .iter()
+        .all(|answer| answer.client_secret == answers[0].client_secret));
+    // The secret it answers opens the session.
+    let intent = world.qr_intent(&answers[0], "pay").await;
+    assert_eq!(intent.session_id, answers[0].session.id);
+
+    let other_body = create("order-42", order(100), MERCHANT_KEY).await;
+    assert_eq!(
+        error_of(other_body).await,
+        (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused)
+    );
+    let without_key = world.create_session(order(12800)).await;
+    assert_eq!(without_key.status(), StatusCode::CREATED);
+    let created: CreatedCheckoutSession = without_key.json().await.unwrap();
+    assert_ne!(created.session.id, answers[0].session.id);
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkout_sessions")
+        .fetch_one(&world.database().await)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 2);
+    // The stored row holds no client secret a database reader could use.
+    let sealed: String = sqlx::query_scalar(
+        "SELECT client_secret_sealed FROM checkout_sessions WHERE idempotency_key = 'order-42'",
+    )
+    .fetch_one(&world.database().await)
+    .await
+    .unwrap();
+    assert!(!sealed.contains(&answers[0].client_secret));
 }

@@ -20,6 +20,63 @@ pub use crate::conformance::send;
 /// The embedded demo merchant's secret key.
 pub const MERCHANT_KEY: &str = "sk_test_demo_merchant";
 
+/// The secret key of the second merchant of [`with_other_merchant`].
+pub const OTHER_KEY: &str = "sk_test_other_merchant";
+
+/// The demo configuration and a second merchant, `other`, taking WeChat
+/// Pay (the sandbox's account, unless `extra` names its own), with the
+/// TOML lines of `extra` added to its entry.
+pub fn with_other_merchant(extra: &str) -> Config {
+    let hash = payment_server::auth::key_hash(OTHER_KEY).expect("a test key");
+    let text = format!(
+        "{}\n[[merchants]]\nid = \"other\"\ndisplay_name = \"Other Shop\"\n\
+         secret_key_hash = \"{hash}\"\nmethods = [{{ type = \"wechat_pay\" }}]\n{extra}\n",
+        payment_server::config::DEFAULT_CONFIG
+    );
+    Config::parse(&text).expect("a valid configuration")
+}
+
+/// A `[merchants.wechat_pay]` table for the sandbox's keys under `mchid`,
+/// with the pay API at `pay_base_url`.
+pub fn sandbox_account(mchid: &str, pay_base_url: &str, sandbox: &str) -> String {
+    let demo = payment_sandbox::WechatConfig::demo();
+    format!(
+        r#"
+        [merchants.wechat_pay]
+        mchid = "{mchid}"
+        appid = "{appid}"
+        app_secret = "sandbox-app-secret"
+        merchant_serial = "{serial}"
+        merchant_private_key = "file:{keys}/merchant_private.pem"
+        platform_public_key = "file:{keys}/platform_public.pem"
+        platform_key_id = "{key_id}"
+        apiv3_key = "{apiv3}"
+        pay_base_url = "{pay_base_url}"
+        open_base_url = "{sandbox}/wechat-open"
+        api_base_url = "{sandbox}/wechat-api"
+        "#,
+        appid = demo.appid,
+        serial = demo.merchant_serial,
+        key_id = demo.platform_key_id,
+        apiv3 = demo.apiv3_key,
+        keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../sandbox/keys"),
+    )
+}
+
+/// A listener that takes connections and never answers: a host that
+/// hangs. Its address, and the task that holds the connections.
+pub async fn black_hole() -> (String, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = format!("http://{}", listener.local_addr().expect("an address"));
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    (address, task)
+}
+
 /// A desktop browser's context for a create.
 pub fn desktop() -> Value {
     json!({"device": "desktop"})
@@ -45,6 +102,7 @@ pub struct World {
     pub state: AppState,
     pub base: String,
     server: JoinHandle<()>,
+    trusted_proxies: Vec<ipnet::IpNet>,
     pub http: reqwest::Client,
 }
 
@@ -56,6 +114,15 @@ impl World {
 
     /// A fresh world with this configuration.
     pub async fn with_config(config: Option<Config>) -> World {
+        World::with_options(config, Vec::new()).await
+    }
+
+    /// A fresh world whose server believes these proxies' X-Forwarded-For.
+    pub async fn behind(trusted_proxies: Vec<ipnet::IpNet>) -> World {
+        World::with_options(None, trusted_proxies).await
+    }
+
+    async fn with_options(config: Option<Config>, trusted_proxies: Vec<ipnet::IpNet>) -> World {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let sandbox_clock = payment_sandbox::Clock::system();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
@@ -69,7 +136,8 @@ impl World {
             let _ = axum::serve(listener, app).await;
         });
         let clock = ManualClock::starting_now();
-        let (state, base, server) = start_server(&folder, &sandbox, &clock, config).await;
+        let (state, base, server) =
+            start_server(&folder, &sandbox, &clock, config, trusted_proxies.clone()).await;
         World {
             folder,
             sandbox,
@@ -79,6 +147,7 @@ impl World {
             state,
             base,
             server,
+            trusted_proxies,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -103,6 +172,11 @@ impl World {
         format!("{}{path}", self.base)
     }
 
+    /// An address beside `/api`, such as `/metrics`.
+    pub fn root_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.trim_end_matches("/api"))
+    }
+
     /// The database, for what only the database can show.
     pub async fn database(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&format!("sqlite://{}", database_in(&self.folder).display()))
@@ -111,10 +185,14 @@ impl World {
     }
 
     pub async fn create_session(&self, body: Value) -> reqwest::Response {
+        self.create_session_as(MERCHANT_KEY, body).await
+    }
+
+    pub async fn create_session_as(&self, key: &str, body: Value) -> reqwest::Response {
         send(
             self.http
                 .post(self.url("/checkout-sessions"))
-                .bearer_auth(MERCHANT_KEY)
+                .bearer_auth(key)
                 .json(&body),
         )
         .await
@@ -122,9 +200,63 @@ impl World {
 
     /// A ¥128.00 session, as a merchant's server opens it.
     pub async fn session(&self) -> CreatedCheckoutSession {
-        let response = self.create_session(order(12800)).await;
+        self.session_of(MERCHANT_KEY).await
+    }
+
+    /// A ¥128.00 session of the merchant whose secret key this is.
+    pub async fn session_of(&self, key: &str) -> CreatedCheckoutSession {
+        let response = self.create_session_as(key, order(12800)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         response.json().await.expect("a session")
+    }
+
+    /// A request with a merchant's secret key, checked against the
+    /// contract.
+    pub async fn as_merchant(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::Response {
+        send(self.http.request(method, self.url(path)).bearer_auth(key)).await
+    }
+
+    /// Asks for a refund as the demo merchant.
+    pub async fn refund(&self, intent_id: &str, key: &str, body: Value) -> reqwest::Response {
+        send(
+            self.http
+                .post(self.url(&format!("/intents/{intent_id}/refunds")))
+                .bearer_auth(MERCHANT_KEY)
+                .header("Idempotency-Key", key)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// The server's background work, running as `serve` runs it, until
+    /// the handle is dropped.
+    pub fn background(&self, every: Duration) -> Background {
+        Background(tokio::spawn(payment_server::sweeper::run(
+            self.state.clone(),
+            every,
+        )))
+    }
+
+    /// Stops the server and starts another on the same database (and the
+    /// same sandbox) with `config`.
+    pub async fn restart_with(&mut self, config: Option<Config>) {
+        self.server.abort();
+        let (state, base, server) = start_server(
+            &self.folder,
+            &self.sandbox,
+            &self.clock,
+            config,
+            self.trusted_proxies.clone(),
+        )
+        .await;
+        self.state = state;
+        self.base = base;
+        self.server = server;
     }
 
     pub async fn create_intent(
@@ -281,6 +413,20 @@ impl World {
         self.received_events().await
     }
 
+    /// A ¥128.00 session paid with a QR code, once the server knows.
+    pub async fn paid(&self, key: &str) -> (CreatedCheckoutSession, PaymentIntent) {
+        let created = self.session_of(key).await;
+        let intent = self.qr_intent(&created, "pay").await;
+        assert!(self
+            .scan(&code_of(&intent), "pay")
+            .await
+            .status()
+            .is_success());
+        let paid = self.settled(&created, &intent.id).await;
+        assert_eq!(paid.status, contract::IntentStatus::Succeeded);
+        (created, paid)
+    }
+
     /// Reads the intent until it stops requiring action (the emulator's
     /// notification arrives in the background).
     pub async fn settled(&self, created: &CreatedCheckoutSession, id: &str) -> PaymentIntent {
@@ -292,6 +438,15 @@ impl World {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.read_intent(created, id).await
+    }
+}
+
+/// Background work that stops when dropped.
+pub struct Background(JoinHandle<()>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -307,6 +462,7 @@ async fn start_server(
     sandbox: &str,
     clock: &ManualClock,
     config: Option<Config>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 ) -> (AppState, String, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}/api", listener.local_addr().expect("an address"));
@@ -315,6 +471,7 @@ async fn start_server(
         config,
         sandbox: Some(sandbox.to_owned()),
         clock: Arc::new(clock.clone()),
+        trusted_proxies,
         ..ServerOptions::default()
     };
     let (state, app) = payment_server::app(options, &listener)
