@@ -37,17 +37,23 @@ pub struct PaymentIntent {
     /// Why it failed, when `status` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<FailureReason>,
+    // The merchant's fields below are never sent to a browser, so the
+    // component's wasm does not carry their decoding (bytes it would ship
+    // for nothing); everything else reads them.
     /// The provider's id for the payment, once paid; only in answers to
     /// the merchant (secret key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub transaction_id: Option<String>,
     /// How much of the payment has been given back (refunds that
     /// succeeded), once paid; only in answers to the merchant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub amount_refunded: Option<Money>,
     /// Why the payment waits for a person, when `status` is
     /// `requires_review`; only in answers to the merchant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub review_reason: Option<ReviewReason>,
 }
 
