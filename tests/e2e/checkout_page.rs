@@ -192,8 +192,19 @@ impl CheckoutPage {
 
     /// Waits until the element's text satisfies `done`, and returns it.
     pub async fn wait_for_text(&self, id: &str, done: impl Fn(&str) -> bool) -> String {
+        self.wait_for_text_within(id, done, Duration::from_secs(10))
+            .await
+    }
+
+    /// As [`CheckoutPage::wait_for_text`], for as long as `within`.
+    pub async fn wait_for_text_within(
+        &self,
+        id: &str,
+        done: impl Fn(&str) -> bool,
+        within: Duration,
+    ) -> String {
         let mut last = String::new();
-        for _ in 0..100 {
+        for _ in 0..within.as_millis() / 100 {
             if let Some(element) = self.find(id).await {
                 last = element.text().await.unwrap_or_default();
                 if done(&last) {

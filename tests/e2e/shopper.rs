@@ -1,5 +1,6 @@
 //! What shoppers do that a happy path never tries: a reload on the code, a
-//! phone whose clock is wrong, a keyboard and no mouse, a decline.
+//! phone whose clock is wrong, a keyboard and no mouse, a decline, a phone
+//! left at the confirmation.
 
 use fantoccini::key::Key;
 
@@ -223,4 +224,31 @@ async fn wait_for_focus(browser: &Browser, what: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the focus went to {focused:?}, not {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_confirming_on_the_phone_is_told_to_finish_there_and_the_payment_lands() {
+    let app = App::start().await;
+    // A provider that reports the scan before the payment (as Alipay does);
+    // WeChat Pay's emulator does under this fault only.
+    app.sandbox_control(serde_json::json!({"pay_after_close": true}))
+        .await;
+    let browser = Browser::start("zh-CN").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    let code = page.scan_qr_code().await;
+    assert!(app.phone_scan(&code, "hold").await.status().is_success());
+    // The server learns it when it next asks WeChat Pay (a notification is
+    // overdue after 15 s); the code gives way to the word to finish there.
+    page.wait_for_text_within(
+        "outcome-headline",
+        |text| text == "请在手机上完成支付",
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    assert!(!page.shows("qr-code").await, "no code to scan twice");
+    assert!(app.phone_scan(&code, "pay").await.status().is_success());
+    page.wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    browser.close().await;
 }

@@ -69,6 +69,10 @@ pub enum ReviewReason {
     /// The provider account the payment was made with is no longer in the
     /// server's configuration: nothing can be asked of it.
     ProviderMissing,
+    /// A day after it ended, the provider has still not said how: it could
+    /// not be reached, or its answers could not be read. Ask the provider's
+    /// merchant platform.
+    Unsettled,
     /// A reason this build does not know.
     #[serde(other)]
     Other,

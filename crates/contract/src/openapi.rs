@@ -1112,8 +1112,9 @@ fn webhooks() -> Paths {
             EventType::PaymentIntentRequiresReview,
             "The provider reported something the server cannot settle by itself \
              (`data.payment_intent.review_reason`): another amount than the \
-             order's, or a payment whose provider account is no longer \
-             configured. Look at it: the server stopped asking about it.",
+             order's, a payment whose provider account is no longer \
+             configured, or one its provider has not settled a day after its \
+             end. Look at it: the server stopped asking about it.",
             ("payment_intent", Some("review_reason")),
         ),
         (

@@ -52,8 +52,10 @@ pub enum RefundStatus {
     Pending,
     /// The provider has given the money back.
     Succeeded,
-    /// It did not go through (see `failure_reason`); its amount can be
-    /// refunded again.
+    /// It did not go through (see `failure_reason`). Its amount can be
+    /// refunded again, except an `abnormal` one's: the provider holds that
+    /// money until the merchant settles it in the provider's merchant
+    /// platform.
     Failed,
     /// A status this build does not know.
     #[serde(other)]

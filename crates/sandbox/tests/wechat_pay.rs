@@ -1059,7 +1059,7 @@ async fn the_control_api_reads_and_changes_the_state() {
         read,
         json!({ "outage": false, "busy": false, "notify": "normal", "notify_delay_ms": 2000,
                 "pay_on_create": false, "refund": "success", "refund_delay_ms": 500,
-                "pay_after_close": false })
+                "balance_short": false, "pay_after_close": false })
     );
     let changed = sandbox.control(json!({ "notify_delay_ms": 10 })).await;
     assert_eq!(changed["notify_delay_ms"], 10);

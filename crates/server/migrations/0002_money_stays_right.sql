@@ -8,6 +8,10 @@ ALTER TABLE payment_intents ADD COLUMN provider_account TEXT;
 -- What the provider took (minor units of the intent's currency), once
 -- paid: what refunds may give back.
 ALTER TABLE payment_intents ADD COLUMN amount_received BIGINT;
+-- Payments recorded before this migration took the order's amount (one of
+-- another amount was never recorded): they can be given back.
+UPDATE payment_intents SET amount_received = amount_value
+WHERE status IN ('succeeded', 'requires_refund') AND amount_received IS NULL;
 -- Why an intent waits for a person (requires_review).
 ALTER TABLE payment_intents ADD COLUMN review_reason TEXT;
 -- Background provider work on an intent (queries, closes) backs off per
@@ -32,7 +36,9 @@ CREATE UNIQUE INDEX checkout_sessions_one_per_key
 -- Refunds: asked of the provider (again, with the same out_refund_no, until
 -- it has answered), then followed until it says how they ended.
 CREATE TABLE refunds (
-    id TEXT PRIMARY KEY,
+    -- The order they were asked for in.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
     intent_id TEXT NOT NULL REFERENCES payment_intents (id),
     merchant_id TEXT NOT NULL,
     -- NULL for the server's own (automatic) refunds.
@@ -90,5 +96,7 @@ CREATE INDEX webhook_events_due
     ON webhook_events (next_attempt_at) WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_events_of_merchant ON webhook_events (merchant_id, seq);
 
--- Provider jobs name what they act on: an intent (close) today.
+-- Provider jobs name what they act on (an intent, to close) and say when
+-- they were written (how long the oldest has waited).
+ALTER TABLE provider_jobs ADD COLUMN created_at BIGINT;
 CREATE INDEX provider_jobs_of_intent ON provider_jobs (intent_id);

@@ -39,20 +39,32 @@ pub fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = headers
+    let values: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .map_while(|hop| hop.parse().ok())
         .collect();
-    hops.iter()
-        .rev()
-        .find(|hop| !is_trusted(hop))
-        .or(hops.first())
-        .copied()
-        .unwrap_or(peer)
+    // From the right: each hop was written by the one after it, so the
+    // first not trusted is the client; what a hop before it wrote (junk
+    // included) is the client's to forge, and never read.
+    let mut client = peer;
+    for hop in values.iter().flat_map(|value| value.split(',')).rev() {
+        let Some(ip) = address(hop.trim()) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// An address as a proxy writes it: bare, or with a port.
+fn address(hop: &str) -> Option<IpAddr> {
+    hop.parse()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
 }
 
 #[cfg(test)]
@@ -94,5 +106,15 @@ mod tests {
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
         assert_eq!(client_of(proxy, &HeaderMap::new(), &trusted), proxy);
         assert_eq!(client_of(proxy, &forwarded("garbage"), &trusted), proxy);
+        // Junk the client wrote before the proxy's own hop changes nothing.
+        assert_eq!(
+            client_of(proxy, &forwarded("junk, 203.0.113.9"), &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_of(proxy, &forwarded("203.0.113.9:51234"), &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap(),
+            "a hop written with its port"
+        );
     }
 }

@@ -14,6 +14,7 @@
 
 use std::time::Duration;
 
+use contract::ReviewReason;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
@@ -37,6 +38,10 @@ const ROWS_PER_PASS: i64 = 20;
 
 /// An intent whose provider keeps failing is tried at least this often.
 const INTENT_BACKOFF_CAP_SECONDS: i64 = 10 * 60;
+
+/// An intent its provider has not settled this long after its end goes to
+/// a person (and its session can end).
+const UNSETTLED_AFTER_SECONDS: i64 = 24 * 60 * 60;
 
 /// A close that keeps failing is tried at least this often.
 const JOB_BACKOFF_CAP_SECONDS: i64 = 60 * 60;
@@ -163,20 +168,36 @@ where
             let result = done.await;
             drop(slot);
             let store = &state.inner.store;
+            let now = state.now();
             let recorded = match result {
-                Ok(()) => store.provider_answered(&intent.id).await,
+                Ok(()) => store
+                    .provider_answered(&intent.id)
+                    .await
+                    .map_err(Into::into),
+                Err(error) if now >= intent.expires_at + UNSETTLED_AFTER_SECONDS => {
+                    tracing::error!(
+                        "{}: still unsettled a day after its end ({}): kept for review",
+                        intent.id,
+                        error.message
+                    );
+                    payments::review(&state, &intent, ReviewReason::Unsettled, None).await
+                }
                 Err(error) => {
                     tracing::warn!("{}: {}", intent.id, error.message);
-                    let retry_at = backoff(
-                        state.now(),
-                        intent.provider_failures,
-                        INTENT_BACKOFF_CAP_SECONDS,
-                    );
-                    store.provider_failed(&intent.id, retry_at).await
+                    let retry_at =
+                        backoff(now, intent.provider_failures, INTENT_BACKOFF_CAP_SECONDS);
+                    store
+                        .provider_failed(&intent.id, retry_at)
+                        .await
+                        .map_err(Into::into)
                 }
             };
             if let Err(error) = recorded {
-                tracing::error!("recording the provider's answer on {}: {error}", intent.id);
+                tracing::error!(
+                    "recording the provider's answer on {}: {}",
+                    intent.id,
+                    error.message
+                );
             }
         }));
     }

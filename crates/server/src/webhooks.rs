@@ -62,7 +62,7 @@ impl Slots {
 pub async fn deliver_due(state: &AppState) -> Vec<JoinHandle<()>> {
     let now = state.now();
     let store = &state.inner.store;
-    let due = match store.due_events(now, 100).await {
+    let due = match store.due_events(now, PER_ENDPOINT as i64, 100).await {
         Ok(due) => due,
         Err(error) => {
             tracing::error!("reading the webhook outbox: {error}");

@@ -344,7 +344,14 @@ pub(super) async fn create_refund(State(wechat): State<Arc<Wechat>>, body: Bytes
     };
     let now = wechat.clock.unix_seconds();
     let out_refund_no = params.out_refund_no.clone();
-    let asked = wechat.lock().orders.refund(params, now);
+    let asked = {
+        let mut state = wechat.lock();
+        let known = state.orders.refund_record(&out_refund_no).is_some();
+        if state.control.balance_short && !known {
+            return ApiError::new(StatusCode::FORBIDDEN, "NOT_ENOUGH", "余额不足").into_response();
+        }
+        state.orders.refund(params, now)
+    };
     match asked {
         Ok(refund) => {
             tracing::info!(%out_refund_no, out_trade_no = %refund.params.out_trade_no, refund = refund.params.refund, "refund asked for");

@@ -59,6 +59,9 @@ pub(crate) struct Control {
     pub refund: RefundOutcome,
     /// How long a refund stays PROCESSING.
     pub refund_delay_ms: u64,
+    /// The merchant's balance cannot cover a refund: refunds are refused
+    /// with 403 NOT_ENOUGH (to be asked again once it can).
+    pub balance_short: bool,
     /// A fault WeChat Pay should never show: the phone may hold a Native,
     /// H5 or JSAPI order at USERPAYING, and its payment then goes through
     /// after the merchant closed the order (a second payment to give
@@ -76,6 +79,7 @@ impl Default for Control {
             pay_on_create: false,
             refund: RefundOutcome::Success,
             refund_delay_ms: 500,
+            balance_short: false,
             pay_after_close: false,
         }
     }
@@ -92,6 +96,7 @@ pub(crate) struct ControlUpdate {
     pay_on_create: Option<bool>,
     refund: Option<RefundOutcome>,
     refund_delay_ms: Option<u64>,
+    balance_short: Option<bool>,
     pay_after_close: Option<bool>,
 }
 
@@ -147,6 +152,9 @@ impl Control {
         }
         if let Some(delay) = update.refund_delay_ms {
             self.refund_delay_ms = delay;
+        }
+        if let Some(short) = update.balance_short {
+            self.balance_short = short;
         }
         if let Some(pay_after_close) = update.pay_after_close {
             self.pay_after_close = pay_after_close;

@@ -149,7 +149,7 @@ impl Orders {
             .filter(|refund| refund.status != RefundStatus::Closed)
             .map(|refund| refund.params.refund)
             .sum();
-        if params.refund < 1 || held + params.refund > order.params.total {
+        if params.refund < 1 || params.refund > order.params.total - held {
             return Err(RefundRefused::Exceeds);
         }
         let record = RefundRecord {

@@ -109,6 +109,7 @@ pub async fn create_refund(
         ));
     }
     let row = RefundRow {
+        seq: 0,
         id: crate::auth::random_id("re"),
         intent_id: intent.id.clone(),
         merchant_id: merchant.id.clone(),
@@ -172,6 +173,7 @@ pub(super) async fn queue_automatic_refund(
     };
     let now = state.now();
     let row = RefundRow {
+        seq: 0,
         id: crate::auth::random_id("re"),
         intent_id: paid.id.clone(),
         merchant_id: merchant_id.to_owned(),
@@ -229,13 +231,16 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
     let provider = match super::provider_of(state, &intent).await {
         Ok(provider) => provider,
         Err(_) => {
-            tracing::error!("{}: no provider to give it back through", refund.id);
-            return settle(
-                state,
-                &refund.id,
-                RefundState::Failed(RefundFailureReason::ProviderRefused),
-            )
-            .await;
+            // The provider may have it already: it stays pending (and holds
+            // its amount) until its account is configured again.
+            tracing::error!(
+                "{}: the provider account that took {} is not configured; the refund waits",
+                refund.id,
+                intent.id
+            );
+            let next = backoff(state.now(), refund.attempts, MAX_CHECK_SECONDS);
+            store.refund_trouble(&refund.id, next).await?;
+            return Ok(());
         }
     };
     let answer = if refund.submitted_at.is_none() {

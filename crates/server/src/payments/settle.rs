@@ -36,12 +36,23 @@ pub async fn refresh(
         return Ok(intent);
     }
     let now = state.now();
-    if now >= intent.expires_at {
-        return expire(state, &intent).await;
-    }
     let asked = now - intent.last_queried_at.unwrap_or(intent.created_at);
-    let overdue = asked >= QUERY_EVERY_SECONDS;
     let may_ask = intent.last_queried_at.is_none() || asked >= ASK_AT_MOST_EVERY_SECONDS;
+    if now >= intent.expires_at {
+        // Due: settled with its provider now, unless the provider was just
+        // asked or is backing off (the background work will).
+        if !may_ask || intent.provider_retry_at > now {
+            return Ok(intent);
+        }
+        return match expire(state, &intent).await {
+            Ok(expired) => Ok(expired),
+            Err(error) => {
+                tracing::warn!("{}: expiring: {}", intent.id, error.message);
+                reload(state, &intent.id).await
+            }
+        };
+    }
+    let overdue = asked >= QUERY_EVERY_SECONDS;
     let mut intent = intent;
     if overdue || (ask && may_ask) {
         match query(state, &intent).await {

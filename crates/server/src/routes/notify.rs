@@ -3,7 +3,8 @@
 //! applied only to that merchant's order made with that provider account:
 //! a correctly signed word about anyone else's order is refused and
 //! logged, nothing applied. It is recorded once by its id and applied
-//! through the same path as a query's answer.
+//! through the same path as a query's answer; a refund the server did not
+//! make is recorded and logged for an operator.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -113,13 +114,18 @@ pub async fn receive(
             .await
             {
                 Ok(true) => "refund",
+                // A refund of this merchant's order made elsewhere (in the
+                // provider's merchant platform): the provider has settled
+                // it, and refuses a later refund beyond the payment; kept
+                // for an operator, not asked about again.
                 Ok(false) => {
-                    tracing::warn!(
-                        "{provider_name} notification {} names refund {out_refund_no}, not one of {}",
+                    tracing::error!(
+                        "{provider_name} notification {} tells of refund {out_refund_no} of {}, \
+                         not made through this server: kept, not applied",
                         notification.id,
                         intent.id
                     );
-                    return provider.notification_answer(Some("unknown refund"));
+                    "unknown_refund"
                 }
                 Err(error) => {
                     tracing::error!(

@@ -511,13 +511,14 @@ impl Tx {
         now: UnixSeconds,
     ) -> Result<(Settled, IntentRow), sqlx::Error> {
         let intent = self.intent(intent_id).await?;
-        if matches!(
-            intent.status(),
-            IntentStatus::Succeeded
-                | IntentStatus::RequiresRefund
-                | IntentStatus::Refunded
-                | IntentStatus::RequiresReview
-        ) {
+        let recorded = match intent.status() {
+            IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded => true,
+            // Sent for review before anything was paid (its provider account
+            // was gone, say): a payment now is a payment to record.
+            IntentStatus::RequiresReview => intent.amount_received.is_some(),
+            _ => false,
+        };
+        if recorded {
             return Ok((Settled::AlreadyRecorded, intent));
         }
         let completed = sqlx::query(
@@ -537,8 +538,8 @@ impl Tx {
             (Settled::RequiresRefund, IntentStatus::RequiresRefund)
         };
         sqlx::query(
-            "UPDATE payment_intents SET status = ?, failure_reason = NULL, next_action = NULL,
-                transaction_id = ?, amount_received = ?, updated_at = ?
+            "UPDATE payment_intents SET status = ?, failure_reason = NULL, review_reason = NULL,
+                next_action = NULL, transaction_id = ?, amount_received = ?, updated_at = ?
              WHERE id = ?",
         )
         .bind(status.as_str())

@@ -43,18 +43,28 @@ pub struct OutboxDepth {
 }
 
 impl Store {
-    /// Webhook events due for delivery.
+    /// Webhook events due for delivery, the oldest `per_merchant` of each
+    /// merchant at most (so that one merchant's backlog never fills the
+    /// page), `limit` in all.
     pub async fn due_events(
         &self,
         now: UnixSeconds,
+        per_merchant: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT * FROM webhook_events
-             WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+            "SELECT seq, id, merchant_id, type, payload, created_at, attempts, next_attempt_at,
+                    delivered_at, last_error
+             FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant_id
+                                               ORDER BY next_attempt_at, seq) AS place
+                   FROM webhook_events
+                   WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL
+                     AND next_attempt_at <= ?)
+             WHERE place <= ?
              ORDER BY next_attempt_at, seq LIMIT ?",
         )
         .bind(now)
+        .bind(per_merchant)
         .bind(limit)
         .fetch_all(&self.reads)
         .await
@@ -153,7 +163,8 @@ impl Store {
     /// Provider calls waiting to be done.
     pub async fn job_depth(&self) -> Result<OutboxDepth, sqlx::Error> {
         let (waiting, oldest) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(next_attempt_at) FROM provider_jobs WHERE done_at IS NULL",
+            "SELECT COUNT(*), MIN(COALESCE(created_at, next_attempt_at)) FROM provider_jobs
+             WHERE done_at IS NULL",
         )
         .fetch_one(&self.reads)
         .await?;
@@ -265,11 +276,12 @@ impl Tx {
         now: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO provider_jobs (id, intent_id, kind, attempts, next_attempt_at)
-             VALUES (?, ?, 'close', 0, ?)",
+            "INSERT INTO provider_jobs (id, intent_id, kind, attempts, next_attempt_at, created_at)
+             VALUES (?, ?, 'close', 0, ?, ?)",
         )
         .bind(crate::auth::random_id("job"))
         .bind(intent_id)
+        .bind(now)
         .bind(now)
         .execute(&mut *self.0)
         .await

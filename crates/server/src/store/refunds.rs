@@ -9,6 +9,8 @@ use super::{from_text, to_text, Store, Tx};
 /// A refund as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefundRow {
+    /// Its place in the order refunds were asked for (0 until stored).
+    pub seq: i64,
     pub id: String,
     pub intent_id: String,
     pub merchant_id: String,
@@ -81,7 +83,7 @@ impl Store {
 
     /// An intent's refunds, oldest first.
     pub async fn refunds_of(&self, intent_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? ORDER BY created_at, id")
+        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? ORDER BY seq")
             .bind(intent_id)
             .fetch_all(&self.reads)
             .await

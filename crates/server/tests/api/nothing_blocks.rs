@@ -147,6 +147,75 @@ async fn a_provider_that_is_down_is_asked_again_with_backoff_not_on_every_pass()
 }
 
 #[tokio::test]
+async fn an_intent_its_provider_never_settles_goes_to_a_person_a_day_later_and_its_session_ends() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.qr_intent(&created, "k").await;
+    world.control(serde_json::json!({"outage": true})).await;
+    world.advance(16 * 60);
+    world.sweep().await;
+    // A shopper still looking at it is told what is known, and does not
+    // make the server ask a provider that is backing off.
+    let read = world.read_intent(&created, &intent.id).await;
+    assert_eq!(read.status, contract::IntentStatus::RequiresAction);
+    world.advance(24 * 60 * 60);
+    world.sweep().await;
+    assert_eq!(
+        world.read_intent(&created, &intent.id).await.status,
+        contract::IntentStatus::RequiresReview
+    );
+    let merchant = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert_eq!(merchant["review_reason"], "unsettled");
+    world.sweep().await;
+    let session = world
+        .merchant_get(&format!("/checkout-sessions/{}", created.session.id))
+        .await;
+    assert_eq!(session["status"], "expired", "no longer held open by it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_endpoint_s_backlog_does_not_crowd_out_another_merchant_s_events() {
+    let (dead, _hole) = black_hole().await;
+    let world = World::with_config(Some(with_other_merchant(&format!(
+        r#"webhook = {{ url = "{dead}/hooks", secret = "whsec_other" }}"#
+    ))))
+    .await;
+    // More events for the dead endpoint than one pass reads: 110 sessions
+    // that end unpaid.
+    let sessions = futures::future::join_all((0..110).map(|_| world.session_of(OTHER_KEY))).await;
+    assert_eq!(sessions.len(), 110);
+    world.advance(31 * 60);
+    let _background = world.background(EVERY);
+    let database = world.database().await;
+    for _ in 0..100 {
+        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events")
+            .fetch_one(&database)
+            .await
+            .unwrap();
+        if queued >= 110 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (created, _) = world.paid(MERCHANT_KEY).await;
+    let paid_at = Instant::now();
+    let delivered = loop {
+        let events = world.received_events().await;
+        let ours = events
+            .iter()
+            .any(|event| event["data"]["checkout_session"]["id"] == created.session.id.as_str());
+        if ours || paid_at.elapsed() > Duration::from_secs(15) {
+            break paid_at.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        delivered < EVERY + Duration::from_millis(800),
+        "delivered {delivered:?} after the payment, behind 110 events for a dead endpoint"
+    );
+}
+
+#[tokio::test]
 async fn a_merchant_without_an_endpoint_reads_its_events_in_order() {
     let world = World::with_config(Some(with_other_merchant(""))).await;
     let mut sessions = Vec::new();

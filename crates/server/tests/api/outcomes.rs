@@ -388,28 +388,79 @@ pub fn paid_transaction(out_trade_no: &str, total: i64) -> serde_json::Value {
 pub fn signed_notification_of(
     transaction: &serde_json::Value,
 ) -> (reqwest::header::HeaderMap, String) {
+    sealed_notification(
+        transaction,
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        system_now(),
+    )
+}
+
+/// [`signed_notification`], signed at `at` (a server whose clock a test
+/// moved refuses a notification signed five minutes from its time).
+pub fn signed_notification_at(
+    out_trade_no: &str,
+    total: i64,
+    at: i64,
+) -> (reqwest::header::HeaderMap, String) {
+    sealed_notification(
+        &paid_transaction(out_trade_no, total),
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        at,
+    )
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// WeChat Pay's word that refund `out_refund_no` of `out_trade_no` (the
+/// whole ¥128.00) succeeded, signed and encrypted with the sandbox's keys.
+pub fn signed_refund_notification(
+    out_trade_no: &str,
+    out_refund_no: &str,
+) -> (reqwest::header::HeaderMap, String) {
+    let config = payment_sandbox::WechatConfig::demo();
+    let refund = json!({
+        "mchid": config.mchid, "out_trade_no": out_trade_no,
+        "transaction_id": "4200000000202611230000000001", "out_refund_no": out_refund_no,
+        "refund_id": "50000000382019052709732678859", "refund_status": "SUCCESS",
+        "success_time": "2026-11-23T12:00:00+08:00", "user_received_account": "支付用户零钱",
+        "amount": {"total": 12800, "refund": 12800, "payer_total": 12800, "payer_refund": 12800},
+    });
+    sealed_notification(&refund, "REFUND.SUCCESS", "refund", system_now())
+}
+
+/// `resource` sealed as an `original_type` resource of an `event_type`
+/// notification, signed with the sandbox's platform key.
+fn sealed_notification(
+    resource: &serde_json::Value,
+    event_type: &str,
+    original_type: &str,
+    at: i64,
+) -> (reqwest::header::HeaderMap, String) {
     let config = payment_sandbox::WechatConfig::demo();
     let nonce = "0123456789ab";
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, config.apiv3_key.as_bytes()).unwrap());
-    let mut sealed = transaction.to_string().into_bytes();
+    let mut sealed = resource.to_string().into_bytes();
     key.seal_in_place_append_tag(
         Nonce::try_assume_unique_for_key(nonce.as_bytes()).unwrap(),
-        Aad::from(b"transaction"),
+        Aad::from(original_type.as_bytes()),
         &mut sealed,
     )
     .unwrap();
     let body = json!({
-        "id": "EV-forged-amount", "create_time": "2026-11-23T12:00:00+08:00",
-        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-        "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
-                     "ciphertext": BASE64.encode(&sealed), "associated_data": "transaction", "nonce": nonce},
+        "id": format!("EV-{event_type}"), "create_time": "2026-11-23T12:00:00+08:00",
+        "resource_type": "encrypt-resource", "event_type": event_type, "summary": "通知",
+        "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
+                     "ciphertext": BASE64.encode(&sealed), "associated_data": original_type, "nonce": nonce},
     })
     .to_string();
-    let timestamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
+    let timestamp = at.to_string();
     let signed_nonce = "fixed-nonce-for-a-test";
     let pem = config.platform_private_key_pem;
     let der: String = pem

@@ -9,6 +9,7 @@ use contract::{ErrorCode, IntentStatus, Refund, RefundFailureReason, RefundStatu
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::outcomes::signed_refund_notification;
 use crate::world::{error_of, send, World, MERCHANT_KEY};
 
 /// Reads a refund until it has ended (or gives up and answers it as is).
@@ -309,4 +310,98 @@ async fn an_abnormal_refund_fails_keeps_its_amount_and_is_reported() {
     let intent = world.merchant_get(&format!("/intents/{}", paid.id)).await;
     assert_eq!(intent["amount_refunded"], cny(800));
     assert_eq!(intent["status"], IntentStatus::Succeeded.as_str());
+}
+
+#[tokio::test]
+async fn a_refund_refused_for_want_of_balance_is_asked_again_once_the_balance_covers_it() {
+    let world = World::start().await;
+    let (_, paid) = world.paid(MERCHANT_KEY).await;
+    world
+        .control(json!({"balance_short": true, "refund_delay_ms": 10}))
+        .await;
+    let refund = world.refund(&paid.id, "r", json!({})).await;
+    assert_eq!(refund.status(), StatusCode::CREATED);
+    let refund: Refund = refund.json().await.unwrap();
+    assert_eq!(
+        refund.status,
+        RefundStatus::Pending,
+        "not a failure: WeChat Pay says top up"
+    );
+    world.advance(10);
+    world.sweep().await;
+    assert_eq!(
+        ended(&world, &refund.id).await.status,
+        RefundStatus::Pending
+    );
+    world.control(json!({"balance_short": false})).await;
+    world.advance(30);
+    world.sweep().await;
+    assert_eq!(
+        ended(&world, &refund.id).await.status,
+        RefundStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn a_refund_made_in_wechat_pay_s_own_platform_is_kept_not_refused_for_a_day() {
+    let world = World::start().await;
+    let (_, paid) = world.paid(MERCHANT_KEY).await;
+    let (headers, body) = signed_refund_notification(&paid.id, "made-in-the-platform-1");
+    let answer = send(
+        world
+            .http
+            .post(world.url("/notify/wechat-pay/demo"))
+            .headers(headers)
+            .body(body),
+    )
+    .await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::NO_CONTENT,
+        "WeChat Pay stops sending it"
+    );
+    let kept: String = sqlx::query_scalar(
+        "SELECT outcome FROM provider_notifications WHERE id = 'EV-REFUND.SUCCESS'",
+    )
+    .fetch_one(&world.database().await)
+    .await
+    .unwrap();
+    assert_eq!(kept, "unknown_refund");
+    let refunds = world
+        .merchant_get(&format!("/intents/{}/refunds", paid.id))
+        .await;
+    assert_eq!(refunds["data"], json!([]), "nothing invented");
+}
+
+#[tokio::test]
+async fn a_payment_recorded_before_the_upgrade_can_still_be_given_back() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let world = World::upgrading(&format!(
+        "INSERT INTO checkout_sessions (id, merchant_id, amount_value, currency, reference,
+            return_url, client_secret_hash, status, expires_at, created_at, completed_at,
+            paid_intent_id)
+         VALUES ('cs_old', 'demo', 12800, 'CNY', 'order-1', 'https://shop.example/', 'x',
+            'completed', {expires}, {now}, {now}, 'pi_old');
+         INSERT INTO payment_intents (id, session_id, idempotency_key, request_fingerprint,
+            method, flow, amount_value, currency, status, expires_at, transaction_id,
+            created_at, updated_at)
+         VALUES ('pi_old', 'cs_old', 'k', 'f', 'wechat_pay', 'qr_code', 12800, 'CNY',
+            'succeeded', {expires}, '4200000000202611230000000009', {now}, {now});",
+        expires = now + 900
+    ))
+    .await;
+    let intent = world.merchant_get("/intents/pi_old").await;
+    assert_eq!(intent["status"], "succeeded");
+    assert_eq!(
+        intent["amount_refunded"],
+        cny(0),
+        "a payment that can be refunded"
+    );
+    let refund = world
+        .refund("pi_old", "r", json!({"amount": cny(100)}))
+        .await;
+    assert_eq!(refund.status(), StatusCode::CREATED);
 }

@@ -9,7 +9,9 @@ use contract::{IntentStatus, ReviewReason};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::outcomes::{paid_transaction, signed_notification, signed_notification_of};
+use crate::outcomes::{
+    paid_transaction, signed_notification, signed_notification_at, signed_notification_of,
+};
 use crate::world::{sandbox_account, send, with_other_merchant, World, MERCHANT_KEY, OTHER_KEY};
 
 #[tokio::test]
@@ -211,4 +213,29 @@ async fn an_intent_whose_provider_account_left_the_configuration_waits_for_a_per
             .await
             .unwrap();
     assert_eq!(queried, queried_again, "not picked again");
+
+    // The account comes back, and with it WeChat Pay's word that the
+    // shopper had paid: a payment is never dropped, review or not.
+    world.restart_with(Some(with_other_merchant(""))).await;
+    let (headers, body) = signed_notification_at(&intent.id, 12800, world.state.now());
+    let answer = send(
+        world
+            .http
+            .post(world.url("/notify/wechat-pay/other"))
+            .headers(headers)
+            .body(body),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let paid = world
+        .as_merchant(OTHER_KEY, Method::GET, &format!("/intents/{}", intent.id))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        paid["status"], "requires_refund",
+        "its session had expired meanwhile"
+    );
+    assert_eq!(paid["transaction_id"], "4200000000202611230000000001");
 }

@@ -122,8 +122,47 @@ impl World {
         World::with_options(None, trusted_proxies).await
     }
 
+    /// A world whose database was made by the first migration alone, with
+    /// `old_rows` in it: the server upgrades it as it opens it.
+    pub async fn upgrading(old_rows: &str) -> World {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let first = tempfile::tempdir().expect("a temporary folder");
+        let migrations = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        std::fs::copy(
+            format!("{migrations}/0001_init.sql"),
+            first.path().join("0001_init.sql"),
+        )
+        .expect("the first migration");
+        let database = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}?mode=rwc",
+            database_in(&folder).display()
+        ))
+        .await
+        .expect("a database file");
+        sqlx::migrate::Migrator::new(first.path())
+            .await
+            .expect("a migrator")
+            .run(&database)
+            .await
+            .expect("the first migration runs");
+        sqlx::raw_sql(old_rows)
+            .execute(&database)
+            .await
+            .expect("the old rows");
+        database.close().await;
+        World::in_folder(folder, None, Vec::new()).await
+    }
+
     async fn with_options(config: Option<Config>, trusted_proxies: Vec<ipnet::IpNet>) -> World {
         let folder = tempfile::tempdir().expect("a temporary folder");
+        World::in_folder(folder, config, trusted_proxies).await
+    }
+
+    async fn in_folder(
+        folder: tempfile::TempDir,
+        config: Option<Config>,
+        trusted_proxies: Vec<ipnet::IpNet>,
+    ) -> World {
         let sandbox_clock = payment_sandbox::Clock::system();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let sandbox = payment_sandbox::public_url(listener.local_addr().expect("its address"));

@@ -46,6 +46,9 @@ const TRANSIENT_CODES: [&str; 2] = ["SYSTEM_ERROR", "FREQUENCY_LIMITED"];
 /// The code of a rate limit: wait before calling again.
 const RATE_LIMITED: &str = "FREQUENCY_LIMITED";
 
+/// A refund refused for want of balance on the merchant's account.
+const NOT_ENOUGH: &str = "NOT_ENOUGH";
+
 /// One WeChat Pay merchant account.
 pub struct WechatPay {
     mchid: String,
@@ -230,16 +233,18 @@ impl WechatPay {
         Ok(())
     }
 
-    /// A refund answer is about the refund asked about.
+    /// A refund answer is about the refund (and order) asked about.
     fn check_refund(
         &self,
-        said_refund: &str,
-        said_order: &str,
+        answer: &wire::RefundAnswer,
         out_refund_no: &str,
+        out_trade_no: Option<&str>,
     ) -> Result<(), ProviderError> {
-        if said_refund != out_refund_no {
+        let other_order = out_trade_no.is_some_and(|order| order != answer.out_trade_no);
+        if answer.out_refund_no != out_refund_no || other_order {
             return Err(ProviderError::BadAnswer(format!(
-                "asked about refund {out_refund_no}, told about {said_refund} (order {said_order})"
+                "asked about refund {out_refund_no}, told about {} of order {}",
+                answer.out_refund_no, answer.out_trade_no
             )));
         }
         Ok(())
@@ -517,14 +522,17 @@ impl Provider for WechatPay {
             )
             .await?;
         if !status.is_success() {
-            return Err(Self::refused(&bytes));
+            return Err(match Self::refused(&bytes) {
+                // Not enough on the merchant's balance: WeChat Pay's advice
+                // is to top it up and ask again with the same number.
+                ProviderError::Refused { code, message } if code == NOT_ENOUGH => {
+                    ProviderError::Unavailable(format!("{code}: {message}"))
+                }
+                error => error,
+            });
         }
         let answer: wire::RefundAnswer = Self::parse(&bytes)?;
-        self.check_refund(
-            &answer.out_refund_no,
-            &answer.out_trade_no,
-            &refund.out_refund_no,
-        )?;
+        self.check_refund(&answer, &refund.out_refund_no, Some(&refund.out_trade_no))?;
         wire::refund_state(&answer.status)
     }
 
@@ -538,7 +546,7 @@ impl Provider for WechatPay {
             return Err(Self::refused(&bytes));
         }
         let answer: wire::RefundAnswer = Self::parse(&bytes)?;
-        self.check_refund(&answer.out_refund_no, &answer.out_trade_no, out_refund_no)?;
+        self.check_refund(&answer, out_refund_no, None)?;
         wire::refund_state(&answer.status)
     }
 
