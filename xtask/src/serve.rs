@@ -68,7 +68,7 @@ pub fn run(args: &[String]) -> Result {
     println!();
     println!("==> the demo is ready: open {}", demo.url);
     println!(
-        "    reference server http://127.0.0.1:{}/api (sandbox), SQLite {}",
+        "    reference server http://127.0.0.1:{}/api (sandbox), SQLite {}; its metrics at /metrics, health at /healthz",
         ports.api,
         database.display()
     );
@@ -77,6 +77,10 @@ pub fn run(args: &[String]) -> Result {
         ports.sandbox
     );
     println!("    pay with WeChat Pay, then \"Simulate scan and pay\" plays the shopper's phone");
+    println!(
+        "    the shopper's statement (payments, refunds) at http://127.0.0.1:{}/phone; faults and refund outcomes at /control",
+        ports.sandbox
+    );
     println!(
         "    every state of the checkout, side by side: {}?gallery",
         demo.url
