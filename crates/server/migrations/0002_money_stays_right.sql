@@ -20,7 +20,8 @@ ALTER TABLE payment_intents ADD COLUMN review_reason TEXT;
 ALTER TABLE payment_intents ADD COLUMN provider_failures BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE payment_intents ADD COLUMN provider_retry_at BIGINT NOT NULL DEFAULT 0;
 
-CREATE INDEX payment_intents_of_session ON payment_intents (session_id, created_at);
+-- A merchant's list, newest first (a session's intents are found by the
+-- unique (session_id, idempotency_key) index already).
 CREATE INDEX payment_intents_by_creation ON payment_intents (created_at, id);
 
 -- A session created with an Idempotency-Key answers a repeat with itself;
