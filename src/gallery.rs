@@ -136,7 +136,17 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             "Failed: closed by the provider",
             ended(IntentStatus::Failed, Some(FailureReason::ClosedByProvider)),
         ),
-        ("Canceled", ended(IntentStatus::Canceled, None)),
+        (
+            "Canceled",
+            after(
+                ended(IntentStatus::Canceled, None),
+                [
+                    // Not paid otherwise, the session says: canceled it is.
+                    Event::SessionLoaded(session(now, typical_methods())),
+                    Event::IntentFetched(intent(now, IntentStatus::Canceled, None)),
+                ],
+            ),
+        ),
     ]
 }
 

@@ -54,6 +54,9 @@ pub struct Checkout {
     /// The intent the page was showing before a reload (or Back), until its
     /// first answer: a code still payable is shown again.
     pub resumed: Option<String>,
+    /// An intent found canceled whose session has been read since: a
+    /// payment of the session by another of its intents would have shown.
+    pub canceled_checked: Option<String>,
 }
 
 /// Where the checkout stands.
@@ -303,6 +306,9 @@ impl Checkout {
         match event {
             Event::SessionLoaded(session) => self.session_loaded(session),
             Event::SessionFailed(error) => {
+                if let Some(canceled) = self.canceled_awaiting_session() {
+                    return self.canceled_after_all(canceled);
+                }
                 // A code kept over a reload waits for its session to be
                 // shown (its amount, its controls): without one, it cannot.
                 let waiting =
@@ -498,6 +504,12 @@ impl Checkout {
         let status = session.status;
         let paid_intent = session.paid_intent.clone();
         self.session = Some(session);
+        if let Some(canceled) = self.canceled_awaiting_session() {
+            return match (status, paid_intent) {
+                (SessionStatus::Completed, Some(paid)) if paid != canceled => self.check(paid),
+                _ => self.canceled_after_all(canceled),
+            };
+        }
         if matches!(self.phase, Phase::Loading | Phase::Choosing) {
             match (status, paid_intent) {
                 // Paid already (another tab, a reload after paying): show
@@ -626,6 +638,17 @@ impl Checkout {
             IntentStatus::Succeeded => Phase::Succeeded(intent),
             IntentStatus::RequiresRefund | IntentStatus::Refunded => Phase::PaidTwice(intent),
             IntentStatus::Failed => Phase::Failed(intent),
+            // Canceled under the shopper: another payment of the session
+            // (a late one, say) may have paid the order. The session says.
+            IntentStatus::Canceled if self.canceled_checked.as_deref() != Some(&intent.id) => {
+                self.phase = Phase::Checking {
+                    intent_id: intent.id,
+                    polls: 0,
+                    trouble: false,
+                    said: IntentStatus::Canceled,
+                };
+                return vec![Command::LoadSession];
+            }
             IntentStatus::Canceled => Phase::Canceled(intent),
             IntentStatus::Expired => Phase::Expired(intent),
             IntentStatus::RequiresAction
@@ -761,6 +784,25 @@ impl Checkout {
             *ask_provider = true;
         }
         commands
+    }
+
+    /// The canceled intent whose session is being read, if any.
+    fn canceled_awaiting_session(&self) -> Option<String> {
+        match &self.phase {
+            Phase::Checking {
+                intent_id,
+                said: IntentStatus::Canceled,
+                ..
+            } => Some(intent_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// The session did not show another payment: the intent is canceled
+    /// (its answer, asked for again, ends the checking).
+    fn canceled_after_all(&mut self, intent_id: String) -> Vec<Command> {
+        self.canceled_checked = Some(intent_id.clone());
+        vec![fetch(intent_id, 0)]
     }
 
     fn cancel_refused(&mut self, intent_id: String, error: CheckoutError) -> Vec<Command> {

@@ -750,11 +750,57 @@ fn an_ending_names_its_intent_for_the_page_around_the_checkout() {
     );
 
     let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
+    assert_eq!(
+        commands,
+        [Command::LoadSession],
+        "was the order paid otherwise?"
+    );
+    assert_eq!(checkout.completion(), None, "not yet said");
+    let commands = checkout.update(Event::SessionLoaded(session()));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::FetchIntent { delay_ms: 0, .. }]
+    ));
     checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
     assert_eq!(
         checkout.completion().map(|(kind, _)| kind.as_str()),
         Some("canceled")
     );
+}
+
+#[test]
+fn a_code_canceled_because_another_payment_paid_the_order_shows_that_payment() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
+    assert_eq!(checkout.status(), Some(Key::Checking));
+    let mut paid = session();
+    paid.status = SessionStatus::Completed;
+    paid.paid_intent = Some("pi_late".into());
+    let commands = checkout.update(Event::SessionLoaded(paid));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::FetchIntent { intent_id, .. }] if intent_id == "pi_late"
+    ));
+    let mut late = intent(IntentStatus::Succeeded, None);
+    late.id = "pi_late".into();
+    checkout.update(Event::IntentFetched(late));
+    let (completion, intent) = checkout.completion().expect("an ending");
+    assert_eq!(
+        (completion, intent.id.as_str()),
+        (Completion::Succeeded, "pi_late"),
+        "the order is paid: never \"payment canceled\""
+    );
+}
+
+#[test]
+fn a_canceled_code_whose_session_cannot_be_read_ends_canceled() {
+    let mut checkout = awaiting_scan();
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
+    let commands = checkout.update(Event::SessionFailed(CheckoutError::Network));
+    assert!(matches!(commands.as_slice(), [Command::FetchIntent { .. }]));
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Canceled, None)));
+    assert!(matches!(checkout.phase, Phase::Canceled(_)));
 }
 
 #[test]

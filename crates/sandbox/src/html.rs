@@ -22,6 +22,13 @@ textarea { font: inherit; width: 100%; box-sizing: border-box; min-height: 4rem;
 ul { text-align: left; line-height: 1.6; }
 code { font-size: 0.875rem; }
 a { color: #576b95; }
+.card + .card { margin-top: 1rem; }
+h2 { font-size: 1.0625rem; margin: 0 0 0.5rem; text-align: left; }
+.line { display: flex; justify-content: space-between; gap: 1rem; padding: 0.75rem 0; border-top: 1px solid #eee; text-align: left; }
+.line__what { overflow-wrap: anywhere; }
+.line__when, .line__state { color: #888; font-size: 0.8125rem; }
+.line__amount { font-weight: 600; white-space: nowrap; text-align: right; }
+.line__amount--in { color: #07c160; }
 ";
 
 /// HTML-escapes text for element content and quoted attribute values.

@@ -255,12 +255,20 @@ pub(super) async fn phone_page(State(wechat): State<Arc<Wechat>>) -> Response {
     let rows: String = lines
         .iter()
         .map(|line| {
-            let sign = if line.amount < 0 { "-" } else { "+" };
+            let (sign, direction) = if line.amount < 0 {
+                ("-", "out")
+            } else {
+                ("+", "in")
+            };
+            let when = crate::clock::rfc3339_cst(line.at);
             format!(
-                "<tr data-testid=\"statement-line\"><td>{at}</td><td>{what}</td>\
-                 <td class=\"amount\">{sign}¥{amount}</td><td>{state}</td></tr>",
-                at = escape(&crate::clock::rfc3339_cst(line.at)),
+                "<div class=\"line\" data-testid=\"statement-line\">\
+                 <div><div class=\"line__what\">{what}</div>\
+                 <div class=\"line__when\">{when}</div></div>\
+                 <div><div class=\"line__amount line__amount--{direction}\">{sign}¥{amount}</div>\
+                 <div class=\"line__state\">{state}</div></div></div>",
                 what = escape(&line.what),
+                when = escape(when.get(..19).unwrap_or(&when)).replace('T', " "),
                 amount = yuan(line.amount.abs()),
                 state = line.state,
             )
@@ -269,10 +277,7 @@ pub(super) async fn phone_page(State(wechat): State<Arc<Wechat>>) -> Response {
     let statement = if rows.is_empty() {
         "<p class=\"note\">还没有交易 · no payments yet</p>".to_owned()
     } else {
-        format!(
-            "<table data-testid=\"statement\"><thead><tr><th>时间</th><th>交易</th>\
-             <th>金额</th><th>状态</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        format!("<div data-testid=\"statement\">{rows}</div>")
     };
     page(
         StatusCode::OK,
@@ -287,7 +292,7 @@ pub(super) async fn phone_page(State(wechat): State<Arc<Wechat>>) -> Response {
              <button type=\"submit\" name=\"outcome\" value=\"decline\" class=\"secondary\" data-testid=\"phone-decline\">模拟失败</button>\
              <button type=\"submit\" name=\"outcome\" value=\"hold\" class=\"plain\" data-testid=\"phone-hold\">扫码后暂停 (hold; needs the pay_after_close fault)</button>\
              </form></section>\
-             <section class=\"card\"><h1>账单 · statement</h1>{statement}</section>"
+             <section class=\"card\"><h2>账单 · statement</h2>{statement}</section>"
         ),
     )
 }

@@ -103,6 +103,7 @@ pub async fn apply(
     let mut tx = store.begin().await?;
     let current = tx.intent(&intent.id).await?;
     let mut automatic_refund = None;
+    let mut completed = false;
     match status {
         ProviderStatus::Paid {
             transaction_id,
@@ -137,6 +138,7 @@ pub async fn apply(
                             now,
                         )?;
                         queue(state, &mut tx, &session.merchant_id, &event).await?;
+                        completed = true;
                     }
                     Settled::RequiresRefund => {
                         tracing::warn!(
@@ -188,6 +190,13 @@ pub async fn apply(
         // Given back at once, not at the next pass of the background work.
         let state = state.clone();
         tokio::spawn(async move { super::advance_refund(&state, &refund).await });
+    }
+    if completed {
+        // The session's other codes were canceled with the payment: closed
+        // with their provider at once, so that a shopper still looking at
+        // one pays nothing more (not at the next pass of the background
+        // work).
+        tokio::spawn(crate::sweeper::close_now(state.clone()));
     }
     Ok(updated)
 }

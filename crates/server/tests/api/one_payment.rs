@@ -355,3 +355,60 @@ async fn a_payment_confirmed_on_the_phone_holds_the_session_until_it_ends_or_is_
     let second = world.qr_intent(&created, "tab-2").await;
     assert_eq!(second.status, IntentStatus::RequiresAction);
 }
+
+#[tokio::test]
+async fn a_session_paid_by_a_late_payment_closes_its_other_code_at_once() {
+    let world = World::start().await;
+    world.control(json!({"pay_after_close": true})).await;
+    let created = world.session().await;
+    let first = world.qr_intent(&created, "tab-1").await;
+    assert!(world
+        .scan(&code_of(&first), "hold")
+        .await
+        .status()
+        .is_success());
+    let second = world.qr_intent(&created, "tab-2").await;
+    // The first code's late payment pays the session; the second code, on
+    // the shopper's screen, must take no money now, with no pass of the
+    // background work.
+    assert!(world
+        .scan(&code_of(&first), "pay")
+        .await
+        .status()
+        .is_success());
+    let mut paid = world.read_intent(&created, &first.id).await;
+    for _ in 0..100 {
+        if paid.status == IntentStatus::Succeeded {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        paid = world.read_intent(&created, &first.id).await;
+    }
+    assert_eq!(
+        paid.status,
+        IntentStatus::Succeeded,
+        "the late payment counts"
+    );
+    let database = world.database().await;
+    for _ in 0..100 {
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM provider_jobs WHERE done_at IS NULL")
+                .fetch_one(&database)
+                .await
+                .unwrap();
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let late = world.scan(&code_of(&second), "pay").await;
+    assert_eq!(
+        late.status(),
+        StatusCode::CONFLICT,
+        "closed with WeChat Pay"
+    );
+    assert_eq!(
+        world.read_intent(&created, &second.id).await.status,
+        IntentStatus::Canceled
+    );
+}
