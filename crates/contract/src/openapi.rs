@@ -733,20 +733,10 @@ fn list_refunds() -> Operation {
         ))
         .security(needs(SECRET_KEY))
         .parameter(id("The intent id (`pi_…`)."))
-        .responses(
-            ResponsesBuilder::new()
-                .response("200", json::<RefundList>("The refunds."))
-                .response("401", unauthorized())
-                .response(
-                    "404",
-                    failure(&[(
-                        ErrorCode::NotFound,
-                        "no such intent, or not this merchant's",
-                    )]),
-                )
-                .response("500", internal())
-                .response("503", too_long()),
-        )
+        .responses(merchant_read(
+            json::<RefundList>("The refunds."),
+            "no such intent, or not this merchant's",
+        ))
         .build()
 }
 
@@ -760,20 +750,10 @@ fn get_refund() -> Operation {
         ))
         .security(needs(SECRET_KEY))
         .parameter(id("The refund id (`re_…`)."))
-        .responses(
-            ResponsesBuilder::new()
-                .response("200", json::<Refund>("The refund."))
-                .response("401", unauthorized())
-                .response(
-                    "404",
-                    failure(&[(
-                        ErrorCode::NotFound,
-                        "no such refund, or not this merchant's",
-                    )]),
-                )
-                .response("500", internal())
-                .response("503", too_long()),
-        )
+        .responses(merchant_read(
+            json::<Refund>("The refund."),
+            "no such refund, or not this merchant's",
+        ))
         .build()
 }
 
@@ -1361,6 +1341,16 @@ fn provider_unavailable() -> Response {
             .build(),
     );
     response
+}
+
+/// A merchant's read of one thing: `ok`, or why not (`missing` for a 404).
+fn merchant_read(ok: Response, missing: &str) -> ResponsesBuilder {
+    ResponsesBuilder::new()
+        .response("200", ok)
+        .response("401", unauthorized())
+        .response("404", failure(&[(ErrorCode::NotFound, missing)]))
+        .response("500", internal())
+        .response("503", too_long())
 }
 
 fn provider_missing() -> Response {
