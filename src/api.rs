@@ -91,7 +91,7 @@ impl Api {
             r#"{{"code_url":{},"decline":{decline}}}"#,
             json_string(code_url)
         );
-        let url = self.url(paths::SANDBOX_WECHAT_SCAN);
+        let url = self.url(paths::SANDBOX_SCAN);
         fetch_json("POST", &url, None, Some(&body), None)
             .await
             .map(drop)

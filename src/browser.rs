@@ -2,7 +2,7 @@
 //! the shopper's languages and device, the clock, random keys, and leaving
 //! the page for a provider's.
 
-use contract::{ClientContext, FormMethod, UnixSeconds};
+use contract::{ClientContext, FormMethod, MethodKind, UnixSeconds};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::checkout::BridgeAnswer;
@@ -219,46 +219,89 @@ pub fn is_web_page(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 
-/// Calls `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`,
-/// once WeChat has put its bridge on the page (`WeixinJSBridgeReady`, when
-/// it is not there yet); `returned` gets what WeChat said, which is only a
-/// hint: only the server can tell whether the shopper paid. If the bridge
-/// never comes (the page is not in WeChat after all), `missing` is called.
-pub fn invoke_wechat(
-    params: &contract::WechatJsapiParams,
+/// A wallet app's JS bridge, as its app puts it on the page.
+pub struct Bridge {
+    /// Whose.
+    wallet: MethodKind,
+    /// The global object (`WeixinJSBridge`).
+    global: &'static str,
+    /// Its function that starts a payment (`invoke`).
+    function: &'static str,
+    /// The payment's name (`getBrandWCPayRequest`).
+    action: &'static str,
+    /// The event that says the bridge is there (`WeixinJSBridgeReady`).
+    ready: &'static str,
+    /// The field of the callback's argument that says how it went.
+    result: &'static str,
+    /// What that field says.
+    answer: fn(&str) -> BridgeAnswer,
+}
+
+/// WeChat's: `WeixinJSBridge.invoke('getBrandWCPayRequest', params, cb)`,
+/// `err_msg`.
+pub const WECHAT: Bridge = Bridge {
+    wallet: MethodKind::WechatPay,
+    global: "WeixinJSBridge",
+    function: "invoke",
+    action: "getBrandWCPayRequest",
+    ready: "WeixinJSBridgeReady",
+    result: "err_msg",
+    answer: BridgeAnswer::from_err_msg,
+};
+
+/// Alipay's: `AlipayJSBridge.call('tradePay', {tradeNO}, cb)`, `resultCode`.
+pub const ALIPAY: Bridge = Bridge {
+    wallet: MethodKind::Alipay,
+    global: "AlipayJSBridge",
+    function: "call",
+    action: "tradePay",
+    ready: "AlipayJSBridgeReady",
+    result: "resultCode",
+    answer: BridgeAnswer::from_result_code,
+};
+
+/// Starts a payment through a wallet's bridge with `args`, once the app has
+/// put its bridge on the page (its ready event, when it is not there yet);
+/// `returned` gets what the wallet said, which is only a hint: only the
+/// server can tell whether the shopper paid. If the bridge never comes (the
+/// page is not in that app after all), `missing` is called.
+pub fn invoke_wallet(
+    bridge: &'static Bridge,
+    args: JsValue,
     returned: impl FnOnce(BridgeAnswer) + 'static,
     missing: impl FnOnce(CheckoutError) + 'static,
 ) -> Result<(), CheckoutError> {
-    let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
-    let params = bridge_params(params);
-    let invoke = move || -> Result<(), CheckoutError> {
-        let window = web_sys::window().ok_or_else(|| bridge_error("no window"))?;
-        let bridge = js_sys::Reflect::get(&window, &"WeixinJSBridge".into())
-            .map_err(|_| bridge_error("WeixinJSBridge is not on this page"))?;
-        let call: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
-            .ok()
-            .and_then(|invoke| invoke.dyn_into().ok())
-            .ok_or_else(|| bridge_error("WeixinJSBridge.invoke is missing"))?;
-        let callback = wasm_bindgen::closure::Closure::once_into_js(move |answer: JsValue| {
-            let err_msg = js_sys::Reflect::get(&answer, &"err_msg".into())
-                .ok()
-                .and_then(|message| message.as_string())
-                .unwrap_or_default();
-            returned(BridgeAnswer::from_err_msg(&err_msg))
-        });
-        call.call3(&bridge, &"getBrandWCPayRequest".into(), &params, &callback)
-            .map(drop)
-            .map_err(|_| bridge_error("getBrandWCPayRequest threw"))
+    let fail = move |what: &str| CheckoutError::WalletBridge {
+        wallet: bridge.wallet,
+        detail: what.into(),
     };
-    let present = js_sys::Reflect::get(&window, &"WeixinJSBridge".into())
-        .is_ok_and(|bridge| bridge.is_object());
+    let window = web_sys::window().ok_or_else(|| fail("no window"))?;
+    let invoke = move || -> Result<(), CheckoutError> {
+        let window = web_sys::window().ok_or_else(|| fail("no window"))?;
+        let global = js_sys::Reflect::get(&window, &bridge.global.into())
+            .map_err(|_| fail("the bridge is not on this page"))?;
+        let call: js_sys::Function = js_sys::Reflect::get(&global, &bridge.function.into())
+            .ok()
+            .and_then(|function| function.dyn_into().ok())
+            .ok_or_else(|| fail("the bridge cannot be called"))?;
+        let callback = wasm_bindgen::closure::Closure::once_into_js(move |answer: JsValue| {
+            let said = js_sys::Reflect::get(&answer, &bridge.result.into())
+                .ok()
+                .and_then(|said| said.as_string())
+                .unwrap_or_default();
+            returned((bridge.answer)(&said))
+        });
+        call.call3(&global, &bridge.action.into(), &args, &callback)
+            .map(drop)
+            .map_err(|_| fail("the bridge threw"))
+    };
+    let present =
+        js_sys::Reflect::get(&window, &bridge.global.into()).is_ok_and(|global| global.is_object());
     if present {
         return invoke();
     }
-    // WeChat adds its bridge a moment after the page loads.
-    let document = window
-        .document()
-        .ok_or_else(|| bridge_error("no document"))?;
+    // The app adds its bridge a moment after the page loads.
+    let document = window.document().ok_or_else(|| fail("no document"))?;
     let invoked = std::rc::Rc::new(std::cell::Cell::new(false));
     let done = invoked.clone();
     let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
@@ -266,12 +309,12 @@ pub fn invoke_wechat(
         done.set(invoke().is_ok());
     });
     document
-        .add_event_listener_with_callback("WeixinJSBridgeReady", on_ready.unchecked_ref())
-        .map_err(|_| bridge_error("cannot wait for WeixinJSBridgeReady"))?;
+        .add_event_listener_with_callback(bridge.ready, on_ready.unchecked_ref())
+        .map_err(|_| fail("cannot wait for the bridge"))?;
     leptos::prelude::set_timeout(
         move || {
             if !invoked.get() {
-                missing(bridge_error("WeChat's bridge did not come"));
+                missing(fail("the bridge did not come"));
             }
         },
         std::time::Duration::from_secs(10),
@@ -279,8 +322,11 @@ pub fn invoke_wechat(
     Ok(())
 }
 
-fn bridge_error(what: &str) -> CheckoutError {
-    CheckoutError::WechatBridge(what.into())
+/// `tradePay`'s argument: `{tradeNO}`.
+pub fn trade_pay_args(trade_no: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    set(&object, "tradeNO", &trade_no.into());
+    object.into()
 }
 
 /// Sets a property of a plain object the caller made.
@@ -290,7 +336,7 @@ pub(crate) fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
 }
 
 /// `getBrandWCPayRequest`'s argument, with WeChat's field names.
-fn bridge_params(params: &contract::WechatJsapiParams) -> JsValue {
+pub fn wechat_pay_args(params: &contract::WechatJsapiParams) -> JsValue {
     let object = js_sys::Object::new();
     for (name, value) in [
         ("appId", &params.app_id),

@@ -211,16 +211,10 @@ impl Driver {
                 }
             }
             Command::InvokeWechat(params) => {
-                let returned = driver.clone();
-                let missing = driver.clone();
-                let invoked = browser::invoke_wechat(
-                    &params,
-                    move |answer| returned.dispatch(Event::WechatBridgeReturned(answer)),
-                    move |error| missing.dispatch(Event::WechatBridgeFailed(error)),
-                );
-                if let Err(error) = invoked {
-                    driver.dispatch(Event::WechatBridgeFailed(error));
-                }
+                invoke_wallet(driver, &browser::WECHAT, browser::wechat_pay_args(&params));
+            }
+            Command::InvokeAlipay { trade_no } => {
+                invoke_wallet(driver, &browser::ALIPAY, browser::trade_pay_args(&trade_no));
             }
             Command::CancelIntent { intent_id } => spawn_local(async move {
                 // Best effort otherwise: the server also expires an abandoned
@@ -265,6 +259,21 @@ impl Driver {
         self.state
             .try_with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id))
             .unwrap_or(false)
+    }
+}
+
+/// Starts a payment in a wallet's sheet; what it says comes back as events.
+fn invoke_wallet(driver: Driver, bridge: &'static browser::Bridge, args: wasm_bindgen::JsValue) {
+    let returned = driver.clone();
+    let missing = driver.clone();
+    let invoked = browser::invoke_wallet(
+        bridge,
+        args,
+        move |answer| returned.dispatch(Event::WalletReturned(answer)),
+        move |error| missing.dispatch(Event::WalletBridgeFailed(error)),
+    );
+    if let Err(error) = invoked {
+        driver.dispatch(Event::WalletBridgeFailed(error));
     }
 }
 

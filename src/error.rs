@@ -1,7 +1,7 @@
 //! The one error type of the component's boundary: everything that can stop
 //! a shopper, sorted by what the shopper (or the storefront) can do about it.
 
-use contract::ErrorCode;
+use contract::{ErrorCode, MethodKind};
 
 use crate::i18n::Key;
 
@@ -27,9 +27,14 @@ pub enum CheckoutError {
     /// The server asked for a hand-off this build does not know.
     #[error("this payment method needs a newer version of the checkout")]
     UnsupportedHandOff,
-    /// The WeChat JS bridge is missing or failed.
-    #[error("WeChat could not start the payment: {0}")]
-    WechatBridge(String),
+    /// A wallet's JS bridge (WeChat's, Alipay's) is missing or failed.
+    #[error("{wallet:?} could not start the payment: {detail}")]
+    WalletBridge {
+        /// Whose bridge.
+        wallet: MethodKind,
+        /// What went wrong, for developers.
+        detail: String,
+    },
     /// The component was embedded without what it needs.
     #[error("the checkout is misconfigured: {0}")]
     Misconfigured(String),
@@ -51,7 +56,11 @@ impl CheckoutError {
             },
             CheckoutError::BadResponse(_) => Key::ErrorBadResponse,
             CheckoutError::UnsupportedHandOff => Key::ErrorUnsupported,
-            CheckoutError::WechatBridge(_) => Key::ErrorWechatBridge,
+            CheckoutError::WalletBridge {
+                wallet: MethodKind::Alipay,
+                ..
+            } => Key::ErrorAlipayBridge,
+            CheckoutError::WalletBridge { .. } => Key::ErrorWechatBridge,
             CheckoutError::Misconfigured(_) => Key::ErrorMisconfigured,
         }
     }

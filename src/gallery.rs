@@ -4,9 +4,9 @@
 //! one a shopper can meet.
 
 use contract::{
-    Availability, CheckoutSession, Currency, ErrorCode, FailureReason, FormMethod, IntentStatus,
-    MethodKind, Money, NextAction, PaymentIntent, PaymentMethod, SessionStatus, UnavailableReason,
-    UnixSeconds,
+    Availability, CheckoutSession, Currency, ErrorCode, FailureReason, Flow, FormMethod,
+    IntentStatus, MethodKind, Money, NextAction, PaymentIntent, PaymentMethod, SessionStatus,
+    UnavailableReason, UnixSeconds,
 };
 use leptos::prelude::*;
 
@@ -93,6 +93,47 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             ),
         ),
         ("Creating the payment", creating.clone()),
+        (
+            "Inside the Alipay app: WeChat Pay cannot work there",
+            loaded(session(now, in_alipay_methods())),
+        ),
+        (
+            "Inside the Alipay app: opening Alipay's sheet",
+            after(
+                loaded(session(now, in_alipay_methods())),
+                [
+                    Event::Select(MethodKind::Alipay),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(alipay_intent(
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::InvokeAlipayTradePay {
+                            trade_no: "2026120622001400000000000001".into(),
+                        },
+                    )),
+                ],
+            ),
+        ),
+        (
+            "Alipay's QR code",
+            after(
+                choosing.clone(),
+                [
+                    Event::Select(MethodKind::Alipay),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(alipay_intent(
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::DisplayQrCode {
+                            payload: "https://qr.alipay.com/bax00000gallery0000001".into(),
+                            expires_at: now + 15 * 60,
+                        },
+                    )),
+                ],
+            ),
+        ),
         ("QR code, counting down", scanning.clone()),
         ("QR code expired", ended(IntentStatus::Expired, None)),
         (
@@ -179,7 +220,8 @@ fn method(kind: MethodKind, availability: Availability) -> PaymentMethod {
     }
 }
 
-/// What a merchant in the first switch-on batch offers on a desktop.
+/// What a merchant in the first switch-on batch offers on a desktop: the
+/// two wallets now, UnionPay from its date, the rest some day.
 fn typical_methods() -> Vec<PaymentMethod> {
     let from = |kind| {
         method(
@@ -198,11 +240,33 @@ fn typical_methods() -> Vec<PaymentMethod> {
     };
     vec![
         method(MethodKind::WechatPay, Availability::Available),
-        from(MethodKind::Alipay),
+        method(MethodKind::Alipay, Availability::Available),
         from(MethodKind::Unionpay),
         soon(MethodKind::ChinaMobilePay),
         soon(MethodKind::Card),
     ]
+}
+
+/// Inside the Alipay app: Alipay through its own sheet, WeChat Pay blocked.
+fn in_alipay_methods() -> Vec<PaymentMethod> {
+    vec![
+        method(
+            MethodKind::WechatPay,
+            Availability::unavailable(UnavailableReason::BlockedInAlipay),
+        ),
+        PaymentMethod {
+            kind: MethodKind::Alipay,
+            flow: Flow::AlipayTradePay,
+            availability: Availability::Available,
+        },
+    ]
+}
+
+/// `intent`, paid with Alipay through `next_action`.
+fn alipay_intent(mut intent: PaymentIntent, next_action: NextAction) -> PaymentIntent {
+    intent.method = MethodKind::Alipay;
+    intent.next_action = Some(next_action);
+    intent
 }
 
 /// One method per reason it can be shown but not chosen.
@@ -419,6 +483,7 @@ mod tests {
             .collect();
         for reason in [
             UnavailableReason::BlockedInWechat,
+            UnavailableReason::BlockedInAlipay,
             UnavailableReason::NotYetEnabled,
             UnavailableReason::AmountOutOfRange,
             UnavailableReason::CurrencyNotSupported,

@@ -88,6 +88,7 @@ impl Locale {
     pub fn unavailable_reason(self, reason: UnavailableReason) -> &'static str {
         self.text(match reason {
             UnavailableReason::BlockedInWechat => Key::BlockedInWechat,
+            UnavailableReason::BlockedInAlipay => Key::BlockedInAlipay,
             UnavailableReason::NotYetEnabled => Key::NotYetEnabled,
             UnavailableReason::AmountOutOfRange => Key::AmountOutOfRange,
             UnavailableReason::CurrencyNotSupported => Key::CurrencyNotSupported,
@@ -143,6 +144,7 @@ keys! {
     ChooseFirst => ["请选择支付方式", "請選擇付款方式", "Choose a payment method"],
     Creating => ["正在发起支付…", "正在發起付款…", "Starting the payment…"],
     ScanWithWechat => ["请使用微信扫一扫完成支付", "請使用微信掃一掃完成付款", "Scan with WeChat to pay"],
+    ScanWithAlipay => ["请使用支付宝扫一扫完成支付", "請使用支付寶掃一掃完成付款", "Scan with Alipay to pay"],
     ScanWithApp => ["请使用手机扫码完成支付", "請使用手機掃碼完成付款", "Scan with your phone to pay"],
     QrCodeLabel => ["支付二维码", "付款 QR 碼", "Payment QR code"],
     ExpiresIn => ["{time} 后过期", "{time} 後過期", "Expires in {time}"],
@@ -154,6 +156,7 @@ keys! {
     Waiting => ["等待支付…", "等待付款…", "Waiting for payment…"],
     Redirecting => ["正在跳转到支付页面…", "正在前往付款頁面…", "Taking you to the payment page…"],
     OpeningWechat => ["正在打开微信支付…", "正在開啟微信支付…", "Opening WeChat Pay…"],
+    OpeningAlipay => ["正在打开支付宝…", "正在開啟支付寶…", "Opening Alipay…"],
     Checking => ["正在确认支付结果…", "正在確認付款結果…", "Checking the payment…"],
     NotPaidYet => ["尚未收到付款。如已支付，请稍候或重新查询", "尚未收到付款。如已付款，請稍候或重新查詢", "No payment received yet. If you paid, wait a moment or check again."],
     CheckAgain => ["重新查询", "重新查詢", "Check again"],
@@ -175,6 +178,7 @@ keys! {
     Card => ["银行卡", "銀行卡", "Card"],
     UnsupportedMethod => ["暂不支持的支付方式", "暫不支援的付款方式", "Unsupported method"],
     BlockedInWechat => ["微信内无法使用，请在浏览器中打开", "微信內無法使用，請在瀏覽器中開啟", "Not available inside WeChat: open this page in your browser"],
+    BlockedInAlipay => ["支付宝内无法使用，请在浏览器中打开", "支付寶內無法使用，請在瀏覽器中開啟", "Not available inside Alipay: open this page in your browser"],
     NotYetEnabled => ["即将开通", "即將開通", "Coming soon"],
     AvailableFrom => ["{date}起可用", "{date}起可用", "Available from {date}"],
     AmountOutOfRange => ["当前金额不可用", "目前金額不可用", "Not available for this amount"],
@@ -190,6 +194,7 @@ keys! {
     ErrorBadResponse => ["支付服务返回异常，请重试", "付款服務回應異常，請重試", "The payment server sent an unexpected answer. Please try again."],
     ErrorUnsupported => ["该支付方式需要更新版本的收银台", "此付款方式需要較新版本的收銀台", "This method needs a newer version of the checkout."],
     ErrorWechatBridge => ["微信无法发起支付", "微信無法發起付款", "WeChat could not start the payment."],
+    ErrorAlipayBridge => ["支付宝无法发起支付", "支付寶無法發起付款", "Alipay could not start the payment."],
     ErrorMisconfigured => ["收银台配置有误", "收銀台設定有誤", "The checkout is not set up correctly."],
 }
 

@@ -49,7 +49,7 @@ pub struct Checkout {
     /// A try whose create request failed in a way a retry may fix; pressing
     /// Pay again with the same method reuses its key.
     pub retry: Option<Attempt>,
-    /// The intent whose WeChat bridge was opened: it is never opened twice.
+    /// The intent whose wallet bridge was opened: it is never opened twice.
     pub bridged: Option<String>,
     /// The intent the page was showing before a reload (or Back), until its
     /// first answer: a code still payable is shown again.
@@ -89,8 +89,9 @@ pub enum Phase {
         /// The intent being paid.
         intent: PaymentIntent,
     },
-    /// Waiting for the WeChat JS bridge.
-    InvokingWechat {
+    /// Waiting for a wallet's JS bridge (WeChat's inside WeChat, Alipay's
+    /// inside Alipay; the intent's method says whose).
+    InvokingWallet {
         /// The intent being paid.
         intent: PaymentIntent,
     },
@@ -206,27 +207,39 @@ pub enum Event {
         /// The intent named in the return URL (only an id; never a verdict).
         intent_id: String,
     },
-    /// The WeChat bridge returned: a hint only; the server says paid.
-    WechatBridgeReturned(BridgeAnswer),
-    /// The WeChat bridge could not be used.
-    WechatBridgeFailed(CheckoutError),
+    /// The wallet's bridge returned: a hint only; the server says paid.
+    WalletReturned(BridgeAnswer),
+    /// The wallet's bridge could not be used.
+    WalletBridgeFailed(CheckoutError),
     /// The browser would not go to the provider's page.
     RedirectFailed(CheckoutError),
 }
 
-/// What `getBrandWCPayRequest` reported (its `err_msg`).
+/// What a wallet's bridge reported: WeChat's `getBrandWCPayRequest` (its
+/// `err_msg`), Alipay's `tradePay` (its `resultCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BridgeAnswer {
-    /// `get_brand_wcpay_request:ok`: the shopper paid, says WeChat.
+    /// Paid, says the wallet (or it cannot tell yet): the server is asked.
     Ok,
-    /// `:cancel`: the shopper closed the payment.
+    /// The shopper closed the payment.
     Cancel,
-    /// `:fail` (or anything else): WeChat could not pay.
+    /// The wallet could not pay.
     Fail,
 }
 
 impl BridgeAnswer {
-    /// Reads an `err_msg`.
+    /// Reads Alipay's `resultCode`: 9000 paid, 6001 closed by the shopper,
+    /// 4000 failed; 8000 (processing), 6002 (network) and 6004 (unknown)
+    /// leave it to the server.
+    pub fn from_result_code(code: &str) -> BridgeAnswer {
+        match code {
+            "6001" => BridgeAnswer::Cancel,
+            "4000" => BridgeAnswer::Fail,
+            _ => BridgeAnswer::Ok,
+        }
+    }
+
+    /// Reads WeChat's `err_msg`.
     pub fn from_err_msg(err_msg: &str) -> BridgeAnswer {
         if err_msg.ends_with(":ok") {
             BridgeAnswer::Ok
@@ -266,6 +279,11 @@ pub enum Command {
     },
     /// Call WeChat's `getBrandWCPayRequest`.
     InvokeWechat(WechatJsapiParams),
+    /// Call Alipay's `tradePay` for this trade.
+    InvokeAlipay {
+        /// Alipay's trade number.
+        trade_no: String,
+    },
     /// Cancel an intent the shopper walked away from (best effort).
     CancelIntent {
         /// Which intent.
@@ -357,7 +375,7 @@ impl Checkout {
                 // shopper came Back from the provider's page (restored from
                 // the browser's cache) or from the WeChat prompt. Ask the
                 // server, with the controls of the checking screen.
-                Phase::Redirecting { intent } | Phase::InvokingWechat { intent } => {
+                Phase::Redirecting { intent } | Phase::InvokingWallet { intent } => {
                     let intent_id = intent.id.clone();
                     self.check(intent_id)
                 }
@@ -381,8 +399,8 @@ impl Checkout {
             // Back from the provider, or told by WeChat it is paid: the
             // notification may not be here yet, so the server asks.
             Event::ReturnedFromProvider { intent_id } => self.check_asking(intent_id),
-            Event::WechatBridgeReturned(answer) => match &self.phase {
-                Phase::InvokingWechat { intent } => {
+            Event::WalletReturned(answer) => match &self.phase {
+                Phase::InvokingWallet { intent } => {
                     let intent_id = intent.id.clone();
                     match answer {
                         // Only the server can say it is paid.
@@ -392,9 +410,10 @@ impl Checkout {
                             vec![Command::CancelIntent { intent_id }]
                         }
                         BridgeAnswer::Fail => {
-                            self.error = Some(CheckoutError::WechatBridge(
-                                "getBrandWCPayRequest:fail".into(),
-                            ));
+                            self.error = Some(CheckoutError::WalletBridge {
+                                wallet: intent.method,
+                                detail: "the wallet could not pay".into(),
+                            });
                             self.phase = Phase::Choosing;
                             vec![Command::CancelIntent { intent_id }]
                         }
@@ -402,10 +421,10 @@ impl Checkout {
                 }
                 _ => vec![],
             },
-            Event::WechatBridgeFailed(error) | Event::RedirectFailed(error) => match &self.phase {
+            Event::WalletBridgeFailed(error) | Event::RedirectFailed(error) => match &self.phase {
                 // The shopper never reached the provider: nothing can have
                 // been paid, so the attempt is closed and they choose again.
-                Phase::InvokingWechat { intent } | Phase::Redirecting { intent } => {
+                Phase::InvokingWallet { intent } | Phase::Redirecting { intent } => {
                     let intent_id = intent.id.clone();
                     self.error = Some(error);
                     self.phase = Phase::Choosing;
@@ -421,7 +440,7 @@ impl Checkout {
         match &self.phase {
             Phase::AwaitingScan { intent, .. }
             | Phase::Redirecting { intent }
-            | Phase::InvokingWechat { intent } => Some(&intent.id),
+            | Phase::InvokingWallet { intent } => Some(&intent.id),
             Phase::Checking { intent_id, .. } => Some(intent_id),
             _ => None,
         }
@@ -454,7 +473,10 @@ impl Checkout {
             }
             Phase::AwaitingScan { .. } => Key::Waiting,
             Phase::Redirecting { .. } => Key::Redirecting,
-            Phase::InvokingWechat { .. } => Key::OpeningWechat,
+            Phase::InvokingWallet { intent } if intent.method == MethodKind::Alipay => {
+                Key::OpeningAlipay
+            }
+            Phase::InvokingWallet { .. } => Key::OpeningWechat,
             Phase::Checking {
                 said: IntentStatus::Processing,
                 ..
@@ -583,9 +605,12 @@ impl Checkout {
             return self.finish(intent);
         }
         let intent_id = intent.id.clone();
+        // A wallet's trade waiting for its buyer (Alipay's, once made for
+        // the buyer) is paid in the wallet's own sheet.
+        let in_wallet = intent.status == IntentStatus::Processing && wallet_bridge(&intent);
         // Being paid, checked by the shop, or a status this build does not
         // know: ask again.
-        if intent.status != IntentStatus::RequiresAction {
+        if intent.status != IntentStatus::RequiresAction && !in_wallet {
             self.phase = Phase::Checking {
                 intent_id: intent_id.clone(),
                 polls: 0,
@@ -622,8 +647,13 @@ impl Checkout {
             }
             Some(NextAction::InvokeWechatJsapi { params }) => {
                 self.bridged = Some(intent_id);
-                self.phase = Phase::InvokingWechat { intent };
+                self.phase = Phase::InvokingWallet { intent };
                 vec![Command::InvokeWechat(params)]
+            }
+            Some(NextAction::InvokeAlipayTradePay { trade_no }) => {
+                self.bridged = Some(intent_id);
+                self.phase = Phase::InvokingWallet { intent };
+                vec![Command::InvokeAlipay { trade_no }]
             }
             Some(NextAction::Unsupported) | None => {
                 self.error = Some(CheckoutError::UnsupportedHandOff);
@@ -689,15 +719,11 @@ impl Checkout {
             }
             return commands;
         }
-        // Back from WeChat's authorisation: the order is made, and the
+        // Back from the wallet's authorisation: the order is made, and the
         // bridge opens (once: after it, only the server tells).
-        let bridge_due = matches!(
-            (&self.phase, &intent.next_action),
-            (
-                Phase::Checking { .. },
-                Some(NextAction::InvokeWechatJsapi { .. })
-            )
-        ) && self.bridged.as_deref() != Some(intent.id.as_str());
+        let bridge_due = matches!(self.phase, Phase::Checking { .. })
+            && wallet_bridge(&intent)
+            && self.bridged.as_deref() != Some(intent.id.as_str());
         if bridge_due {
             return self.enter_intent(intent);
         }
@@ -856,6 +882,14 @@ impl Checkout {
 }
 
 /// A status request for `intent_id` after `delay_ms`, without troubling
+/// True when the intent is paid through a wallet's JS bridge.
+fn wallet_bridge(intent: &PaymentIntent) -> bool {
+    matches!(
+        intent.next_action,
+        Some(NextAction::InvokeWechatJsapi { .. } | NextAction::InvokeAlipayTradePay { .. })
+    )
+}
+
 /// the provider.
 fn fetch(intent_id: String, delay_ms: u32) -> Command {
     Command::FetchIntent {

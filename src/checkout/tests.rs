@@ -679,7 +679,7 @@ fn the_wechat_bridge_hands_over_to_the_server_for_the_verdict() {
         [Command::InvokeWechat(params)]
     );
     assert_eq!(
-        checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Ok)),
+        checkout.update(Event::WalletReturned(BridgeAnswer::Ok)),
         [Command::FetchIntent {
             intent_id: "pi_1".into(),
             delay_ms: 0,
@@ -856,7 +856,7 @@ fn bridge_open() -> Checkout {
 #[test]
 fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_and_closes_the_intent() {
     let mut checkout = bridge_open();
-    let commands = checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Cancel));
+    let commands = checkout.update(Event::WalletReturned(BridgeAnswer::Cancel));
     assert_eq!(
         commands,
         [Command::CancelIntent {
@@ -870,7 +870,7 @@ fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_and_closes_the_intent
 #[test]
 fn a_failing_wechat_sheet_is_an_error_and_closes_the_intent() {
     let mut checkout = bridge_open();
-    let commands = checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Fail));
+    let commands = checkout.update(Event::WalletReturned(BridgeAnswer::Fail));
     assert_eq!(
         commands,
         [Command::CancelIntent {
@@ -901,7 +901,7 @@ fn back_from_wechat_s_authorisation_the_bridge_opens_once() {
         [Command::InvokeWechat(jsapi_params())],
         "the order was made while the shopper authorised: pay it"
     );
-    checkout.update(Event::WechatBridgeReturned(BridgeAnswer::Ok));
+    checkout.update(Event::WalletReturned(BridgeAnswer::Ok));
     // Paid, says WeChat; the notification has not come yet.
     let commands = checkout.update(Event::IntentFetched(jsapi_intent()));
     assert!(

@@ -36,7 +36,7 @@ impl Screen {
             // the screen waits for it, to show the amount and controls.
             Phase::AwaitingScan { .. } if state.session.is_none() => Screen::Loading,
             Phase::AwaitingScan { intent, .. } => Screen::Scan(intent.method),
-            Phase::Redirecting { .. } | Phase::InvokingWechat { .. } => Screen::Leaving,
+            Phase::Redirecting { .. } | Phase::InvokingWallet { .. } => Screen::Leaving,
             Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
             Phase::Succeeded(_) | Phase::PaidTwice(_) => Screen::Outcome(OutcomeKind::Succeeded),
             Phase::Failed(_) => Screen::Outcome(OutcomeKind::Failed),

@@ -33,6 +33,7 @@ pub fn QrPanel(
 ) -> impl IntoView {
     let instruction = match method {
         MethodKind::WechatPay => Key::ScanWithWechat,
+        MethodKind::Alipay => Key::ScanWithAlipay,
         _ => Key::ScanWithApp,
     };
     view! {

@@ -91,11 +91,7 @@ impl App {
     /// Plays a phone scanning `code_url`, straight at the sandbox.
     pub async fn sandbox_scan(&self, code_url: &str) -> reqwest::Response {
         let body = serde_json::json!({ "code_url": code_url }).to_string();
-        let url = format!(
-            "http://{}/api{}",
-            self.addr,
-            contract::paths::SANDBOX_WECHAT_SCAN
-        );
+        let url = format!("http://{}/api{}", self.addr, contract::paths::SANDBOX_SCAN);
         reqwest::Client::new()
             .post(url)
             .header("Content-Type", "application/json")

@@ -13,6 +13,7 @@ async fn a_reload_on_the_code_shows_the_same_code_and_it_still_pays() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     let before = page.scan_qr_code().await;
 
@@ -53,6 +54,7 @@ async fn a_reload_whose_session_answers_after_its_code_still_shows_the_whole_cod
         )
         .await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     let before = page.scan_qr_code().await;
 
@@ -85,6 +87,7 @@ async fn a_simulated_scan_that_never_reached_the_sandbox_can_be_tried_again() {
         )
         .await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     page.scan_qr_code().await;
     page.press("simulate-scan").await;
@@ -110,6 +113,7 @@ async fn the_countdown_keeps_the_server_s_time_when_the_phone_s_clock_is_wrong()
         )
         .await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     page.wait_for("qr-code").await;
     // The countdown runs on from the server's 15 minutes (by the phone's
@@ -182,6 +186,7 @@ async fn a_declined_scan_says_declined_and_the_shopper_can_try_again() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     let declined = page.scan_qr_code().await;
     page.press("simulate-decline").await;
@@ -192,6 +197,7 @@ async fn a_declined_scan_says_declined_and_the_shopper_can_try_again() {
 
     page.press("choose-another").await;
     page.wait_for("method-list").await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     let second = page.scan_qr_code().await;
     assert_ne!(second, declined, "a new try gets a new code");
@@ -235,6 +241,7 @@ async fn a_shopper_confirming_on_the_phone_is_told_to_finish_there_and_the_payme
         .await;
     let browser = Browser::start("zh-CN").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     let code = page.scan_qr_code().await;
     assert!(app.phone_scan(&code, "hold").await.status().is_success());

@@ -50,7 +50,7 @@ async fn a_phone_shopper_pays_on_wechat_s_h5_page_and_comes_back_paid() {
     let app = App::start().await;
     let browser = Browser::start_as("en-US", Device::Phone).await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
-    assert_eq!(page.chosen().await.as_deref(), Some("wechat_pay"));
+    page.choose("wechat_pay").await;
     page.pay().await;
     // The page leaves for WeChat Pay's H5 page.
     click(&browser, "[data-testid=h5-pay]").await;
@@ -70,6 +70,7 @@ async fn a_phone_shopper_who_declines_on_the_h5_page_is_told_so_and_can_try_agai
     let app = App::start().await;
     let browser = Browser::start_as("en-US", Device::Phone).await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     click(&browser, "[data-testid=h5-decline]").await;
     let page = CheckoutPage::returned(&browser.client);
@@ -87,6 +88,7 @@ async fn a_phone_shopper_who_cancels_on_the_h5_page_hears_nothing_was_paid_and_c
     let app = App::start().await;
     let browser = Browser::start_as("en-US", Device::Phone).await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
     page.pay().await;
     // WeChat sends the shopper back whether or not they paid, and tells
     // nobody of a cancel: the checkout can only keep asking, and say so.

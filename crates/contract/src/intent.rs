@@ -203,6 +203,12 @@ pub enum NextAction {
         /// The bridge's arguments, as WeChat names them.
         params: WechatJsapiParams,
     },
+    /// Call `AlipayJSBridge.call('tradePay', {tradeNO: trade_no})` (after
+    /// `AlipayJSBridgeReady` if the bridge is not there yet).
+    InvokeAlipayTradePay {
+        /// Alipay's number for the trade to pay.
+        trade_no: String,
+    },
     /// A hand-off this build does not know (a newer server).
     Unsupported,
 }
@@ -221,6 +227,7 @@ struct WireNextAction {
     #[serde(default, with = "form_fields")]
     fields: Vec<(String, String)>,
     params: Option<WechatJsapiParams>,
+    trade_no: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +236,7 @@ enum NextActionType {
     DisplayQrCode,
     Redirect,
     InvokeWechatJsapi,
+    InvokeAlipayTradePay,
     #[serde(other)]
     Unsupported,
 }
@@ -250,6 +258,9 @@ impl<'de> Deserialize<'de> for NextAction {
             },
             NextActionType::InvokeWechatJsapi => NextAction::InvokeWechatJsapi {
                 params: wire.params.ok_or_else(|| missing("params"))?,
+            },
+            NextActionType::InvokeAlipayTradePay => NextAction::InvokeAlipayTradePay {
+                trade_no: wire.trade_no.ok_or_else(|| missing("trade_no"))?,
             },
             NextActionType::Unsupported => NextAction::Unsupported,
         })
@@ -432,6 +443,9 @@ mod tests {
                     sign_type: "RSA".into(),
                     pay_sign: "s".into(),
                 },
+            },
+            NextAction::InvokeAlipayTradePay {
+                trade_no: "2026120622001400000000000001".into(),
             },
         ];
         for action in actions {

@@ -108,9 +108,10 @@ pub mod paths {
     /// demo merchant, as [`DemoSession`](crate::DemoSession).
     pub const DEMO_SESSION: &str = "/dev/demo-session";
 
-    /// `POST`, only in sandbox mode: plays the shopper scanning a WeChat Pay
-    /// QR code and paying. The body is a [`SandboxScan`](crate::SandboxScan).
-    pub const SANDBOX_WECHAT_SCAN: &str = "/sandbox/wechat-pay/scan";
+    /// `POST`, only in sandbox mode: plays the shopper scanning a QR code
+    /// (WeChat Pay's or Alipay's) and paying. The body is a
+    /// [`SandboxScan`](crate::SandboxScan).
+    pub const SANDBOX_SCAN: &str = "/sandbox/scan";
 
     /// An id as one path segment: ids the server issues are plain letters,
     /// digits and `_`, but one read from a URL could hold `/`, `?` or `..`.

@@ -232,12 +232,10 @@ fn paths() -> Paths {
             "/notify/wechat-pay/{merchant}",
             post(wechat_pay_notification()),
         )
-        .path(
-            "/oauth/wechat-pay/{merchant}",
-            get(wechat_pay_authorization()),
-        )
+        .path("/notify/alipay/{merchant}", post(alipay_notification()))
+        .path("/oauth/{provider}/{merchant}", get(payer_authorization()))
         .path("/dev/demo-session", post(demo_session()))
-        .path("/sandbox/wechat-pay/scan", post(sandbox_wechat_scan()))
+        .path("/sandbox/scan", post(sandbox_scan()))
         .build()
 }
 
@@ -904,23 +902,100 @@ fn wechat_pay_notification() -> Operation {
         .build()
 }
 
-fn wechat_pay_authorization() -> Operation {
+fn alipay_notification() -> Operation {
     OperationBuilder::new()
         .tag(CALLBACKS)
-        .operation_id(Some("wechatPayAuthorizationReturn"))
-        .summary(Some("Back from WeChat's web authorisation"))
+        .operation_id(Some("receiveAlipayNotification"))
+        .summary(Some("Alipay's asynchronous notification"))
         .description(Some(
-            "Inside WeChat, a JSAPI payment first sends the shopper to WeChat's \
-             web authorisation (the intent's `redirect` hand-off), which sends \
-             them back here with a one-time `code`. The server learns the \
-             payer's openid from it, makes the JSAPI order, and sends the \
-             shopper back to the session's `return_url`, where the page reads \
-             the intent for its `invoke_wechat_jsapi` hand-off. Without a \
-             `code` (authorisation declined) the shopper goes back all the \
-             same.",
+            "Alipay posts here (each order's `notify_url`) when a trade is \
+             paid (`trade_status` `TRADE_SUCCESS`) and when a refund moves \
+             money (with `out_biz_no` and `refund_fee`): a form signed with \
+             Alipay's public-key pair (RSA2 over every field but `sign` and \
+             `sign_type`, sorted). The server verifies it with the Alipay key \
+             of the merchant in the path, checks its `app_id` and `seller_id`, \
+             applies it only to that merchant's order made with that \
+             application (anyone else's is refused, nothing applied), records \
+             it once by its `notify_id`, and applies it as it would a query's \
+             answer; a payment whose amount differs from the order's waits for \
+             review.",
+        ))
+        .parameter(merchant_parameter())
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(
+                    "Alipay's fields: `notify_id`, `notify_time`, `app_id`, \
+                     `seller_id`, `out_trade_no`, `trade_no`, `trade_status`, \
+                     `total_amount`, `buyer_id`, …, `sign_type`, `sign`.",
+                ))
+                .required(Some(Required::True))
+                .content(
+                    "application/x-www-form-urlencoded",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description(
+                            "In Alipay's words: `success` when taken (a \
+                             duplicate too, and a payment sent for review), and \
+                             Alipay stops sending it; `fail` when not verified, \
+                             not this merchant's (or not stored yet), or not \
+                             applied yet, and Alipay sends it again later.",
+                        )
+                        .content(
+                            "text/plain",
+                            ContentBuilder::new()
+                                .schema(Some(
+                                    ObjectBuilder::new()
+                                        .schema_type(Type::String)
+                                        .enum_values(Some(["success", "fail"])),
+                                ))
+                                .build(),
+                        ),
+                )
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such merchant, or it takes no Alipay",
+                    )]),
+                )
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn payer_authorization() -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some("payerAuthorizationReturn"))
+        .summary(Some("Back from a wallet's silent authorisation"))
+        .description(Some(
+            "Inside WeChat (`wechat-pay`) or the Alipay app (`alipay`), an \
+             in-app payment first sends the shopper to the wallet's silent \
+             authorisation (the intent's `redirect` hand-off: WeChat's \
+             `snsapi_base`, Alipay's `auth_base`), which sends them back here \
+             with a one-time code. The server learns the payer's id from it, \
+             makes the in-app order, and sends the shopper back to the \
+             session's `return_url`, where the page reads the intent for its \
+             bridge hand-off (`invoke_wechat_jsapi`, \
+             `invoke_alipay_trade_pay`). Without a code (authorisation \
+             declined) the shopper goes back all the same.",
+        ))
+        .parameter(path_parameter(
+            "provider",
+            "The wallet: `wechat-pay` or `alipay`.",
         ))
         .parameter(merchant_parameter())
         .parameter(query_string("code", false, "WeChat's one-time code."))
+        .parameter(query_string("auth_code", false, "Alipay's one-time code."))
         .parameter(query_string(
             "state",
             true,
@@ -1003,15 +1078,16 @@ fn demo_session() -> Operation {
         .build()
 }
 
-fn sandbox_wechat_scan() -> Operation {
+fn sandbox_scan() -> Operation {
     OperationBuilder::new()
         .tag(SANDBOX)
-        .operation_id(Some("sandboxWechatPayScan"))
+        .operation_id(Some("sandboxScan"))
         .summary(Some("The sandbox's phone scans a code"))
         .description(Some(
-            "Sandbox servers only: plays the shopper's phone scanning a WeChat \
-             Pay QR code and paying or declining, at the provider emulator, \
-             which then notifies the server as WeChat Pay would.",
+            "Sandbox servers only: plays the shopper's phone scanning a QR \
+             code (WeChat Pay's `code_url` or Alipay's `qr_code`) and paying \
+             or declining, at that provider's emulator, which then notifies \
+             the server as the provider would.",
         ))
         .request_body(Some(body::<SandboxScan>("The code the phone read.")))
         .responses(
@@ -1535,7 +1611,7 @@ mod tests {
         documented(paths::refund("re_1").replace("/re_1", "/{id}"));
         documented(paths::EVENTS.into());
         documented(paths::DEMO_SESSION.into());
-        documented(paths::SANDBOX_WECHAT_SCAN.into());
+        documented(paths::SANDBOX_SCAN.into());
     }
 
     #[test]

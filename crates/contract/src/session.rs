@@ -44,7 +44,7 @@ pub struct DemoSession {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxScan {
-    /// The scanned code, such as a WeChat Pay `code_url`.
+    /// The scanned code: a WeChat Pay `code_url` or an Alipay `qr_code`.
     pub code_url: String,
     /// Decline instead of paying.
     #[serde(default)]
@@ -206,6 +206,8 @@ pub enum Flow {
     Redirect,
     /// The WeChat JS bridge, inside the WeChat app.
     WechatJsapi,
+    /// Alipay's JS bridge (`tradePay`), inside the Alipay app.
+    AlipayTradePay,
     /// A flow this build does not know.
     #[serde(other)]
     Unsupported,
@@ -277,6 +279,8 @@ impl<'de> Deserialize<'de> for Availability {
 pub enum UnavailableReason {
     /// Alipay pages do not open inside the WeChat app.
     BlockedInWechat,
+    /// WeChat Pay's pages do not complete inside the Alipay app.
+    BlockedInAlipay,
     /// The merchant's switch-on for this method is still pending.
     NotYetEnabled,
     /// The amount is outside the method's limits.

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use time::macros::{format_description, offset};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Wall-clock time plus an offset that only moves forward.
 ///
@@ -70,6 +70,40 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
         .map(OffsetDateTime::unix_timestamp)
 }
 
+/// `yyyy-MM-dd HH:mm:ss` in China Standard Time, as Alipay writes and reads
+/// every time (`timestamp`, `gmt_payment`, `notify_time`, ...).
+pub(crate) fn cst_datetime(unix_seconds: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .map(|t| t.to_offset(offset!(+8)))
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| "1970-01-01 08:00:00".to_owned())
+}
+
+/// Reads `yyyy-MM-dd HH:mm:ss` in China Standard Time as Unix seconds; with
+/// `minutes_enough`, `yyyy-MM-dd HH:mm` too (an older form of Alipay's
+/// `time_expire`).
+pub(crate) fn parse_cst_datetime(text: &str, minutes_enough: bool) -> Option<i64> {
+    let seconds = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let minutes = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    PrimitiveDateTime::parse(text, seconds)
+        .ok()
+        .or_else(|| {
+            minutes_enough
+                .then(|| PrimitiveDateTime::parse(text, minutes).ok())
+                .flatten()
+        })
+        .map(|t| t.assume_offset(offset!(+8)).unix_timestamp())
+}
+
+/// The first midnight in China Standard Time after `unix_seconds`.
+pub(crate) fn next_cst_midnight(unix_seconds: i64) -> i64 {
+    const DAY: i64 = 24 * 60 * 60;
+    const CST: i64 = 8 * 60 * 60;
+    (unix_seconds + CST).div_euclid(DAY) * DAY + DAY - CST
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +118,19 @@ mod tests {
         assert_eq!(parse_rfc3339("2018-06-08T02:34:56Z"), Some(1_528_425_296));
         assert_eq!(parse_rfc3339("2018-06-08 10:34:56"), None);
         assert_eq!(cst_digits(1_528_425_296), "20180608103456");
+        assert_eq!(cst_datetime(1_528_425_296), "2018-06-08 10:34:56");
+        assert_eq!(
+            parse_cst_datetime("2018-06-08 10:34:56", false),
+            Some(1_528_425_296)
+        );
+        assert_eq!(
+            parse_cst_datetime("2018-06-08 10:34", true),
+            Some(1_528_425_240)
+        );
+        assert_eq!(parse_cst_datetime("2018-06-08 10:34", false), None);
+        assert_eq!(parse_cst_datetime("2018-06-08T10:34:56+08:00", true), None);
+        // 10:34:56 in Beijing: the next midnight there is 16:00 UTC that day.
+        assert_eq!(next_cst_midnight(1_528_425_296), 1_528_473_600);
     }
 
     #[test]

@@ -29,6 +29,9 @@ h2 { font-size: 1.0625rem; margin: 0 0 0.5rem; text-align: left; }
 .line__when, .line__state { color: #888; font-size: 0.8125rem; }
 .line__amount { font-weight: 600; white-space: nowrap; text-align: right; }
 .line__amount--in { color: #07c160; }
+header.alipay { color: #1677ff; }
+button.alipay { background: #1677ff; color: #fff; }
+.line__amount--in.alipay { color: #1677ff; }
 ";
 
 /// HTML-escapes text for element content and quoted attribute values.

@@ -5,25 +5,31 @@
 //! web OAuth `snsapi_base`) closely enough that a WeChat Pay adapter cannot
 //! tell it from `api.mch.weixin.qq.com` except by its base URL: the same
 //! paths, fields, status codes and error bodies, SHA256withRSA signatures
-//! both ways and AEAD_AES_256_GCM notification resources. It also plays the
-//! shopper (an H5 cashier page and a phone that scans and pays) and a
-//! merchant's webhook receiver.
+//! both ways and AEAD_AES_256_GCM notification resources. It plays Alipay's
+//! OpenAPI gateway the same way (`gateway.do` with RSA2 both ways, order
+//! codes, the WAP cashier, in-app payment after `auth_base`, refunds, form
+//! notifications). It also plays the shopper (cashier pages and a phone that
+//! scans and pays) and a merchant's webhook receiver.
 //!
 //! | prefix | plays |
 //! |---|---|
 //! | `/wechat-pay` | `api.mch.weixin.qq.com` (`/v3/...`) and the H5 cashier (`/h5/pay`) |
 //! | `/wechat-open` | `open.weixin.qq.com` (`/connect/oauth2/authorize`) |
 //! | `/wechat-api` | `api.weixin.qq.com` (`/sns/oauth2/access_token`) |
-//! | `/phone` | the shopper's phone: `/phone/scan`, `/phone/jsapi`, and a page |
-//! | `/control` | outages, rate limits and notification behaviour |
+//! | `/phone` | the WeChat shopper's phone: `/phone/scan`, `/phone/jsapi`, and a page |
+//! | `/control` | WeChat Pay's outages, rate limits and notification behaviour |
+//! | `/alipay` | `openapi.alipay.com/gateway.do`, `openauth.alipay.com`, the WAP cashier, the Alipay shopper's phone and its controls |
 //! | `/webhooks` | a merchant's webhook endpoint |
 //!
 //! State lives in memory, per [`app`].
 
 #![warn(missing_docs)]
 
+mod alipay;
 mod clock;
+mod crypto;
 mod html;
+mod urls;
 mod webhooks;
 mod wechat;
 
@@ -82,20 +88,55 @@ impl WechatConfig {
     }
 }
 
+/// The emulated Alipay merchant application: who it is, the keys on both
+/// sides, and where its pages may send the shopper back to.
+#[derive(Clone, Debug)]
+pub struct AlipayConfig {
+    /// The application's `app_id`, e.g. `9021000142691120`.
+    pub app_id: String,
+    /// The merchant's Alipay user id (16 digits from 2088): `seller_id` in
+    /// answers, returns and notifications.
+    pub seller_id: String,
+    /// The application's public key (SPKI PEM): verifies request signatures.
+    pub app_public_key_pem: String,
+    /// Alipay's private key (PKCS#8 PEM): signs answers, returns and notifications.
+    pub alipay_private_key_pem: String,
+    /// When not empty, the host of every `return_url`, `quit_url` and OAuth
+    /// `redirect_uri` must be exactly one of these.
+    pub return_domains: Vec<String>,
+}
+
+impl AlipayConfig {
+    /// The demo application with the committed test keys (`crates/sandbox/keys`).
+    pub fn demo() -> AlipayConfig {
+        AlipayConfig {
+            app_id: "9021000142691120".into(),
+            seller_id: "2088721000000001".into(),
+            app_public_key_pem: include_str!("../keys/alipay_app_public.pem").into(),
+            alipay_private_key_pem: include_str!("../keys/alipay_platform_private.pem").into(),
+            return_domains: Vec::new(),
+        }
+    }
+}
+
 /// Everything the sandbox plays.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// The WeChat Pay merchant account.
     pub wechat: WechatConfig,
+    /// The Alipay merchant application.
+    pub alipay: AlipayConfig,
     /// The secret of `Payment-Selector-Signature` that `/webhooks` checks.
     pub webhook_secret: String,
 }
 
 impl SandboxConfig {
-    /// The demo configuration: [`WechatConfig::demo`] and `whsec_sandbox_demo`.
+    /// The demo configuration: [`WechatConfig::demo`], [`AlipayConfig::demo`]
+    /// and `whsec_sandbox_demo`.
     pub fn demo() -> SandboxConfig {
         SandboxConfig {
             wechat: WechatConfig::demo(),
+            alipay: AlipayConfig::demo(),
             webhook_secret: "whsec_sandbox_demo".into(),
         }
     }
@@ -103,12 +144,14 @@ impl SandboxConfig {
     /// The demo for pages served on this machine (`cargo xtask serve`, the
     /// end-to-end journeys): as WeChat's do, its H5 cashier opens only from
     /// the merchant's registered domain and its web authorisation returns
-    /// only there, here the loopback names.
+    /// only there, and Alipay's pages send the shopper back only there, here
+    /// the loopback names.
     pub fn local_demo() -> SandboxConfig {
         let mut config = SandboxConfig::demo();
         let loopback = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
         config.wechat.h5_domains = loopback.clone();
-        config.wechat.oauth_domains = loopback;
+        config.wechat.oauth_domains = loopback.clone();
+        config.alipay.return_domains = loopback;
         config
     }
 }
@@ -118,7 +161,7 @@ impl SandboxConfig {
 ///
 /// # Panics
 /// When the configuration's keys cannot be used (a PEM that does not parse,
-/// an APIv3 key that is not 32 bytes).
+/// an APIv3 key that is not 32 bytes, an Alipay key that is not RSA).
 pub fn app(config: SandboxConfig, public_url: String) -> Router {
     app_with_clock(config, public_url, Clock::system())
 }
@@ -132,6 +175,7 @@ pub fn app_with_clock(config: SandboxConfig, public_url: String, clock: Clock) -
     Router::new()
         .route("/", get(index))
         .merge(wechat::router(config.wechat, public_url, clock.clone()))
+        .merge(alipay::router(config.alipay, clock.clone()))
         .merge(webhooks::router(&config.webhook_secret, clock))
 }
 
@@ -167,6 +211,8 @@ async fn index() -> Response {
          <li><code>/wechat-open</code>, <code>/wechat-api</code>: WeChat web OAuth (snsapi_base)</li>\
          <li><a href=\"/phone\">/phone</a>: pay or decline a <code>code_url</code></li>\
          <li><a href=\"/control\">/control</a>: outages, rate limits and notification behaviour</li>\
+         <li><code>/alipay/gateway.do</code>: the Alipay OpenAPI gateway (precreate, WAP cashier, in-app, refunds), RSA2 both ways</li>\
+         <li><a href=\"/alipay/phone\">/alipay/phone</a>: pay, scan or decline an Alipay <code>qr_code</code>; <a href=\"/alipay/control\">/alipay/control</a>: its controls</li>\
          <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
          </ul></section>",
     )

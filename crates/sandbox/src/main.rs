@@ -1,7 +1,8 @@
 //! `payment-sandbox [--addr 127.0.0.1:8090]`: the provider emulators with
 //! the demo configuration for pages on this machine
-//! ([`SandboxConfig::local_demo`]: the H5 page and web authorisation take
-//! only the loopback names as the merchant's domains).
+//! ([`SandboxConfig::local_demo`]: WeChat's H5 page and web authorisation,
+//! and Alipay's returns and authorisation, take only the loopback names as
+//! the merchant's domains).
 
 use std::process::ExitCode;
 
@@ -50,6 +51,7 @@ async fn run() -> Result<(), String> {
     println!(
         "payment-sandbox listening on {url}: WeChat Pay API v3 at {url}/wechat-pay (Native, H5, JSAPI), \
          WeChat OAuth at {url}/wechat-open and {url}/wechat-api, the shopper's phone at {url}/phone, \
+         the Alipay gateway at {url}/alipay/gateway.do (its phone at {url}/alipay/phone), \
          a webhook receiver at {url}/webhooks"
     );
     serve(SandboxConfig::local_demo(), listener)

@@ -75,6 +75,10 @@ pub struct MerchantConfig {
     /// emulator's when absent.
     #[serde(default)]
     pub wechat_pay: Option<WechatPayConfig>,
+    /// Its Alipay application; a sandbox server supplies the emulator's
+    /// when absent.
+    #[serde(default)]
+    pub alipay: Option<AlipayConfig>,
     /// Whether a second payment of a paid session is given back by the
     /// server at once (the merchant is told both things); without it the
     /// merchant refunds it (`payment_intent.requires_refund`).
@@ -147,6 +151,40 @@ pub struct WechatPayConfig {
     #[serde(default = "wechat_api_host")]
     pub api_base_url: String,
 }
+
+/// An Alipay application (the OpenAPI gateway, RSA2 keys).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipayConfig {
+    /// The application's id (`app_id`).
+    pub app_id: String,
+    /// The merchant's partner id (`seller_id`, `2088…`): a notification or
+    /// an answer about another seller is refused.
+    pub seller_id: String,
+    /// The application's private key, PKCS#8 PEM (or `file:<path>`):
+    /// requests are signed with it.
+    pub app_private_key: String,
+    /// Alipay's public key, SPKI PEM (or `file:<path>`): answers, returns
+    /// and notifications are verified with it.
+    pub alipay_public_key: String,
+    /// The OpenAPI gateway.
+    #[serde(default = "alipay_gateway")]
+    pub gateway_url: String,
+    /// The authorisation page (`auth_base`, inside the Alipay app).
+    #[serde(default = "alipay_authorize")]
+    pub authorize_url: String,
+}
+
+fn alipay_gateway() -> String {
+    "https://openapi.alipay.com/gateway.do".into()
+}
+
+fn alipay_authorize() -> String {
+    "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm".into()
+}
+
+/// Hosts of Alipay's own sandbox: a live server refuses them.
+const ALIPAY_SANDBOX_HOSTS: [&str; 2] = ["alipaydev.com", "alipay-sandbox"];
 
 fn wechat_pay_host() -> String {
     "https://api.mch.weixin.qq.com".into()
@@ -239,6 +277,20 @@ impl Config {
                     "merchant {}: a live server takes live keys only (payment-server key --live)",
                     merchant.id
                 )));
+            }
+            if let Some(alipay) = &merchant.alipay {
+                let sandbox = [&alipay.gateway_url, &alipay.authorize_url]
+                    .iter()
+                    .any(|url| {
+                        url.contains(SANDBOX_PLACEHOLDER)
+                            || ALIPAY_SANDBOX_HOSTS.iter().any(|host| url.contains(host))
+                    });
+                if sandbox {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: a live server refuses Alipay's sandbox gateway",
+                        merchant.id
+                    )));
+                }
             }
             if let Some(webhook) = &merchant.webhook {
                 if webhook.url.contains(SANDBOX_PLACEHOLDER) {

@@ -10,14 +10,25 @@ use contract::{
 use crate::config::{Config, MerchantConfig};
 
 /// The flow a method uses in a context: QR on desktop for the wallets, a
-/// redirect on a phone (never a QR the same phone would have to scan), the
-/// JS bridge for WeChat Pay inside WeChat, and a hosted page for cards.
+/// redirect on a phone (never a QR the same phone would have to scan), each
+/// wallet's JS bridge inside its own app, and a hosted page for cards.
 pub fn flow_for(method: MethodKind, context: ClientContext) -> Flow {
     match (method, context.in_app, context.device) {
         (MethodKind::WechatPay, Some(InApp::Wechat), _) => Flow::WechatJsapi,
+        (MethodKind::Alipay, Some(InApp::Alipay), _) => Flow::AlipayTradePay,
         (MethodKind::WechatPay | MethodKind::Alipay, _, Device::Desktop) => Flow::QrCode,
         (MethodKind::Unsupported, _, _) => Flow::Unsupported,
         _ => Flow::Redirect,
+    }
+}
+
+/// Why a method cannot work in the app whose browser shows the page: each
+/// wallet's pages are blocked inside the other's app.
+fn blocked_in(method: MethodKind, in_app: Option<InApp>) -> Option<UnavailableReason> {
+    match (method, in_app) {
+        (MethodKind::Alipay, Some(InApp::Wechat)) => Some(UnavailableReason::BlockedInWechat),
+        (MethodKind::WechatPay, Some(InApp::Alipay)) => Some(UnavailableReason::BlockedInAlipay),
+        _ => None,
     }
 }
 
@@ -41,18 +52,17 @@ pub fn methods_for(
             let kind = configured.kind;
             let flow = flow_for(kind, context);
             let switch_on = config.switch_on(configured);
-            let (reason, available_from) =
-                if kind == MethodKind::Alipay && context.in_app == Some(InApp::Wechat) {
-                    (Some(UnavailableReason::BlockedInWechat), None)
-                } else if kind != MethodKind::Card && amount.currency != Currency::CNY {
-                    (Some(UnavailableReason::CurrencyNotSupported), None)
-                } else if switch_on.is_none_or(|at| at > now) {
-                    (Some(UnavailableReason::NotYetEnabled), switch_on)
-                } else if !implemented(kind, flow) {
-                    (Some(UnavailableReason::NotYetEnabled), None)
-                } else {
-                    (None, None)
-                };
+            let (reason, available_from) = if let Some(blocked) = blocked_in(kind, context.in_app) {
+                (Some(blocked), None)
+            } else if kind != MethodKind::Card && amount.currency != Currency::CNY {
+                (Some(UnavailableReason::CurrencyNotSupported), None)
+            } else if switch_on.is_none_or(|at| at > now) {
+                (Some(UnavailableReason::NotYetEnabled), switch_on)
+            } else if !implemented(kind, flow) {
+                (Some(UnavailableReason::NotYetEnabled), None)
+            } else {
+                (None, None)
+            };
             let availability = match reason {
                 None => Availability::Available,
                 Some(reason) => Availability::Unavailable {
@@ -157,6 +167,42 @@ mod tests {
             offered(&inside, MethodKind::Alipay).availability,
             Availability::unavailable(UnavailableReason::BlockedInWechat)
         );
+    }
+
+    const IN_ALIPAY: ClientContext = ClientContext {
+        device: Device::Mobile,
+        in_app: Some(InApp::Alipay),
+    };
+
+    /// Each method in each context: its flow, or why it cannot be used.
+    #[test]
+    fn every_method_in_every_context_has_its_row() {
+        use MethodKind::*;
+        let unavailable = |reason| Err(reason);
+        #[rustfmt::skip]
+        let table: [(MethodKind, ClientContext, Result<Flow, UnavailableReason>); 10] = [
+            (WechatPay, DESKTOP, Ok(Flow::QrCode)),
+            (WechatPay, PHONE, Ok(Flow::Redirect)),
+            (WechatPay, IN_WECHAT, Ok(Flow::WechatJsapi)),
+            (WechatPay, IN_ALIPAY, unavailable(UnavailableReason::BlockedInAlipay)),
+            (Alipay, DESKTOP, Ok(Flow::QrCode)),
+            (Alipay, PHONE, Ok(Flow::Redirect)),
+            (Alipay, IN_WECHAT, unavailable(UnavailableReason::BlockedInWechat)),
+            (Alipay, IN_ALIPAY, Ok(Flow::AlipayTradePay)),
+            (Card, DESKTOP, Ok(Flow::Redirect)),
+            (Card, PHONE, Ok(Flow::Redirect)),
+        ];
+        for (kind, context, expected) in table {
+            let offered = methods(Money::new(100, Currency::CNY), context, NOW)
+                .into_iter()
+                .find(|method| method.kind == kind)
+                .unwrap();
+            let got = match offered.availability {
+                Availability::Available => Ok(offered.flow),
+                Availability::Unavailable { reason, .. } => Err(reason),
+            };
+            assert_eq!(got, expected, "{kind:?} in {context:?}");
+        }
     }
 
     #[test]

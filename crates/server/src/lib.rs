@@ -49,8 +49,9 @@ use tokio::sync::Semaphore;
 
 use clock::{Clock, SystemClock};
 pub use config::Config;
-use config::{ConfigError, WechatPayConfig};
+use config::{AlipayConfig, ConfigError, WechatPayConfig};
 use metrics::Metrics;
+use providers::alipay::Alipay;
 use providers::wechat_pay::WechatPay;
 use providers::Providers;
 use store::Store;
@@ -243,6 +244,18 @@ pub async fn app(
                 metrics.clone(),
             );
         }
+        let alipay = match (&merchant.alipay, &sandbox) {
+            (Some(application), _) => Some(application.clone()),
+            (None, Some(sandbox)) => Some(sandbox_alipay(sandbox)),
+            (None, None) => None,
+        };
+        if let Some(application) = alipay {
+            providers.add(
+                &merchant.id,
+                Arc::new(Alipay::new(&application, options.clock.clone())?),
+                metrics.clone(),
+            );
+        }
     }
     let store = Store::open(&options.database).await?;
     let state = AppState {
@@ -292,6 +305,19 @@ fn sandbox_wechat_pay(sandbox: &str) -> WechatPayConfig {
         pay_base_url: format!("{sandbox}/wechat-pay"),
         open_base_url: format!("{sandbox}/wechat-open"),
         api_base_url: format!("{sandbox}/wechat-api"),
+    }
+}
+
+/// The sandbox emulator's Alipay application (the keys under
+/// crates/sandbox/keys, which protect nothing).
+fn sandbox_alipay(sandbox: &str) -> AlipayConfig {
+    AlipayConfig {
+        app_id: "9021000142691120".into(),
+        seller_id: "2088721000000001".into(),
+        app_private_key: include_str!("../../sandbox/keys/alipay_app_private.pem").into(),
+        alipay_public_key: include_str!("../../sandbox/keys/alipay_platform_public.pem").into(),
+        gateway_url: format!("{sandbox}/alipay/gateway.do"),
+        authorize_url: format!("{sandbox}/alipay/oauth2/publicAppAuthorize.htm"),
     }
 }
 

@@ -230,9 +230,16 @@ impl Provider for Measured {
         self.timed("refund", self.inner.refund(refund)).await
     }
 
-    async fn refund_status(&self, out_refund_no: &str) -> Result<RefundState, ProviderError> {
-        self.timed("refund_status", self.inner.refund_status(out_refund_no))
-            .await
+    async fn refund_status(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+    ) -> Result<RefundState, ProviderError> {
+        self.timed(
+            "refund_status",
+            self.inner.refund_status(out_trade_no, out_refund_no),
+        )
+        .await
     }
 
     fn parse_notification(

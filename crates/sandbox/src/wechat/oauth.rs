@@ -14,6 +14,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::{crypto, pages, Wechat};
+use crate::urls::{append_query, percent_encode, url_host};
 
 /// A code lives five minutes and is good once.
 const CODE_SECONDS: i64 = 5 * 60;
@@ -68,7 +69,7 @@ pub(super) async fn authorize(State(wechat): State<Arc<Wechat>>, query: QueryMap
     }
     // Exactly a registered domain: WeChat allows no subdomains here.
     let domains = &wechat.config.oauth_domains;
-    let registered = pages::url_host(redirect_uri).is_some_and(|host| {
+    let registered = url_host(redirect_uri).is_some_and(|host| {
         domains
             .iter()
             .any(|domain| domain.eq_ignore_ascii_case(&host))
@@ -109,38 +110,6 @@ pub(super) async fn authorize(State(wechat): State<Arc<Wechat>>, query: QueryMap
         &format!("code={code}&state={}", percent_encode(state)),
     );
     (StatusCode::FOUND, [(LOCATION, location)]).into_response()
-}
-
-/// `url` with `pairs` added to its query, before any fragment.
-fn append_query(url: &str, pairs: &str) -> String {
-    let (base, fragment) = match url.split_once('#') {
-        Some((base, fragment)) => (base, Some(fragment)),
-        None => (url, None),
-    };
-    let separator = match base.find('?') {
-        None => "?",
-        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
-        Some(_) => "&",
-    };
-    let mut out = format!("{base}{separator}{pairs}");
-    if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
-    }
-    out
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// WeChat's API errors: HTTP 200 with `errcode` and `errmsg`.
@@ -194,35 +163,4 @@ pub(super) async fn access_token(State(wechat): State<Arc<Wechat>>, query: Query
         "scope": "snsapi_base",
     }))
     .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn appends_to_any_query_before_the_fragment() {
-        assert_eq!(
-            append_query("https://m.example/cb", "code=c"),
-            "https://m.example/cb?code=c"
-        );
-        assert_eq!(
-            append_query("https://m.example/cb?x=1", "code=c"),
-            "https://m.example/cb?x=1&code=c"
-        );
-        assert_eq!(
-            append_query("https://m.example/cb?", "code=c"),
-            "https://m.example/cb?code=c"
-        );
-        assert_eq!(
-            append_query("https://m.example/cb#top", "code=c"),
-            "https://m.example/cb?code=c#top"
-        );
-    }
-
-    #[test]
-    fn encodes_state() {
-        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-        assert_eq!(percent_encode("Ab-1_.~"), "Ab-1_.~");
-    }
 }

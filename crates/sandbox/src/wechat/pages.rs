@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::orders::{PayRefused, TradeState, H5_URL_SECONDS};
 use super::{Outcome, Wechat};
 use crate::html::{escape, page, yuan};
+use crate::urls::url_host;
 
 /// The cashier's title.
 const TITLE: &str = "微信支付 · WeChat Pay (sandbox)";
@@ -51,24 +52,6 @@ fn redirect_url(given: Option<String>) -> Result<Option<String>, ()> {
         }
         Some(_) => Err(()),
     }
-}
-
-/// The host of a URL (a Referer, a redirect_uri), lowercased, without
-/// userinfo or port.
-pub(super) fn url_host(url: &str) -> Option<String> {
-    let authority = url.split_once("://")?.1.split(['/', '?', '#']).next()?;
-    // Browsers read `\` as `/` in http(s) addresses: an authority with one
-    // is not what it seems (`evil.example\@shop.example`).
-    if authority.contains('\\') {
-        return None;
-    }
-    let host_port = authority.rsplit('@').next()?;
-    let host = if let Some(bracketed) = host_port.strip_prefix('[') {
-        bracketed.split(']').next()?
-    } else {
-        host_port.split(':').next()?
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Whether the page that linked here is on a registered H5 domain (or a
@@ -344,20 +327,6 @@ pub(super) async fn phone_submit(
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-
-    #[test]
-    fn reads_the_url_host() {
-        assert_eq!(
-            url_host("https://shop.example.com:8443/cart?x=1").as_deref(),
-            Some("shop.example.com")
-        );
-        assert_eq!(
-            url_host("http://user@127.0.0.1:8000/").as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(url_host("http://[::1]:8000/").as_deref(), Some("::1"));
-        assert_eq!(url_host("not a url"), None);
-    }
 
     #[test]
     fn allows_registered_domains_and_their_subdomains() {

@@ -1,8 +1,11 @@
 //! Helpers of the sandbox's tests, written apart from the emulator's code:
 //! a merchant that signs its requests and checks the answers, a
-//! notification receiver, and WeChat's decryption.
+//! notification receiver, and WeChat's decryption (Alipay's merchant is in
+//! `alipay`).
 
 #![allow(dead_code)]
+
+pub mod alipay;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

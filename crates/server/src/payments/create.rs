@@ -74,7 +74,11 @@ pub async fn create_intent(
         next_action_expires_at: None,
         payer_ip: new.payer_ip,
         payer_id: match method.flow {
-            Flow::WechatJsapi => store.payer_of_session(&session.id).await?,
+            Flow::WechatJsapi | Flow::AlipayTradePay => {
+                store
+                    .payer_of_session(&session.id, &to_text(&method.kind))
+                    .await?
+            }
             _ => None,
         },
         transaction_id: None,

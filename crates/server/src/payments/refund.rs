@@ -263,7 +263,7 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
         };
         provider.refund(&asked).await
     } else {
-        provider.refund_status(&refund.id).await
+        provider.refund_status(&intent.id, &refund.id).await
     };
     let now = state.now();
     match answer {

@@ -4,6 +4,8 @@
 //! between. Adding an institution, or a flow, is adding an adapter (or a
 //! match arm in one), not changing the callers.
 
+pub mod alipay;
+pub mod rsa;
 pub mod wechat_pay;
 
 use std::collections::HashMap;
@@ -197,8 +199,12 @@ pub trait Provider: Send + Sync {
     /// Asks for a refund of a paid order (asking again with the same
     /// `out_refund_no` is the same refund) and says how it stands.
     async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError>;
-    /// Asks how a refund stands.
-    async fn refund_status(&self, out_refund_no: &str) -> Result<RefundState, ProviderError>;
+    /// Asks how refund `out_refund_no` of order `out_trade_no` stands.
+    async fn refund_status(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+    ) -> Result<RefundState, ProviderError>;
     /// Verifies a notification (signature, freshness) and reads it.
     fn parse_notification(
         &self,

@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/notify/{provider}/{merchant}", post(notify::receive))
         .route("/oauth/{provider}/{merchant}", get(oauth::callback))
         .route("/dev/demo-session", post(sandbox::demo_session))
-        .route("/sandbox/wechat-pay/scan", post(sandbox::wechat_scan))
+        .route("/sandbox/scan", post(sandbox::scan))
         .fallback(|| async { ApiError::not_found("endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard))

@@ -1,7 +1,7 @@
 //! Where a provider's payer authorisation comes back (WeChat's web
-//! authorisation, before JSAPI): the code becomes the payer's id, the order
-//! is made, and the shopper goes back to the shop's page, which asks the
-//! server for the hand-off.
+//! authorisation before JSAPI, Alipay's `auth_base` before `tradePay`): the
+//! code becomes the payer's id, the order is made, and the shopper goes
+//! back to the shop's page, which asks the server for the hand-off.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -14,8 +14,8 @@ use crate::AppState;
 /// The authorisation's answer.
 #[derive(Debug, Deserialize)]
 pub struct Authorized {
-    /// The one-time code.
-    #[serde(default)]
+    /// The one-time code: WeChat's `code`, Alipay's `auth_code`.
+    #[serde(default, alias = "auth_code")]
     code: Option<String>,
     /// The intent it was asked for.
     state: String,

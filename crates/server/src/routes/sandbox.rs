@@ -60,22 +60,30 @@ pub async fn demo_session(
     Ok((StatusCode::CREATED, Json(demo)))
 }
 
-/// `POST /sandbox/wechat-pay/scan`: the shopper's phone scans the code and
-/// pays (or declines), at the emulator, which then notifies this server as
-/// WeChat Pay would.
-pub async fn wechat_scan(
+/// `POST /sandbox/scan`: the shopper's phone scans the code and pays (or
+/// declines), at the emulator of the wallet whose code it is, which then
+/// notifies this server as that wallet would.
+pub async fn scan(
     State(state): State<AppState>,
     crate::error::JsonBody(scan): crate::error::JsonBody<SandboxScan>,
 ) -> Result<Json<Value>, ApiError> {
     let sandbox = sandbox_url(&state)?;
-    let body = serde_json::json!({
-        "code_url": scan.code_url,
-        "outcome": if scan.decline { "decline" } else { "pay" },
-    });
+    let outcome = if scan.decline { "decline" } else { "pay" };
+    let (phone, body) = if scan.code_url.starts_with("weixin://") {
+        (
+            format!("{sandbox}/phone/scan"),
+            serde_json::json!({"code_url": scan.code_url, "outcome": outcome}),
+        )
+    } else {
+        (
+            format!("{sandbox}/alipay/phone/scan"),
+            serde_json::json!({"qr_code": scan.code_url, "outcome": outcome}),
+        )
+    };
     let answer = state
         .inner
         .http
-        .post(format!("{sandbox}/phone/scan"))
+        .post(phone)
         .json(&body)
         .send()
         .await

@@ -194,13 +194,20 @@ impl Store {
         .await
     }
 
-    /// The payer id an earlier intent of the session learned (WeChat's
-    /// openid: the shopper authorises once per session).
-    pub async fn payer_of_session(&self, session_id: &str) -> Result<Option<String>, sqlx::Error> {
+    /// The payer id an earlier intent of the session with `method` learned
+    /// (WeChat's openid, Alipay's user id: the shopper authorises once per
+    /// session).
+    pub async fn payer_of_session(
+        &self,
+        session_id: &str,
+        method: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT payer_id FROM payment_intents WHERE session_id = ? AND payer_id IS NOT NULL LIMIT 1",
+            "SELECT payer_id FROM payment_intents
+             WHERE session_id = ? AND method = ? AND payer_id IS NOT NULL LIMIT 1",
         )
         .bind(session_id)
+        .bind(method)
         .fetch_optional(&self.reads)
         .await
     }

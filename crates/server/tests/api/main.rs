@@ -1,6 +1,6 @@
 //! The HTTP contract and the reference server's promises, over real HTTP,
-//! against the provider sandbox (the WeChat Pay v3 emulator, the webhook
-//! receiver), on a real SQLite file.
+//! against the provider sandbox (the WeChat Pay v3 and Alipay OpenAPI
+//! emulators, the webhook receiver), on a real SQLite file.
 //!
 //! - `sessions`: the contract's sessions, credentials and idempotency;
 //! - `one_payment`: one payable intent per session, and a second payment
@@ -11,11 +11,14 @@
 //! - `refunds`: money given back through the provider;
 //! - `nothing_blocks`: what is stuck holds up nobody else;
 //! - `operations`: health, readiness, metrics, request ids, proxies;
-//! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end.
+//! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end;
+//! - `alipay`: Alipay's code, WAP cashier and in-app `tradePay`, and its
+//!   refunds and notifications.
 //!
 //! Every answer of the server, and every webhook event, is checked against
 //! the contract's OpenAPI document on the way (`conformance`).
 
+mod alipay;
 mod conformance;
 mod merchant;
 mod nothing_blocks;

@@ -221,7 +221,7 @@ async fn a_method_the_merchant_does_not_offer_here_is_refused() {
     let created = world.session().await;
     // Not offered at all, not switched on yet, and not a method this
     // contract knows.
-    for method in ["china_mobile_pay", "alipay", "paypal"] {
+    for method in ["china_mobile_pay", "unionpay", "paypal"] {
         let body = json!({"method": method, "client": desktop()});
         let response = world.create_intent(&created, Some(method), body).await;
         assert_eq!(

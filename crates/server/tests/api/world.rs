@@ -92,6 +92,11 @@ pub fn in_wechat() -> Value {
     json!({"device": "mobile", "in_app": "wechat"})
 }
 
+/// Alipay's own browser's.
+pub fn in_alipay() -> Value {
+    json!({"device": "mobile", "in_app": "alipay"})
+}
+
 /// The sandbox (emulators, webhook receiver) and a server that uses it.
 pub struct World {
     pub folder: tempfile::TempDir,
@@ -325,7 +330,18 @@ impl World {
         key: &str,
         client: Value,
     ) -> PaymentIntent {
-        let body = json!({"method": "wechat_pay", "client": client});
+        self.intent_with(created, key, "wechat_pay", client).await
+    }
+
+    /// An intent of `method` for `client`, which the server must create.
+    pub async fn intent_with(
+        &self,
+        created: &CreatedCheckoutSession,
+        key: &str,
+        method: &str,
+        client: Value,
+    ) -> PaymentIntent {
+        let body = json!({"method": method, "client": client});
         let response = self.create_intent(created, Some(key), body).await;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
@@ -384,6 +400,48 @@ impl World {
             .send()
             .await
             .expect("the sandbox answers")
+    }
+
+    /// The shopper's phone scans an Alipay code: `pay`, `decline`, or
+    /// `scan` (scanned, still confirming).
+    pub async fn alipay_scan(&self, qr_code: &str, outcome: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/alipay/phone/scan", self.sandbox))
+            .json(&json!({"qr_code": qr_code, "outcome": outcome}))
+            .send()
+            .await
+            .expect("the sandbox answers")
+    }
+
+    /// The Alipay app's `tradePay` for `trade_no`: `pay`, `decline` or
+    /// `cancel`; the `resultCode` the page's callback gets.
+    pub async fn alipay_trade_pay(&self, trade_no: &str, outcome: &str) -> String {
+        let answer: Value = self
+            .http
+            .post(format!("{}/alipay/phone/trade-pay", self.sandbox))
+            .json(&json!({"trade_no": trade_no, "outcome": outcome}))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("the bridge's answer");
+        answer["resultCode"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| answer["resultCode"].to_string())
+    }
+
+    /// Changes the Alipay emulator's behaviour.
+    pub async fn alipay_control(&self, control: Value) {
+        let response = self
+            .http
+            .post(format!("{}/alipay/control", self.sandbox))
+            .json(&control)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        assert!(response.status().is_success());
     }
 
     /// The shopper's statement on the emulator's phone page.

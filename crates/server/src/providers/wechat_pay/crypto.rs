@@ -1,71 +1,12 @@
-//! WeChat Pay API v3's cryptography: requests and JSAPI `paySign` signed
-//! SHA256withRSA (PKCS#1 v1.5) with the merchant's key; responses and
-//! notifications verified with WeChat Pay's public key; notification
+//! WeChat Pay API v3's cryptography: what requests, answers and JSAPI
+//! `paySign` sign (SHA256withRSA, `super::super::rsa`), and notification
 //! resources decrypted with AEAD_AES_256_GCM and the APIv3 key.
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-/// A key that could not be read.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyError(String);
-
-/// The merchant's API private key.
-pub struct MerchantKey(RsaKeyPair);
-
-impl MerchantKey {
-    /// Reads a PKCS#8 PEM private key.
-    pub fn from_pem(pem: &str) -> Result<MerchantKey, KeyError> {
-        let der = pem_body(pem, "PRIVATE KEY")?;
-        RsaKeyPair::from_pkcs8(&der)
-            .map(MerchantKey)
-            .map_err(|error| KeyError(format!("not an RSA PKCS#8 private key: {error}")))
-    }
-
-    /// SHA256withRSA over `message`, base64.
-    pub fn sign(&self, message: &[u8]) -> Result<String, KeyError> {
-        let mut signature = vec![0; self.0.public_modulus_len()];
-        self.0
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                message,
-                &mut signature,
-            )
-            .map_err(|_| KeyError("signing failed".into()))?;
-        Ok(BASE64.encode(signature))
-    }
-}
-
-/// WeChat Pay's public key (or a platform certificate's).
-pub struct PlatformKey(Vec<u8>);
-
-impl PlatformKey {
-    /// Reads an SPKI PEM public key (`PUBLIC KEY`) or an X.509 certificate
-    /// (`CERTIFICATE`).
-    pub fn from_pem(pem: &str) -> Result<PlatformKey, KeyError> {
-        let spki = if pem.contains("BEGIN CERTIFICATE") {
-            certificate_spki(&pem_body(pem, "CERTIFICATE")?)?
-        } else {
-            pem_body(pem, "PUBLIC KEY")?
-        };
-        rsa_public_key(&spki).map(PlatformKey)
-    }
-
-    /// True if `signature` (base64) is SHA256withRSA over `message`.
-    pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
-        let Ok(signature) = BASE64.decode(signature.trim()) else {
-            return false;
-        };
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.0)
-            .verify(message, &signature)
-            .is_ok()
-    }
-}
+pub use super::super::rsa::KeyError;
 
 /// What a request signs: `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`.
 pub fn request_message(
@@ -118,94 +59,20 @@ pub fn decrypt_resource(
     let algorithm = match apiv3_key.len() {
         32 => &aead::AES_256_GCM,
         16 => &aead::AES_128_GCM,
-        n => return Err(KeyError(format!("an APIv3 key has 32 bytes, not {n}"))),
+        n => return Err(KeyError::new(format!("an APIv3 key has 32 bytes, not {n}"))),
     };
     let key = LessSafeKey::new(
-        UnboundKey::new(algorithm, apiv3_key).map_err(|_| KeyError("a bad APIv3 key".into()))?,
+        UnboundKey::new(algorithm, apiv3_key).map_err(|_| KeyError::new("a bad APIv3 key"))?,
     );
     let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes())
-        .map_err(|_| KeyError("the nonce is not 12 bytes".into()))?;
+        .map_err(|_| KeyError::new("the nonce is not 12 bytes"))?;
     let mut sealed = BASE64
         .decode(ciphertext)
-        .map_err(|_| KeyError("the ciphertext is not base64".into()))?;
+        .map_err(|_| KeyError::new("the ciphertext is not base64"))?;
     let plain = key
         .open_in_place(nonce, Aad::from(associated_data.as_bytes()), &mut sealed)
-        .map_err(|_| KeyError("the resource does not decrypt with this key".into()))?;
+        .map_err(|_| KeyError::new("the resource does not decrypt with this key"))?;
     Ok(plain.to_vec())
-}
-
-/// The DER inside a PEM block with this label.
-fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, KeyError> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem
-        .find(&begin)
-        .ok_or_else(|| KeyError(format!("no {begin}")))?
-        + begin.len();
-    let stop = pem[start..]
-        .find(&end)
-        .ok_or_else(|| KeyError(format!("no {end}")))?
-        + start;
-    let text: String = pem[start..stop].split_whitespace().collect();
-    BASE64
-        .decode(text)
-        .map_err(|_| KeyError(format!("the {label} is not base64")))
-}
-
-/// One DER element: its tag, its contents, and what follows it.
-fn der(input: &[u8]) -> Result<(u8, &[u8], &[u8]), KeyError> {
-    let bad = || KeyError("malformed DER".into());
-    let (&tag, rest) = input.split_first().ok_or_else(bad)?;
-    let (&first, mut rest) = rest.split_first().ok_or_else(bad)?;
-    let length = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return Err(bad());
-        }
-        let (bytes, after) = rest.split_at(count);
-        rest = after;
-        bytes.iter().fold(0usize, |n, &b| n << 8 | usize::from(b))
-    };
-    if rest.len() < length {
-        return Err(bad());
-    }
-    let (contents, after) = rest.split_at(length);
-    Ok((tag, contents, after))
-}
-
-/// The SubjectPublicKeyInfo of an X.509 certificate.
-fn certificate_spki(certificate: &[u8]) -> Result<Vec<u8>, KeyError> {
-    let (_, certificate, _) = der(certificate)?;
-    let (_, tbs, _) = der(certificate)?;
-    let mut rest = tbs;
-    // [0] version (optional), serial, signature, issuer, validity, subject.
-    let (tag, _, after) = der(rest)?;
-    if tag == 0xa0 {
-        rest = after;
-    }
-    for _ in 0..5 {
-        rest = der(rest)?.2;
-    }
-    let (tag, _, after) = der(rest)?;
-    if tag != 0x30 {
-        return Err(KeyError(
-            "no subjectPublicKeyInfo in the certificate".into(),
-        ));
-    }
-    Ok(rest[..rest.len() - after.len()].to_vec())
-}
-
-/// The PKCS#1 RSAPublicKey inside an SPKI (what the verifier is given).
-fn rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, KeyError> {
-    let (_, info, _) = der(spki)?;
-    let (_, _algorithm, rest) = der(info)?;
-    let (tag, bits, _) = der(rest)?;
-    match (tag, bits.split_first()) {
-        (0x03, Some((0, key))) => Ok(key.to_vec()),
-        _ => Err(KeyError("not an RSA public key".into())),
-    }
 }
 
 #[cfg(test)]
@@ -214,6 +81,7 @@ mod tests {
     //! (wechatpay-apiv3/wechatpay-go and wechatpay-java test fixtures).
 
     use super::*;
+    use crate::providers::rsa::{SigningKey, VerifyingKey};
 
     /// wechatpay-go `utils/sign_test.go`'s key (its armour says TESTING
     /// KEY there, to keep secret scanners quiet).
@@ -291,14 +159,14 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
 
     #[test]
     fn a_request_is_signed_as_the_go_sdk_signs_it() {
-        let key = MerchantKey::from_pem(GO_PRIVATE_KEY).unwrap();
+        let key = SigningKey::from_pem(GO_PRIVATE_KEY).unwrap();
         assert_eq!(key.sign(b"source").unwrap(), GO_SIGNATURE);
     }
 
     #[test]
     fn a_signature_verifies_with_the_public_key_or_the_certificate() {
         for pem in [GO_PUBLIC_KEY, GO_NOTIFY_CERTIFICATE] {
-            let key = PlatformKey::from_pem(pem).unwrap();
+            let key = VerifyingKey::from_pem(pem).unwrap();
             assert!(key.verifies(b"source", GO_SIGNATURE));
             assert!(!key.verifies(b"wrong source", GO_SIGNATURE));
             assert!(!key.verifies(b"source", "invalid base64 signature"));
@@ -307,7 +175,7 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
 
     #[test]
     fn the_go_sdk_s_notification_verifies_and_decrypts() {
-        let key = PlatformKey::from_pem(GO_NOTIFY_CERTIFICATE).unwrap();
+        let key = VerifyingKey::from_pem(GO_NOTIFY_CERTIFICATE).unwrap();
         let message = answer_message(NOTIFY_TIMESTAMP, NOTIFY_NONCE, NOTIFY_BODY.as_bytes());
         assert!(key.verifies(&message, NOTIFY_SIGNATURE));
         let mut tampered = NOTIFY_BODY.replace("签约成功", "签约失败").into_bytes();

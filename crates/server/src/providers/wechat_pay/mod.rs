@@ -17,8 +17,8 @@ use axum::Json;
 use contract::{Flow, FormMethod, MethodKind, NextAction, WechatJsapiParams};
 use rand::distributions::{Alphanumeric, DistString};
 
-use self::crypto::{MerchantKey, PlatformKey};
 use self::transformers as wire;
+use super::rsa::{SigningKey, VerifyingKey};
 use super::{
     Closed, HandOff, Notification, Notified, Provider, ProviderError, ProviderOrder,
     ProviderRefund, ProviderStatus, RefundState,
@@ -55,8 +55,8 @@ pub struct WechatPay {
     appid: String,
     app_secret: String,
     serial: String,
-    key: MerchantKey,
-    platform: PlatformKey,
+    key: SigningKey,
+    platform: VerifyingKey,
     platform_key_id: String,
     apiv3_key: Vec<u8>,
     pay_base: String,
@@ -72,9 +72,9 @@ impl WechatPay {
         let invalid = |what: &str, error: crypto::KeyError| {
             ConfigError::Invalid(format!("wechat_pay {what}: {error}"))
         };
-        let key = MerchantKey::from_pem(&pem_text(&config.merchant_private_key)?)
+        let key = SigningKey::from_pem(&pem_text(&config.merchant_private_key)?)
             .map_err(|e| invalid("merchant_private_key", e))?;
-        let platform = PlatformKey::from_pem(&pem_text(&config.platform_public_key)?)
+        let platform = VerifyingKey::from_pem(&pem_text(&config.platform_public_key)?)
             .map_err(|e| invalid("platform_public_key", e))?;
         if config.apiv3_key.len() != 32 {
             return Err(ConfigError::Invalid(
@@ -401,7 +401,7 @@ impl Provider for WechatPay {
                     })?;
                 ("jsapi", Some(wire::Payer { openid }), None)
             }
-            Flow::Unsupported => {
+            Flow::AlipayTradePay | Flow::Unsupported => {
                 return Err(ProviderError::Refused {
                     code: "UNSUPPORTED_FLOW".into(),
                     message: "no such flow".into(),
@@ -536,7 +536,11 @@ impl Provider for WechatPay {
         wire::refund_state(&answer.status)
     }
 
-    async fn refund_status(&self, out_refund_no: &str) -> Result<RefundState, ProviderError> {
+    async fn refund_status(
+        &self,
+        _out_trade_no: &str,
+        out_refund_no: &str,
+    ) -> Result<RefundState, ProviderError> {
         let path = format!("/v3/refund/domestic/refunds/{}", encode(out_refund_no));
         let (status, bytes) = self.call(reqwest::Method::GET, &path, None).await?;
         if status == StatusCode::NOT_FOUND {
