@@ -2,7 +2,10 @@
 //! the shopper's languages and device, the clock, random keys, and leaving
 //! the page for a provider's.
 
-use contract::{ClientContext, FormMethod, MethodKind, UnixSeconds};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use contract::{ClientContext, FormMethod, UnixSeconds};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::checkout::BridgeAnswer;
@@ -221,8 +224,6 @@ pub fn is_web_page(url: &str) -> bool {
 
 /// A wallet app's JS bridge, as its app puts it on the page.
 pub struct Bridge {
-    /// Whose.
-    wallet: MethodKind,
     /// The global object (`WeixinJSBridge`).
     global: &'static str,
     /// Its function that starts a payment (`invoke`).
@@ -240,7 +241,6 @@ pub struct Bridge {
 /// WeChat's: `WeixinJSBridge.invoke('getBrandWCPayRequest', params, cb)`,
 /// `err_msg`.
 pub const WECHAT: Bridge = Bridge {
-    wallet: MethodKind::WechatPay,
     global: "WeixinJSBridge",
     function: "invoke",
     action: "getBrandWCPayRequest",
@@ -251,7 +251,6 @@ pub const WECHAT: Bridge = Bridge {
 
 /// Alipay's: `AlipayJSBridge.call('tradePay', {tradeNO}, cb)`, `resultCode`.
 pub const ALIPAY: Bridge = Bridge {
-    wallet: MethodKind::Alipay,
     global: "AlipayJSBridge",
     function: "call",
     action: "tradePay",
@@ -261,65 +260,67 @@ pub const ALIPAY: Bridge = Bridge {
 };
 
 /// Starts a payment through a wallet's bridge with `args`, once the app has
-/// put its bridge on the page (its ready event, when it is not there yet);
-/// `returned` gets what the wallet said, which is only a hint: only the
-/// server can tell whether the shopper paid. If the bridge never comes (the
-/// page is not in that app after all), `missing` is called.
-pub fn invoke_wallet(
-    bridge: &'static Bridge,
-    args: JsValue,
-    returned: impl FnOnce(BridgeAnswer) + 'static,
-    missing: impl FnOnce(CheckoutError) + 'static,
-) -> Result<(), CheckoutError> {
-    let fail = move |what: &str| CheckoutError::WalletBridge {
-        wallet: bridge.wallet,
-        detail: what.into(),
-    };
-    let window = web_sys::window().ok_or_else(|| fail("no window"))?;
-    let invoke = move || -> Result<(), CheckoutError> {
-        let window = web_sys::window().ok_or_else(|| fail("no window"))?;
-        let global = js_sys::Reflect::get(&window, &bridge.global.into())
-            .map_err(|_| fail("the bridge is not on this page"))?;
-        let call: js_sys::Function = js_sys::Reflect::get(&global, &bridge.function.into())
-            .ok()
-            .and_then(|function| function.dyn_into().ok())
-            .ok_or_else(|| fail("the bridge cannot be called"))?;
-        let callback = wasm_bindgen::closure::Closure::once_into_js(move |answer: JsValue| {
-            let said = js_sys::Reflect::get(&answer, &bridge.result.into())
+/// put its bridge on the page (its ready event, when it is not there yet).
+/// `said` gets what the wallet said, which is only a hint: only the server
+/// can tell whether the shopper paid. A bridge that cannot be called, or
+/// never comes (the page is not in that app after all), says `Fail`.
+pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(BridgeAnswer)>) {
+    let invoke = {
+        let said = said.clone();
+        move || -> Option<()> {
+            let window = web_sys::window()?;
+            let global = js_sys::Reflect::get(&window, &bridge.global.into()).ok()?;
+            let call: js_sys::Function = js_sys::Reflect::get(&global, &bridge.function.into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let callback = wasm_bindgen::closure::Closure::once_into_js(move |answer: JsValue| {
+                let result = js_sys::Reflect::get(&answer, &bridge.result.into())
+                    .ok()
+                    .and_then(|result| result.as_string())
+                    .unwrap_or_default();
+                said((bridge.answer)(&result))
+            });
+            call.call3(&global, &bridge.action.into(), &args, &callback)
                 .ok()
-                .and_then(|said| said.as_string())
-                .unwrap_or_default();
-            returned((bridge.answer)(&said))
-        });
-        call.call3(&global, &bridge.action.into(), &args, &callback)
-            .map(drop)
-            .map_err(|_| fail("the bridge threw"))
+                .map(drop)
+        }
     };
-    let present =
-        js_sys::Reflect::get(&window, &bridge.global.into()).is_ok_and(|global| global.is_object());
+    let present = web_sys::window()
+        .and_then(|window| js_sys::Reflect::get(&window, &bridge.global.into()).ok())
+        .is_some_and(|global| global.is_object());
     if present {
-        return invoke();
+        if invoke().is_none() {
+            said(BridgeAnswer::Fail);
+        }
+        return;
     }
     // The app adds its bridge a moment after the page loads.
-    let document = window.document().ok_or_else(|| fail("no document"))?;
-    let invoked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let invoked = Rc::new(Cell::new(false));
     let done = invoked.clone();
     let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
         // A bridge that came but could not be called counts as missing.
-        done.set(invoke().is_ok());
+        done.set(invoke().is_some());
     });
-    document
-        .add_event_listener_with_callback(bridge.ready, on_ready.unchecked_ref())
-        .map_err(|_| fail("cannot wait for the bridge"))?;
+    let listening = web_sys::window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| {
+            document
+                .add_event_listener_with_callback(bridge.ready, on_ready.unchecked_ref())
+                .is_ok()
+        });
+    if !listening {
+        said(BridgeAnswer::Fail);
+        return;
+    }
     leptos::prelude::set_timeout(
         move || {
             if !invoked.get() {
-                missing(fail("the bridge did not come"));
+                said(BridgeAnswer::Fail);
             }
         },
         std::time::Duration::from_secs(10),
     );
-    Ok(())
 }
 
 /// `tradePay`'s argument: `{tradeNO}`.

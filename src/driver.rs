@@ -264,17 +264,11 @@ impl Driver {
 
 /// Starts a payment in a wallet's sheet; what it says comes back as events.
 fn invoke_wallet(driver: Driver, bridge: &'static browser::Bridge, args: wasm_bindgen::JsValue) {
-    let returned = driver.clone();
-    let missing = driver.clone();
-    let invoked = browser::invoke_wallet(
+    browser::invoke_wallet(
         bridge,
         args,
-        move |answer| returned.dispatch(Event::WalletReturned(answer)),
-        move |error| missing.dispatch(Event::WalletBridgeFailed(error)),
+        std::rc::Rc::new(move |answer| driver.dispatch(Event::WalletReturned(answer))),
     );
-    if let Err(error) = invoked {
-        driver.dispatch(Event::WalletBridgeFailed(error));
-    }
 }
 
 /// Resolves once the browser has painted the current frame: after the next

@@ -27,14 +27,10 @@ pub enum CheckoutError {
     /// The server asked for a hand-off this build does not know.
     #[error("this payment method needs a newer version of the checkout")]
     UnsupportedHandOff,
-    /// A wallet's JS bridge (WeChat's, Alipay's) is missing or failed.
-    #[error("{wallet:?} could not start the payment: {detail}")]
-    WalletBridge {
-        /// Whose bridge.
-        wallet: MethodKind,
-        /// What went wrong, for developers.
-        detail: String,
-    },
+    /// A wallet's JS bridge (WeChat's, Alipay's, by the method) is missing
+    /// or failed.
+    #[error("{0:?} could not start the payment")]
+    WalletBridge(MethodKind),
     /// The component was embedded without what it needs.
     #[error("the checkout is misconfigured: {0}")]
     Misconfigured(String),
@@ -56,11 +52,8 @@ impl CheckoutError {
             },
             CheckoutError::BadResponse(_) => Key::ErrorBadResponse,
             CheckoutError::UnsupportedHandOff => Key::ErrorUnsupported,
-            CheckoutError::WalletBridge {
-                wallet: MethodKind::Alipay,
-                ..
-            } => Key::ErrorAlipayBridge,
-            CheckoutError::WalletBridge { .. } => Key::ErrorWechatBridge,
+            CheckoutError::WalletBridge(MethodKind::Alipay) => Key::ErrorAlipayBridge,
+            CheckoutError::WalletBridge(_) => Key::ErrorWechatBridge,
             CheckoutError::Misconfigured(_) => Key::ErrorMisconfigured,
         }
     }

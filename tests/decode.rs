@@ -73,6 +73,32 @@ fn a_post_redirect_keeps_its_fields_in_order() {
 }
 
 #[wasm_bindgen_test]
+fn alipay_s_trade_pay_reads_and_one_without_its_trade_is_refused() {
+    let intent = |next_action: &str| {
+        from_js::<PaymentIntent>(parse(&format!(
+            r#"{{"id":"pi_1","session_id":"cs_1","method":"alipay",
+                "amount":{{"value":12800,"currency":"CNY"}},"status":"processing",
+                "expires_at":7,"next_action":{next_action}}}"#
+        )))
+    };
+    let paying =
+        intent(r#"{"type":"invoke_alipay_trade_pay","trade_no":"2026120622001491561000012345"}"#)
+            .expect("an intent");
+    assert_eq!(paying.method, MethodKind::Alipay);
+    assert_eq!(paying.status, IntentStatus::Processing);
+    assert_eq!(
+        paying.next_action,
+        Some(NextAction::InvokeAlipayTradePay {
+            trade_no: "2026120622001491561000012345".into()
+        })
+    );
+    assert_eq!(
+        intent(r#"{"type":"invoke_alipay_trade_pay"}"#),
+        Err(DecodeError)
+    );
+}
+
+#[wasm_bindgen_test]
 fn an_error_body_reads_and_an_unknown_code_is_unknown() {
     let body: ErrorBody = from_js(parse(r#"{"code":"session_expired","message":"late"}"#)).unwrap();
     assert_eq!(body.code, ErrorCode::SessionExpired);

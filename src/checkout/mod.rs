@@ -207,10 +207,9 @@ pub enum Event {
         /// The intent named in the return URL (only an id; never a verdict).
         intent_id: String,
     },
-    /// The wallet's bridge returned: a hint only; the server says paid.
+    /// The wallet's bridge returned (or never came): a hint only; the
+    /// server says paid.
     WalletReturned(BridgeAnswer),
-    /// The wallet's bridge could not be used.
-    WalletBridgeFailed(CheckoutError),
     /// The browser would not go to the provider's page.
     RedirectFailed(CheckoutError),
 }
@@ -223,7 +222,8 @@ pub enum BridgeAnswer {
     Ok,
     /// The shopper closed the payment.
     Cancel,
-    /// The wallet could not pay.
+    /// The wallet could not pay, or its bridge is not on the page (not in
+    /// that app after all).
     Fail,
 }
 
@@ -410,10 +410,7 @@ impl Checkout {
                             vec![Command::CancelIntent { intent_id }]
                         }
                         BridgeAnswer::Fail => {
-                            self.error = Some(CheckoutError::WalletBridge {
-                                wallet: intent.method,
-                                detail: "the wallet could not pay".into(),
-                            });
+                            self.error = Some(CheckoutError::WalletBridge(intent.method));
                             self.phase = Phase::Choosing;
                             vec![Command::CancelIntent { intent_id }]
                         }
@@ -421,10 +418,10 @@ impl Checkout {
                 }
                 _ => vec![],
             },
-            Event::WalletBridgeFailed(error) | Event::RedirectFailed(error) => match &self.phase {
+            Event::RedirectFailed(error) => match &self.phase {
                 // The shopper never reached the provider: nothing can have
                 // been paid, so the attempt is closed and they choose again.
-                Phase::InvokingWallet { intent } | Phase::Redirecting { intent } => {
+                Phase::Redirecting { intent } => {
                     let intent_id = intent.id.clone();
                     self.error = Some(error);
                     self.phase = Phase::Choosing;
@@ -692,6 +689,11 @@ impl Checkout {
     fn intent_fetched(&mut self, intent: PaymentIntent) -> Vec<Command> {
         if self.awaited_intent() != Some(intent.id.as_str()) {
             return vec![];
+        }
+        // Back on the page (a reload, a return from the provider), the
+        // shopper's choice is the method of the payment they came back to.
+        if self.selected.is_none() {
+            self.selected = Some(intent.method);
         }
         // The first answer about the intent of before a reload, whatever it
         // says, ends the resuming.

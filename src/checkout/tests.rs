@@ -1,4 +1,7 @@
-use contract::{Currency, ErrorCode, Flow, Money, PaymentMethod, SessionStatus, UnavailableReason};
+use contract::{
+    Currency, ErrorCode, FailureReason, Flow, Money, PaymentMethod, SessionStatus,
+    UnavailableReason,
+};
 
 use super::*;
 
@@ -1137,4 +1140,100 @@ fn choosing_again_after_a_return_picks_the_only_method_as_the_first_visit_did() 
     checkout.update(Event::ChooseAnother);
     assert!(checkout.can_choose());
     assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
+}
+
+fn alipay_session() -> CheckoutSession {
+    let mut session = session();
+    session.methods = vec![
+        method(
+            MethodKind::WechatPay,
+            Availability::unavailable(UnavailableReason::BlockedInAlipay),
+        ),
+        method(MethodKind::Alipay, Availability::Available),
+    ];
+    session
+}
+
+/// Alipay's trade made for the buyer: waiting for them in `tradePay`.
+fn trade_pay_intent() -> PaymentIntent {
+    PaymentIntent {
+        method: MethodKind::Alipay,
+        ..intent(
+            IntentStatus::Processing,
+            Some(NextAction::InvokeAlipayTradePay {
+                trade_no: "2026120622001491561000012345".into(),
+            }),
+        )
+    }
+}
+
+#[test]
+fn back_from_alipay_s_authorisation_trade_pay_opens_once_for_the_buyer_s_trade() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(alipay_session()));
+    assert_eq!(
+        checkout.update(Event::IntentFetched(trade_pay_intent())),
+        [Command::InvokeAlipay {
+            trade_no: "2026120622001491561000012345".into()
+        }],
+        "the trade waits for its buyer, who pays it in Alipay's sheet"
+    );
+    assert_eq!(checkout.status(), Some(Key::OpeningAlipay));
+    assert_eq!(
+        checkout.update(Event::WalletReturned(BridgeAnswer::Ok)),
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0,
+            ask_provider: true
+        }]
+    );
+    let commands = checkout.update(Event::IntentFetched(trade_pay_intent()));
+    assert!(
+        commands
+            .iter()
+            .all(|command| matches!(command, Command::FetchIntent { .. })),
+        "not opened twice: {commands:?}"
+    );
+}
+
+#[test]
+fn alipay_s_result_codes_are_read_and_a_failure_says_alipay() {
+    assert_eq!(BridgeAnswer::from_result_code("9000"), BridgeAnswer::Ok);
+    assert_eq!(BridgeAnswer::from_result_code("6001"), BridgeAnswer::Cancel);
+    assert_eq!(BridgeAnswer::from_result_code("4000"), BridgeAnswer::Fail);
+    // Processing, a network error, unknown: only the server can tell.
+    for code in ["8000", "6002", "6004"] {
+        assert_eq!(BridgeAnswer::from_result_code(code), BridgeAnswer::Ok);
+    }
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(alipay_session()));
+    checkout.update(Event::IntentFetched(trade_pay_intent()));
+    assert_eq!(
+        checkout.update(Event::WalletReturned(BridgeAnswer::Fail)),
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert_eq!(checkout.error_message(), Some(Key::ErrorAlipayBridge));
+    assert!(checkout.can_choose());
+    assert_eq!(
+        checkout.selected,
+        Some(MethodKind::Alipay),
+        "the method just tried stays chosen for another try"
+    );
+}
+
+#[test]
+fn back_from_a_provider_s_page_the_method_tried_stays_chosen() {
+    let (mut checkout, _) = Checkout::returning("pi_1".into());
+    checkout.update(Event::SessionLoaded(alipay_session()));
+    let closed = PaymentIntent {
+        method: MethodKind::Alipay,
+        failure_reason: Some(FailureReason::ClosedByProvider),
+        ..intent(IntentStatus::Failed, None)
+    };
+    checkout.update(Event::IntentFetched(closed));
+    checkout.update(Event::ChooseAnother);
+    assert!(checkout.can_choose());
+    assert_eq!(checkout.selected, Some(MethodKind::Alipay));
 }

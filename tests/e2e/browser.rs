@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
@@ -20,6 +20,8 @@ pub enum Device {
     Phone,
     /// WeChat's own browser on a phone.
     InWechat,
+    /// The Alipay app's browser on a phone.
+    InAlipay,
 }
 
 impl Device {
@@ -32,13 +34,16 @@ impl Device {
             Device::InWechat => Some(
                 "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.49.2600 WeChat/arm64 NetType/WIFI Language/zh_CN",
             ),
+            Device::InAlipay => Some(
+                "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 NebulaSDK/1.8.100112 Nebula AlipayDefined(nt:WIFI,ws:412|823|2.625) AliApp(AP/10.6.18.8000) AlipayClient/10.6.18.8000 Language/zh-Hans Region/CN",
+            ),
         }
     }
 
     fn window(self) -> &'static str {
         match self {
             Device::Desktop => "--window-size=1024,900",
-            Device::Phone | Device::InWechat => "--window-size=412,823",
+            Device::Phone | Device::InWechat | Device::InAlipay => "--window-size=412,823",
         }
     }
 }
@@ -166,6 +171,40 @@ impl Browser {
             .await
             .expect("the focus is read");
         found.as_str().unwrap_or("nothing").to_owned()
+    }
+
+    /// Waits for a CSS selector in the document the browser is heading to and
+    /// clicks it. A lookup that lands mid-navigation is answered "aborted by
+    /// navigation" rather than "no such element", so every failure is retried
+    /// until the deadline.
+    pub async fn click(&self, selector: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let element = loop {
+            match self.client.find(Locator::Css(selector)).await {
+                Ok(element) => break element,
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    panic!("{selector} did not appear: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        element.click().await.expect("a click");
+    }
+
+    /// Waits (up to 10 s) for the browser to arrive at a URL that satisfies
+    /// `done`, and returns it; the last one seen if it never does.
+    pub async fn arrived_at(&self, done: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(url) = self.client.current_url().await {
+                last = url.to_string();
+                if done(&last) {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        last
     }
 
     /// Ends the session (chromedriver stops on drop).

@@ -2,6 +2,7 @@
 //! server (sandbox mode, a fresh SQLite file), in a real headless Chromium.
 //! `cargo xtask test` builds the page first and points `PS_DIST_DIR` at it.
 
+mod alipay;
 mod app;
 mod browser;
 mod checkout_page;

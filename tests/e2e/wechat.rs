@@ -4,46 +4,11 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
-
-/// Waits for a CSS selector in the document the browser is heading to and
-/// clicks it. A lookup that lands mid-navigation is answered "aborted by
-/// navigation" rather than "no such element", so every failure is retried
-/// until the deadline.
-async fn click(browser: &Browser, selector: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let element = loop {
-        match browser.client.find(Locator::Css(selector)).await {
-            Ok(element) => break element,
-            Err(e) if tokio::time::Instant::now() >= deadline => {
-                panic!("{selector} did not appear: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
-    element.click().await.expect("a click");
-}
-
-/// Waits (up to 10 s) for the browser to arrive at a URL that satisfies
-/// `done`, and returns it; the last one seen if it never does.
-async fn arrived_at(browser: &Browser, done: impl Fn(&str) -> bool) -> String {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(url) = browser.client.current_url().await {
-            last = url.to_string();
-            if done(&last) {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    last
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_shopper_pays_on_wechat_s_h5_page_and_comes_back_paid() {
@@ -53,8 +18,10 @@ async fn a_phone_shopper_pays_on_wechat_s_h5_page_and_comes_back_paid() {
     page.choose("wechat_pay").await;
     page.pay().await;
     // The page leaves for WeChat Pay's H5 page.
-    click(&browser, "[data-testid=h5-pay]").await;
-    let back = arrived_at(&browser, |url| url.contains("payment_intent=")).await;
+    browser.click("[data-testid=h5-pay]").await;
+    let back = browser
+        .arrived_at(|url| url.contains("payment_intent="))
+        .await;
     assert!(
         back.starts_with(&app.url()) && back.contains("payment_intent=pi_"),
         "{back}"
@@ -72,7 +39,7 @@ async fn a_phone_shopper_who_declines_on_the_h5_page_is_told_so_and_can_try_agai
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
     page.choose("wechat_pay").await;
     page.pay().await;
-    click(&browser, "[data-testid=h5-decline]").await;
+    browser.click("[data-testid=h5-decline]").await;
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| {
         text == "The payment was declined"
@@ -92,7 +59,7 @@ async fn a_phone_shopper_who_cancels_on_the_h5_page_hears_nothing_was_paid_and_c
     page.pay().await;
     // WeChat sends the shopper back whether or not they paid, and tells
     // nobody of a cancel: the checkout can only keep asking, and say so.
-    click(&browser, "[data-testid=h5-cancel]").await;
+    browser.click("[data-testid=h5-cancel]").await;
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| text == "Checking the payment…")
         .await;
