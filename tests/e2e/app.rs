@@ -101,28 +101,6 @@ impl App {
             .expect("the server answers")
     }
 
-    /// Changes how the provider emulator behaves (its `/control`).
-    pub async fn sandbox_control(&self, change: serde_json::Value) {
-        let answer = reqwest::Client::new()
-            .post(format!("{}/control", self.sandbox))
-            .json(&change)
-            .send()
-            .await
-            .expect("the sandbox answers");
-        assert!(answer.status().is_success(), "{}", answer.status());
-    }
-
-    /// The emulator's phone scans `code_url`: `pay`, `decline`, or `hold`
-    /// (at the confirmation).
-    pub async fn phone_scan(&self, code_url: &str, outcome: &str) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(format!("{}/phone/scan", self.sandbox))
-            .json(&serde_json::json!({ "code_url": code_url, "outcome": outcome }))
-            .send()
-            .await
-            .expect("the sandbox answers")
-    }
-
     /// The emulator's phone scans Alipay's `qr_code`: `pay`, `decline`, or
     /// `scan` (at the confirmation).
     pub async fn alipay_scan(&self, qr_code: &str, outcome: &str) -> reqwest::Response {
