@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::bridge;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 
@@ -110,44 +111,15 @@ async fn a_phone_shopper_who_gives_up_at_alipay_s_cashier_hears_nothing_was_paid
     browser.close().await;
 }
 
-/// A stand-in for the Alipay app's `AlipayJSBridge`: it arrives 800 ms
-/// after the page (announced with `AlipayJSBridgeReady`), records each
-/// call, and keeps the callback for the test to answer as the app would.
-const BRIDGE: &str = r#"(() => {
-  window.__bridgeCalls = [];
-  setTimeout(() => {
-    window.AlipayJSBridge = {
-      call(name, args, callback) {
-        window.__bridgeCalls.push({ name, args });
-        window.__bridgeAnswer = callback;
-      },
-    };
-    document.dispatchEvent(new Event("AlipayJSBridgeReady"));
-  }, 800);
-})();"#;
-
-/// What the page asked of the bridge, once it asks.
-async fn bridge_call(browser: &Browser) -> Value {
-    for _ in 0..100 {
-        // The page goes to Alipay's authorisation and back first: a script
-        // that lands while it is leaving fails, and is asked again.
-        let calls = browser
-            .client
-            .execute("return window.__bridgeCalls || [];", vec![])
-            .await
-            .unwrap_or_default();
-        if let Some(call) = calls.as_array().and_then(|calls| calls.first()) {
-            return call.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never called tradePay");
+/// Alipay's bridge: `AlipayJSBridge.call(name, args, callback)`.
+fn alipay_bridge() -> String {
+    bridge::stand_in("AlipayJSBridge", "call", "AlipayJSBridgeReady")
 }
 
 /// The Alipay app: the shopper acts in the payment sheet, Alipay's
 /// emulator settles the trade, and the page's callback hears `resultCode`.
 async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
-    let call = bridge_call(browser).await;
+    let call = bridge::first_call(browser).await;
     assert_eq!(call["name"], "tradePay");
     let trade_no = call["args"]["tradeNO"].as_str().unwrap_or_default();
     assert!(!trade_no.is_empty(), "{call}");
@@ -160,14 +132,7 @@ async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
         .json()
         .await
         .expect("JSON");
-    browser
-        .client
-        .execute(
-            "window.__bridgeAnswer(arguments[0]); return true;",
-            vec![answer.clone()],
-        )
-        .await
-        .expect("the callback runs");
+    bridge::answer(browser, answer.clone()).await;
     answer["resultCode"].as_str().unwrap_or_default().to_owned()
 }
 
@@ -175,7 +140,7 @@ async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
 /// silent authorisation and back, then the bridge.
 async fn pay_inside_alipay(app: &App) -> Browser {
     let browser = Browser::start_as("zh-CN", Device::InAlipay).await;
-    browser.on_every_page(BRIDGE).await;
+    browser.on_every_page(&alipay_bridge()).await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
     assert_eq!(
         page.chosen().await.as_deref(),
@@ -217,11 +182,7 @@ async fn inside_alipay_closing_the_sheet_goes_back_and_a_refusal_says_so() {
     );
 
     // Again, refused by Alipay this time: no second authorisation.
-    browser
-        .client
-        .execute("window.__bridgeCalls = []; return true;", vec![])
-        .await
-        .expect("the record is cleared");
+    bridge::forget_calls(&browser).await;
     page.pay().await;
     assert_eq!(answer_bridge(&app, &browser, "decline").await, "4000");
     page.wait_for_text("error", |text| text == "支付宝无法发起支付")

@@ -4,6 +4,7 @@
 
 mod alipay;
 mod app;
+mod bridge;
 mod browser;
 mod checkout_page;
 mod gallery;

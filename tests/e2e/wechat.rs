@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::bridge;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 
@@ -73,46 +74,17 @@ async fn a_phone_shopper_who_cancels_on_the_h5_page_hears_nothing_was_paid_and_c
     browser.close().await;
 }
 
-/// A stand-in for WeChat's `WeixinJSBridge`: it arrives 800 ms after the
-/// page (announced with `WeixinJSBridgeReady`), records each call, and
-/// keeps the callback for the test to answer as WeChat would.
-const BRIDGE: &str = r#"(() => {
-  window.__bridgeCalls = [];
-  setTimeout(() => {
-    window.WeixinJSBridge = {
-      invoke(name, params, callback) {
-        window.__bridgeCalls.push({ name, params });
-        window.__bridgeAnswer = callback;
-      },
-    };
-    document.dispatchEvent(new Event("WeixinJSBridgeReady"));
-  }, 800);
-})();"#;
-
-/// What the page asked of the bridge, once it asks.
-async fn bridge_call(browser: &Browser) -> Value {
-    for _ in 0..100 {
-        // The page goes to WeChat's authorisation and back first: a script
-        // that lands while it is leaving fails, and is asked again.
-        let calls = browser
-            .client
-            .execute("return window.__bridgeCalls || [];", vec![])
-            .await
-            .unwrap_or_default();
-        if let Some(call) = calls.as_array().and_then(|calls| calls.first()) {
-            return call.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never called getBrandWCPayRequest");
+/// WeChat's bridge: `WeixinJSBridge.invoke(name, params, callback)`.
+fn wechat_bridge() -> String {
+    bridge::stand_in("WeixinJSBridge", "invoke", "WeixinJSBridgeReady")
 }
 
 /// WeChat's client: the shopper acts in the sheet, WeChat Pay's emulator
 /// settles the payment, and the page's callback hears `err_msg`.
 async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
-    let call = bridge_call(browser).await;
+    let call = bridge::first_call(browser).await;
     assert_eq!(call["name"], "getBrandWCPayRequest");
-    let mut request = call["params"].clone();
+    let mut request = call["args"].clone();
     for field in [
         "appId",
         "timeStamp",
@@ -134,14 +106,7 @@ async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
         .await
         .expect("JSON");
     let err_msg = answer["err_msg"].as_str().unwrap_or_default().to_owned();
-    browser
-        .client
-        .execute(
-            "window.__bridgeAnswer({ err_msg: arguments[0] }); return true;",
-            vec![json!(err_msg)],
-        )
-        .await
-        .expect("the callback runs");
+    bridge::answer(browser, json!({ "err_msg": err_msg })).await;
     err_msg
 }
 
@@ -149,7 +114,7 @@ async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
 /// and back, then the bridge.
 async fn pay_inside_wechat(app: &App) -> Browser {
     let browser = Browser::start_as("zh-CN", Device::InWechat).await;
-    browser.on_every_page(BRIDGE).await;
+    browser.on_every_page(&wechat_bridge()).await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
     assert_eq!(page.chosen().await.as_deref(), Some("wechat_pay"));
     let methods = page.methods().await;

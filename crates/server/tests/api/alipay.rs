@@ -243,37 +243,12 @@ async fn a_phone_shopper_refused_at_the_cashier_hears_the_order_was_closed() {
     );
 }
 
-/// Follows Alipay's silent authorisation for an in-Alipay intent, as the
-/// app's browser would: to Alipay, back to the server, back to the shop.
+/// Follows Alipay's silent authorisation (`auth_base`) for an in-Alipay
+/// intent.
 async fn authorise(world: &World, intent: &PaymentIntent) {
-    let Some(NextAction::Redirect {
-        url,
-        method: FormMethod::Get,
-        ..
-    }) = &intent.next_action
-    else {
-        panic!("not sent to Alipay's authorisation: {intent:?}");
-    };
-    assert!(
-        url.starts_with(&format!(
-            "{}/alipay/oauth2/publicAppAuthorize.htm?",
-            world.sandbox
-        )) && url.contains("scope=auth_base"),
-        "{url}"
-    );
-    let at_alipay = world.http.get(url).send().await.unwrap();
-    assert_eq!(at_alipay.status(), StatusCode::FOUND);
-    let callback = at_alipay.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        callback.starts_with(&world.url("/oauth/alipay/demo?")),
-        "{callback}"
-    );
-    let at_server = send(world.http.get(&callback)).await;
-    assert_eq!(at_server.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        at_server.headers()["location"],
-        format!("https://shop.example/thanks?payment_intent={}", intent.id).as_str()
-    );
+    let at = format!("{}/alipay/oauth2/publicAppAuthorize.htm?", world.sandbox);
+    let url = world.authorise(intent, &at, "/oauth/alipay/demo?").await;
+    assert!(url.contains("scope=auth_base"), "{url}");
 }
 
 fn trade_no(intent: &PaymentIntent) -> String {

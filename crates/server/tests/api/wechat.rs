@@ -9,7 +9,7 @@ use contract::{FailureReason, FormMethod, IntentStatus, NextAction, PaymentInten
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::world::{in_wechat, phone, send, World};
+use crate::world::{in_wechat, phone, World};
 
 #[tokio::test]
 async fn a_desktop_shopper_scans_the_code_and_the_notification_pays_it() {
@@ -153,40 +153,16 @@ async fn an_h5_url_is_asked_for_again_rather_than_replayed_after_four_minutes() 
     assert!(field(&query, "prepay_id").starts_with("wx"));
 }
 
-/// Follows WeChat's web authorisation for an in-WeChat intent, as the
-/// browser would: to WeChat, back to the server, back to the shop.
+/// Follows WeChat's web authorisation (`snsapi_base`) for an in-WeChat
+/// intent.
 async fn authorise(world: &World, intent: &PaymentIntent) {
-    let Some(NextAction::Redirect {
-        url,
-        method: FormMethod::Get,
-        ..
-    }) = &intent.next_action
-    else {
-        panic!("not sent to WeChat's authorisation: {intent:?}");
-    };
-    assert!(
-        url.starts_with(&format!(
-            "{}/wechat-open/connect/oauth2/authorize?",
-            world.sandbox
-        )),
-        "{url}"
-    );
+    let at = format!("{}/wechat-open/connect/oauth2/authorize?", world.sandbox);
+    let url = world
+        .authorise(intent, &at, "/oauth/wechat-pay/demo?")
+        .await;
     assert!(
         url.contains("scope=snsapi_base") && url.ends_with("#wechat_redirect"),
         "{url}"
-    );
-    let at_wechat = world.http.get(url).send().await.unwrap();
-    assert_eq!(at_wechat.status(), StatusCode::FOUND);
-    let callback = at_wechat.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        callback.starts_with(&world.url("/oauth/wechat-pay/demo?")),
-        "{callback}"
-    );
-    let at_server = send(world.http.get(&callback)).await;
-    assert_eq!(at_server.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        at_server.headers()["location"],
-        format!("https://shop.example/thanks?payment_intent={}", intent.id).as_str()
     );
 }
 

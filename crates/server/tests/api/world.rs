@@ -384,6 +384,36 @@ impl World {
         .await
     }
 
+    /// Follows a wallet's silent authorisation for an in-app intent, as the
+    /// app's browser would: to the wallet (at a URL starting with `at`),
+    /// back to the server (at `callback`, under `/api`), back to the shop.
+    /// The wallet's URL.
+    pub async fn authorise(&self, intent: &PaymentIntent, at: &str, callback: &str) -> String {
+        let Some(contract::NextAction::Redirect {
+            url,
+            method: contract::FormMethod::Get,
+            ..
+        }) = &intent.next_action
+        else {
+            panic!("not sent to the wallet's authorisation: {intent:?}");
+        };
+        assert!(url.starts_with(at), "{url}");
+        let at_wallet = self.http.get(url).send().await.expect("the wallet answers");
+        assert_eq!(at_wallet.status(), StatusCode::FOUND);
+        let back = at_wallet.headers()["location"]
+            .to_str()
+            .expect("a location")
+            .to_owned();
+        assert!(back.starts_with(&self.url(callback)), "{back}");
+        let at_server = send(self.http.get(&back)).await;
+        assert_eq!(at_server.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            at_server.headers()["location"],
+            format!("https://shop.example/thanks?payment_intent={}", intent.id).as_str()
+        );
+        url.clone()
+    }
+
     /// Reads a session or intent as its merchant does.
     pub async fn merchant_get(&self, path: &str) -> Value {
         let response = send(self.http.get(self.url(path)).bearer_auth(MERCHANT_KEY)).await;
