@@ -46,6 +46,7 @@ async fn a_desktop_shopper_scans_alipay_s_code_finishes_on_the_phone_and_the_pay
     assert!(app.alipay_scan(&code, "pay").await.status().is_success());
     page.wait_for_text("outcome-headline", |text| text == "支付成功")
         .await;
+    paid_with_alipay(&app).await;
     browser.close().await;
 }
 
@@ -69,6 +70,7 @@ async fn a_phone_shopper_pays_at_alipay_s_cashier_and_comes_back_paid() {
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
         .await;
+    paid_with_alipay(&app).await;
     browser.close().await;
 }
 
@@ -85,6 +87,11 @@ async fn a_phone_shopper_refused_at_alipay_s_cashier_is_told_and_can_pay_another
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| text == "付款已被關閉")
         .await;
+    let closed = app.latest_intent().await;
+    assert_eq!(
+        (&closed["status"], &closed["failure_reason"]),
+        (&json!("failed"), &json!("closed_by_provider"))
+    );
     page.press("choose-another").await;
     page.wait_for("method-list").await;
     page.choose("wechat_pay").await;
@@ -105,10 +112,27 @@ async fn a_phone_shopper_who_gives_up_at_alipay_s_cashier_hears_nothing_was_paid
         text.starts_with("No payment received yet.")
     })
     .await;
+    assert_eq!(
+        app.latest_intent().await["status"],
+        "requires_action",
+        "nothing paid, nothing ended: the order can still be paid"
+    );
     page.press("choose-another").await;
     page.wait_for("method-list").await;
     assert!(page.can_pay().await, "another try can start");
     browser.close().await;
+}
+
+/// The server holds the order as paid with Alipay, Alipay's trade number
+/// beside it.
+async fn paid_with_alipay(app: &App) {
+    let intent = app.latest_intent().await;
+    assert_eq!(
+        (&intent["status"], &intent["method"]),
+        (&json!("succeeded"), &json!("alipay")),
+        "{intent}"
+    );
+    assert!(intent["transaction_id"].is_string(), "{intent}");
 }
 
 /// Alipay's bridge: `AlipayJSBridge.call(name, args, callback)`.
@@ -166,6 +190,7 @@ async fn inside_alipay_the_shopper_pays_with_trade_pay() {
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| text == "支付成功")
         .await;
+    paid_with_alipay(&app).await;
     browser.close().await;
 }
 

@@ -101,6 +101,21 @@ impl App {
             .expect("the server answers")
     }
 
+    /// The newest payment intent, as the merchant reads it with its secret
+    /// key: what the server holds, whatever the page says.
+    pub async fn latest_intent(&self) -> serde_json::Value {
+        let list: serde_json::Value = reqwest::Client::new()
+            .get(format!("http://{}/api/intents?limit=1", self.addr))
+            .bearer_auth("sk_test_demo_merchant")
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a list of intents");
+        list["data"][0].clone()
+    }
+
     /// The emulator's phone scans Alipay's `qr_code`: `pay`, `decline`, or
     /// `scan` (at the confirmation).
     pub async fn alipay_scan(&self, qr_code: &str, outcome: &str) -> reqwest::Response {

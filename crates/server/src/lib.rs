@@ -164,6 +164,10 @@ impl AppState {
 /// Opens the database and serves on `listener` until SIGTERM or Ctrl-C,
 /// then finishes the requests in flight. The sweeper runs beside it.
 pub async fn serve(options: ServerOptions, listener: TcpListener) -> Result<(), StartError> {
+    // Heard from now on, not from when serving starts: a supervisor's
+    // SIGTERM while the database opens must stop the server cleanly, not
+    // kill it.
+    let stop = stop_signal();
     let every = options.sweep_every;
     let (state, app) = app(options, &listener).await?;
     let sweeper = tokio::spawn(sweeper::run(state.clone(), every));
@@ -171,30 +175,42 @@ pub async fn serve(options: ServerOptions, listener: TcpListener) -> Result<(), 
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
+    .with_graceful_shutdown(stop)
     .await;
     sweeper.abort();
     served?;
     Ok(())
 }
 
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves at SIGTERM or SIGINT (Ctrl-C), whose handlers it installs at
+/// once.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(terminate) => terminate,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+    let stopped = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let signals = signal(SignalKind::terminate()).and_then(|terminate| {
+            signal(SignalKind::interrupt()).map(|interrupt| (terminate, interrupt))
+        });
+        async move {
+            match signals {
+                Ok((mut terminate, mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                Err(_) => std::future::pending().await,
+            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("stopping: finishing the requests in flight");
+    let stopped = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    async move {
+        stopped.await;
+        tracing::info!("stopping: finishing the requests in flight");
+    }
 }
 
 /// The application for `listener` (`/api` and, if asked, the page) and the
