@@ -185,6 +185,10 @@ pub async fn pay_to_qr(site: &Site, tries: usize) -> Result<Sample, String> {
       (async () => {
         const times = [];
         for (let i = 0; i < tries; i++) {
+          // WeChat Pay, as a shopper would choose it among the methods.
+          await appears(() => find("method-wechat_pay"));
+          const radio = find("method-wechat_pay").querySelector("input");
+          if (!radio.checked) radio.click();
           await appears(() => find("pay-button") && !find("pay-button").disabled);
           const code = drawn();
           const start = performance.now();
