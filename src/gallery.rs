@@ -10,7 +10,7 @@ use contract::{
 };
 use leptos::prelude::*;
 
-use crate::checkout::{Checkout, Event};
+use crate::checkout::{BridgeAnswer, Checkout, Event};
 use crate::components::CheckoutFixture;
 use crate::error::CheckoutError;
 use crate::i18n::Locale;
@@ -112,6 +112,25 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                             trade_no: "2026120622001400000000000001".into(),
                         },
                     )),
+                ],
+            ),
+        ),
+        (
+            "Inside the Alipay app: the sheet could not open",
+            after(
+                loaded(session(now, in_alipay_methods())),
+                [
+                    Event::Select(MethodKind::Alipay),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(alipay_intent(
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::InvokeAlipayTradePay {
+                            trade_no: "2026120622001400000000000001".into(),
+                        },
+                    )),
+                    Event::WalletReturned(BridgeAnswer::Fail),
                 ],
             ),
         ),
