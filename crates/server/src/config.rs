@@ -278,6 +278,20 @@ impl Config {
                     merchant.id
                 )));
             }
+            for method in merchant.methods.iter().filter(|method| method.enabled) {
+                let account = match method.kind {
+                    MethodKind::WechatPay => merchant.wechat_pay.is_some(),
+                    MethodKind::Alipay => merchant.alipay.is_some(),
+                    // Methods without an adapter yet offer no payment.
+                    _ => true,
+                };
+                if !account {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: it offers {:?} without an account for it",
+                        merchant.id, method.kind
+                    )));
+                }
+            }
             if let Some(alipay) = &merchant.alipay {
                 let sandbox = [&alipay.gateway_url, &alipay.authorize_url]
                     .iter()
@@ -288,6 +302,15 @@ impl Config {
                 if sandbox {
                     return Err(ConfigError::Invalid(format!(
                         "merchant {}: a live server refuses Alipay's sandbox gateway",
+                        merchant.id
+                    )));
+                }
+                let plain = [&alipay.gateway_url, &alipay.authorize_url]
+                    .iter()
+                    .any(|url| !url.starts_with("https://"));
+                if plain {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: Alipay's gateway and authorisation are https",
                         merchant.id
                     )));
                 }
@@ -449,8 +472,46 @@ mod tests {
         assert_eq!(config.switch_on(&methods[1]), Some(1_796_090_400));
         assert_eq!(config.switch_on(&methods[2]), Some(1_796_400_000));
         assert_eq!(config.switch_on(&methods[3]), None);
-        assert!(config.check_live().is_ok());
         assert!(config.merchants[0].auto_refund, "on unless turned off");
+    }
+
+    #[test]
+    fn a_live_server_needs_each_wallet_s_account_and_alipay_s_real_gateway() {
+        let live = |alipay: &str| {
+            Config::parse(&format!(
+                r#"
+                session_ttl_seconds = 1800
+                intent_ttl_seconds = 900
+                [[merchants]]
+                id = "m"
+                display_name = "M"
+                secret_key_hash = "live:sha256:00"
+                methods = [{{ type = "alipay" }}, {{ type = "card", enabled = false }}]
+                {alipay}
+                "#
+            ))
+            .unwrap()
+            .check_live()
+        };
+        let keys = r#"app_id = "2021000000000001"
+                seller_id = "2088000000000001"
+                app_private_key = "file:/etc/alipay/app_private.pem"
+                alipay_public_key = "file:/etc/alipay/alipay_public.pem""#;
+        let missing = live("").unwrap_err().to_string();
+        assert!(missing.contains("without an account"), "{missing}");
+        assert!(
+            live(&format!("[merchants.alipay]\n{keys}")).is_ok(),
+            "Alipay's own hosts"
+        );
+        for gateway in [
+            "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
+            "http://openapi.alipay.com/gateway.do",
+        ] {
+            let refused = live(&format!(
+                "[merchants.alipay]\n{keys}\ngateway_url = \"{gateway}\""
+            ));
+            assert!(refused.is_err(), "{gateway}");
+        }
     }
 
     #[test]
@@ -464,7 +525,7 @@ mod tests {
                 id = "m"
                 display_name = "M"
                 secret_key_hash = "live:sha256:00"
-                methods = [{{ type = "wechat_pay" }}]
+                methods = [{{ type = "card", enabled = false }}]
                 webhook = {{ url = "{url}", secret = "whsec_x" }}
                 "#
             ))

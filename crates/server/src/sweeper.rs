@@ -280,6 +280,11 @@ async fn close_job(state: &AppState, job: &JobRow) -> JobOutcome {
         Err(error) => return JobOutcome::GivenUp(error.message),
     };
     match payments::close_order(state, &intent).await {
+        // Payable at the provider until its expiry: asked again until
+        // then (a minute more, for clocks that differ).
+        Ok(payments::Ended::NotYet) if state.now() < intent.expires_at + 60 => {
+            JobOutcome::Failed("no order at the provider yet; asked again until it expires".into())
+        }
         Ok(_) => JobOutcome::Done,
         Err(error) => match payments::reload(state, &job.intent_id).await {
             Ok(now) if now.status() == contract::IntentStatus::RequiresReview => {

@@ -19,6 +19,9 @@ pub enum Ended {
     Closed,
     /// The shopper had paid it: the payment is recorded.
     Paid,
+    /// The provider has no order to close yet, though one could still be
+    /// paid until the intent's expiry: a close job asks again until then.
+    NotYet,
 }
 
 /// Closes an open intent with its provider, then gives it `to`; if the
@@ -29,9 +32,12 @@ pub async fn close(
     to: IntentStatus,
 ) -> Result<Ended, ApiError> {
     let ended = close_order(state, intent).await?;
-    if ended == Ended::Closed {
+    if ended != Ended::Paid {
+        let now = state.now();
         let mut tx = state.inner.store.begin().await?;
-        tx.finish(&intent.id, to, None, state.now()).await?;
+        if tx.finish(&intent.id, to, None, now).await? && ended == Ended::NotYet {
+            tx.queue_close(&intent.id, now).await?;
+        }
         tx.commit().await?;
     }
     Ok(ended)
@@ -43,6 +49,7 @@ pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, 
     let provider = provider_of(state, intent).await?;
     match provider.close(&intent.id).await? {
         Closed::Closed => Ok(Ended::Closed),
+        Closed::NotYet => Ok(Ended::NotYet),
         Closed::AlreadyPaid => {
             let status = provider.query(&intent.id).await?;
             let settled = apply(state, intent, status).await?;

@@ -243,7 +243,8 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
             return Ok(());
         }
     };
-    let answer = if refund.submitted_at.is_none() {
+    let submitting = refund.submitted_at.is_none();
+    let answer = if submitting {
         let session = state
             .inner
             .store
@@ -286,7 +287,9 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
             store.refund_submitted(&refund.id, now, now).await?;
             settle(state, &refund.id, ended).await
         }
-        Err(ProviderError::Refused { code, message }) => {
+        // Refused as a request: nothing was given back. (A refused
+        // question about it says nothing of the refund: asked again below.)
+        Err(ProviderError::Refused { code, message }) if submitting => {
             tracing::warn!(
                 "{} refused {}: {code} {message}",
                 provider.name(),

@@ -137,6 +137,10 @@ pub enum Closed {
     Closed,
     /// Too late: it was paid.
     AlreadyPaid,
+    /// The provider has no order yet (an Alipay code nobody has scanned):
+    /// nothing can be closed now, yet it can still be paid until its
+    /// `time_expire`, so it must be asked again until then.
+    NotYet,
 }
 
 /// Why a provider call failed.

@@ -562,6 +562,12 @@ async fn notifications_are_verified_and_only_the_merchant_s_own_are_applied() {
     let tampered = signed_notification(&paid_notification(&intent.id, &app_id, "128.00"))
         .replace("total_amount=128.00", "total_amount=1.28");
     assert_eq!(notify(&world, "demo", tampered).await, "fail", "tampered");
+    // A field sent twice would be an unsigned word.
+    let twice = format!(
+        "{}&trade_status=TRADE_CLOSED",
+        signed_notification(&paid_notification(&intent.id, &app_id, "128.00"))
+    );
+    assert_eq!(notify(&world, "demo", twice).await, "fail", "a field twice");
     let other_app =
         signed_notification(&paid_notification(&intent.id, "2021000000000001", "128.00"));
     assert_eq!(
@@ -581,7 +587,10 @@ async fn notifications_are_verified_and_only_the_merchant_s_own_are_applied() {
         "nothing applied"
     );
 
-    assert_eq!(notify(&world, "demo", genuine.clone()).await, "success");
+    // Empty fields are left out of the signed text: added ones are read as
+    // absent (this stays the payment it signs, not a refund).
+    let padded = format!("{genuine}&out_biz_no=&refund_fee=");
+    assert_eq!(notify(&world, "demo", padded).await, "success");
     assert_eq!(
         notify(&world, "demo", genuine).await,
         "success",
@@ -591,4 +600,87 @@ async fn notifications_are_verified_and_only_the_merchant_s_own_are_applied() {
     assert_eq!(paid.status, IntentStatus::Succeeded);
     let seen = world.merchant_get(&format!("/intents/{}", intent.id)).await;
     assert_eq!(seen["transaction_id"], "2026120622001491561000012345");
+}
+
+#[tokio::test]
+async fn a_signed_notification_of_another_amount_sends_the_intent_to_review() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let (intent, _) = alipay_code(&world, &created).await;
+    let app_id = payment_sandbox::AlipayConfig::demo().app_id;
+    let short = signed_notification(&paid_notification(&intent.id, &app_id, "1.28"));
+    assert_eq!(
+        notify(&world, "demo", short).await,
+        "success",
+        "taken, not applied"
+    );
+    let held = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert_eq!(held["status"], "requires_review", "{held}");
+    assert_eq!(held["review_reason"], "amount_mismatch");
+}
+
+#[tokio::test]
+async fn a_code_left_unscanned_and_paid_later_unheard_is_found_and_given_back() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let (left, code) = alipay_code(&world, &created).await;
+    // The shopper leaves the code before scanning it: Alipay has no trade
+    // to close yet, and the code stays payable until it expires.
+    assert_eq!(
+        world.cancel(&created, &left.id).await.status(),
+        StatusCode::OK
+    );
+    let wechat = world.qr_intent(&created, "k2").await;
+    assert!(world
+        .scan(&crate::world::code_of(&wechat), "pay")
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        world.settled(&created, &wechat.id).await.status,
+        IntentStatus::Succeeded
+    );
+    // Then a phone scans the old code and pays, and every notification of
+    // it is lost: the server keeps asking Alipay about the code it could
+    // not close, finds the payment, and gives it back.
+    world.alipay_control(json!({"notify": "drop"})).await;
+    assert_eq!(
+        world.alipay_scan(&code, "pay").await.status(),
+        StatusCode::OK
+    );
+    let mut found = Value::Null;
+    for _ in 0..40 {
+        world.advance(30);
+        world.sweep().await;
+        found = world.merchant_get(&format!("/intents/{}", left.id)).await;
+        if found["status"] == "refunded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found["status"], "refunded", "{found}");
+    assert_eq!(found["amount_refunded"]["value"], 12800);
+}
+
+#[tokio::test]
+async fn a_wap_form_kept_past_five_minutes_is_signed_again_and_still_opens() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = world.intent_with(&created, "k", "alipay", phone()).await;
+    let (_, first) = wap_form(&intent);
+    world.advance(6 * 60);
+    let renewed = world.read_intent(&created, &intent.id).await;
+    let (_, fresh) = wap_form(&renewed);
+    assert_ne!(
+        field(&fresh, "timestamp"),
+        field(&first, "timestamp"),
+        "a fresh signature"
+    );
+    assert_eq!(
+        field(&fresh, "biz_content"),
+        field(&first, "biz_content"),
+        "the same order"
+    );
+    let token = open_cashier(&world, &renewed).await;
+    assert!(!token.is_empty());
 }

@@ -44,11 +44,19 @@ use crate::config::{pem_text, AlipayConfig, ConfigError};
 /// A `qr_code` is valid two hours, whatever the trade's own limit.
 const QR_CODE_SECONDS: i64 = 2 * 60 * 60;
 
+/// How long a signed `wap.pay` form is handed out before it is signed
+/// again (the gateway checks its `timestamp`).
+const WAP_FORM_SECONDS: i64 = 5 * 60;
+
 /// The answer code of a successful call.
 const SUCCESS: &str = "10000";
 
 /// The answer code of a gateway that is unavailable for now.
 const SERVICE_UNAVAILABLE: &str = "20000";
+
+/// The answer code of a call over the application's rate limit
+/// (`isv.app-call-limited` and its kin).
+const CALL_LIMITED: &str = "40005";
 
 /// Sub-codes of a passing condition: the call is to be made again.
 const TRANSIENT_SUB_CODES: [&str; 3] = [
@@ -209,7 +217,7 @@ impl Alipay {
         if common.code == SERVICE_UNAVAILABLE || TRANSIENT_SUB_CODES.contains(&sub_code) {
             return Err(ProviderError::Unavailable(said(&common)));
         }
-        if sub_code.contains("FREQUENCY") || sub_code.contains("LIMIT") {
+        if common.code == CALL_LIMITED {
             return Err(ProviderError::Busy {
                 said: said(&common),
                 retry_after: None,
@@ -318,7 +326,7 @@ impl Provider for Alipay {
 
     async fn create(&self, order: &ProviderOrder) -> Result<HandOff, ProviderError> {
         let now = self.clock.now();
-        let total_amount = wire::yuan(&order.amount);
+        let total_amount = wire::yuan(&order.amount)?;
         let time_expire = wire::alipay_time(order.time_expire);
         match order.flow {
             Flow::QrCode => {
@@ -372,7 +380,9 @@ impl Provider for Alipay {
                         method: FormMethod::Post,
                         fields,
                     },
-                    renew_at: None,
+                    // The form's `timestamp` is checked when the browser
+                    // brings it: a form kept longer is signed again.
+                    renew_at: Some(now + WAP_FORM_SECONDS),
                 })
             }
             Flow::AlipayTradePay => {
@@ -438,10 +448,10 @@ impl Provider for Alipay {
         let biz = wire::TradeRef { out_trade_no };
         match self.call("alipay.trade.close", &[], Some(&biz)).await {
             Ok(_) => Ok(Closed::Closed),
-            // No trade yet: nothing can be closed now (see the module's
-            // docs: a later payment of it is given back).
+            // A code not scanned, a cashier not opened: no trade to close,
+            // though one can still be made and paid until `time_expire`.
             Err(ProviderError::Refused { code, .. }) if code == "ACQ.TRADE_NOT_EXIST" => {
-                Ok(Closed::Closed)
+                Ok(Closed::NotYet)
             }
             // Not waiting for its buyer: paid, or closed already; the
             // caller asks which.
@@ -458,7 +468,7 @@ impl Provider for Alipay {
     async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError> {
         let biz = wire::Refund {
             out_trade_no: &refund.out_trade_no,
-            refund_amount: wire::yuan(&refund.amount),
+            refund_amount: wire::yuan(&refund.amount)?,
             out_request_no: &refund.out_refund_no,
             refund_reason: refund.reason.as_deref(),
         };
@@ -501,9 +511,11 @@ impl Provider for Alipay {
             )));
         }
         Ok(match found.refund_status.as_deref() {
-            // Answers of synchronous refunds say nothing of the status: a
-            // refund found is a refund made.
-            Some("REFUND_SUCCESS") | None => RefundState::Succeeded,
+            Some("REFUND_SUCCESS") => RefundState::Succeeded,
+            // Without a status the request was not received, failed, or is
+            // not done yet: asked for again with the same `out_request_no`,
+            // which Alipay refunds at most once.
+            None => RefundState::NotFound,
             Some("REFUND_FAIL") => RefundState::Failed(RefundFailureReason::ProviderRefused),
             _ => RefundState::Pending,
         })
@@ -518,17 +530,28 @@ impl Provider for Alipay {
         let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect();
+        // The signed text leaves empty fields out, so a field sent twice,
+        // or an empty one added, would be unsigned words: refused, and
+        // empty fields read as absent.
+        let mut names: Vec<&str> = params.iter().map(|(name, _)| name.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(bad("a field sent twice".into()));
+        }
         if !signature::notification_verifies(&self.alipay, &params) {
             return Err(bad("the signature does not verify".into()));
         }
         let get = |name: &str| {
             params
                 .iter()
-                .find(|(key, _)| key == name)
+                .find(|(key, value)| key == name && !value.is_empty())
                 .map(|(_, value)| value.as_str())
         };
+        if get("notify_type") != Some("trade_status_sync") {
+            return Err(bad("not a trade notification".into()));
+        }
         if get("app_id") != Some(self.app_id.as_str())
-            || get("seller_id").is_some_and(|seller| seller != self.seller_id)
+            || get("seller_id") != Some(self.seller_id.as_str())
         {
             return Err(bad("a notification of another application or seller".into()));
         }

@@ -148,8 +148,14 @@ pub struct Token {
 }
 
 /// Fen as Alipay's yuan string: `12800` → `"128.00"`.
-pub fn yuan(money: &Money) -> String {
-    money.to_major_string()
+pub fn yuan(money: &Money) -> Result<String, ProviderError> {
+    if money.currency != Currency::CNY {
+        return Err(ProviderError::Refused {
+            code: "UNSUPPORTED_CURRENCY".into(),
+            message: "Alipay's domestic trades are in CNY".into(),
+        });
+    }
+    Ok(money.to_major_string())
 }
 
 /// Alipay's yuan string back into fen, exactly: at most two decimals, no
@@ -242,8 +248,8 @@ mod tests {
         ] {
             assert_eq!(fen(bad), None, "{bad:?}");
         }
-        assert_eq!(yuan(&Money::new(12800, Currency::CNY)), "128.00");
-        assert_eq!(yuan(&Money::new(1, Currency::CNY)), "0.01");
+        assert_eq!(yuan(&Money::new(12800, Currency::CNY)).unwrap(), "128.00");
+        assert_eq!(yuan(&Money::new(1, Currency::CNY)).unwrap(), "0.01");
     }
 
     #[test]
