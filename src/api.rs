@@ -254,6 +254,7 @@ fn in_app_name(app: contract::InApp) -> &'static str {
     match app {
         contract::InApp::Wechat => "wechat",
         contract::InApp::Alipay => "alipay",
+        contract::InApp::Quickpass => "quickpass",
     }
 }
 

@@ -169,7 +169,9 @@ pub fn refocus(root: &web_sys::Element) {
 }
 
 /// Sends the whole page to a provider: a GET navigation, or a hidden form
-/// built from data and submitted (never HTML from the server).
+/// built from data and submitted as the top-level document, in UTF-8
+/// whatever the page's own charset (UnionPay's gateway reads its signed
+/// fields so; never HTML from the server).
 pub fn navigate(
     url: &str,
     method: FormMethod,
@@ -196,6 +198,8 @@ pub fn navigate(
         .unchecked_into();
     form.set_method("post");
     form.set_action(url);
+    form.set_accept_charset("UTF-8");
+    form.set_target("_top");
     form.set_hidden(true);
     for (name, value) in fields {
         let input: web_sys::HtmlInputElement = document

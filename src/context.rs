@@ -26,6 +26,8 @@ pub fn from_user_agent(user_agent: &str) -> ClientContext {
         Some(InApp::Wechat)
     } else if has("alipayclient") {
         Some(InApp::Alipay)
+    } else if has("unionpay/") {
+        Some(InApp::Quickpass)
     } else {
         None
     };
@@ -71,6 +73,12 @@ mod tests {
     fn in_app_browsers_are_named() {
         let alipay = "Mozilla/5.0 (Linux; Android 13) Mobile AlipayClient/10.5.0";
         assert_eq!(from_user_agent(alipay).in_app, Some(InApp::Alipay));
+        let quickpass =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                         (KHTML, like Gecko) Mobile/15E148 (com.unionpay.chsp) (cordova 4.5.4) \
+                         (updebug 0) (version 1011) (UnionPay/1.0 CloudPay) (clientVersion 311)";
+        assert_eq!(from_user_agent(quickpass).in_app, Some(InApp::Quickpass));
+        assert_eq!(from_user_agent(quickpass).device, Device::Mobile);
         // WeChat's desktop client is still WeChat: Alipay pages stay blocked there.
         let wechat_pc =
             "Mozilla/5.0 (Windows NT 10.0) Chrome/81 MicroMessenger/7.0.20 WindowsWechat";

@@ -106,7 +106,8 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                     Event::Pay {
                         fresh_key: "gallery".into(),
                     },
-                    Event::IntentCreated(alipay_intent(
+                    Event::IntentCreated(paid_with(
+                        MethodKind::Alipay,
                         intent(now, IntentStatus::RequiresAction, None),
                         NextAction::InvokeAlipayTradePay {
                             trade_no: "2026120622001400000000000001".into(),
@@ -124,7 +125,8 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                     Event::Pay {
                         fresh_key: "gallery".into(),
                     },
-                    Event::IntentCreated(alipay_intent(
+                    Event::IntentCreated(paid_with(
+                        MethodKind::Alipay,
                         intent(now, IntentStatus::RequiresAction, None),
                         NextAction::InvokeAlipayTradePay {
                             trade_no: "2026120622001400000000000001".into(),
@@ -143,11 +145,53 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                     Event::Pay {
                         fresh_key: "gallery".into(),
                     },
-                    Event::IntentCreated(alipay_intent(
+                    Event::IntentCreated(paid_with(
+                        MethodKind::Alipay,
                         intent(now, IntentStatus::RequiresAction, None),
                         NextAction::DisplayQrCode {
                             payload: "https://qr.alipay.com/bax00000gallery0000001".into(),
                             expires_at: now + 15 * 60,
+                        },
+                    )),
+                ],
+            ),
+        ),
+        (
+            "UnionPay QuickPass's QR code",
+            after(
+                choosing.clone(),
+                [
+                    Event::Select(MethodKind::Unionpay),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(paid_with(
+                        MethodKind::Unionpay,
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::DisplayQrCode {
+                            payload: "https://qr.95516.com/00010000/62112028173283416953".into(),
+                            expires_at: now + 15 * 60,
+                        },
+                    )),
+                ],
+            ),
+        ),
+        (
+            "Bank card: leaving for UnionPay's card page",
+            after(
+                choosing.clone(),
+                [
+                    Event::Select(MethodKind::Card),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(paid_with(
+                        MethodKind::Card,
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::Redirect {
+                            url: "https://gateway.95516.com/gateway/api/frontTransReq.do".into(),
+                            method: FormMethod::Post,
+                            fields: vec![("txnType".into(), "01".into())],
                         },
                     )),
                 ],
@@ -239,8 +283,8 @@ fn method(kind: MethodKind, availability: Availability) -> PaymentMethod {
     }
 }
 
-/// What a merchant in the first switch-on batch offers on a desktop: the
-/// two wallets now, UnionPay from its date, the rest some day.
+/// What a merchant offers on a desktop: the two wallets, QuickPass and
+/// cards now, China Mobile's wallet from its batch's date.
 fn typical_methods() -> Vec<PaymentMethod> {
     let from = |kind| {
         method(
@@ -251,18 +295,12 @@ fn typical_methods() -> Vec<PaymentMethod> {
             },
         )
     };
-    let soon = |kind| {
-        method(
-            kind,
-            Availability::unavailable(UnavailableReason::NotYetEnabled),
-        )
-    };
     vec![
         method(MethodKind::WechatPay, Availability::Available),
         method(MethodKind::Alipay, Availability::Available),
-        from(MethodKind::Unionpay),
-        soon(MethodKind::ChinaMobilePay),
-        soon(MethodKind::Card),
+        method(MethodKind::Unionpay, Availability::Available),
+        method(MethodKind::Card, Availability::Available),
+        from(MethodKind::ChinaMobilePay),
     ]
 }
 
@@ -281,9 +319,13 @@ fn in_alipay_methods() -> Vec<PaymentMethod> {
     ]
 }
 
-/// `intent`, paid with Alipay through `next_action`.
-fn alipay_intent(mut intent: PaymentIntent, next_action: NextAction) -> PaymentIntent {
-    intent.method = MethodKind::Alipay;
+/// `intent`, paid with `method` through `next_action`.
+fn paid_with(
+    method: MethodKind,
+    mut intent: PaymentIntent,
+    next_action: NextAction,
+) -> PaymentIntent {
+    intent.method = method;
     intent.next_action = Some(next_action);
     intent
 }

@@ -34,6 +34,7 @@ pub fn QrPanel(
     let instruction = match method {
         MethodKind::WechatPay => Key::ScanWithWechat,
         MethodKind::Alipay => Key::ScanWithAlipay,
+        MethodKind::Unionpay => Key::ScanWithQuickpass,
         _ => Key::ScanWithApp,
     };
     view! {

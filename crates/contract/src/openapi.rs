@@ -233,7 +233,29 @@ fn paths() -> Paths {
             post(wechat_pay_notification()),
         )
         .path("/notify/alipay/{merchant}", post(alipay_notification()))
+        .path(
+            "/notify/unionpay/{merchant}",
+            post(unionpay_notification(
+                "receiveUnionpayNotification",
+                "QuickPass",
+            )),
+        )
+        .path(
+            "/notify/unionpay-card/{merchant}",
+            post(unionpay_notification(
+                "receiveUnionpayCardNotification",
+                "card",
+            )),
+        )
         .path("/oauth/{provider}/{merchant}", get(payer_authorization()))
+        .path(
+            "/return/{provider}/{merchant}/{intent}",
+            get(shopper_return("shopperReturn")),
+        )
+        .path(
+            "/return/{provider}/{merchant}/{intent}",
+            post(shopper_return("shopperReturnPosted")),
+        )
         .path("/dev/demo-session", post(demo_session()))
         .path("/sandbox/scan", post(sandbox_scan()))
         .build()
@@ -967,6 +989,113 @@ fn alipay_notification() -> Operation {
                         "no such merchant, or it takes no Alipay",
                     )]),
                 )
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn unionpay_notification(operation_id: &str, orders: &str) -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some(operation_id))
+        .summary(Some(format!(
+            "UnionPay's asynchronous notification ({orders} orders)"
+        )))
+        .description(Some(
+            "UnionPay's online gateway posts here (each request's `backUrl`) \
+             when a payment (`txnType` 01) succeeds and when a refund (04) or \
+             a cancellation (31) ends: a form signed as version 5.1.0 signs \
+             (SHA-256 hex of the sorted fields, SHA256withRSA) by the \
+             certificate it carries in `signPubKeyCert`. The server trusts \
+             that certificate only if it chains to the configured UnionPay \
+             root and intermediate, is valid and names UnionPay; it checks \
+             `merId`, applies the notification only to that merchant's order \
+             (anyone else's is refused, nothing applied), records it once by \
+             its `queryId` and applies it as it would a query's answer.",
+        ))
+        .parameter(merchant_parameter())
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(
+                    "UnionPay's fields: `version`, `merId`, `orderId`, `txnTime`, \
+                     `txnType`, `txnSubType`, `txnAmt`, `queryId`, `respCode`, \
+                     `origQryId` (refunds), `reqReserved`, …, `signPubKeyCert`, \
+                     `signature`.",
+                ))
+                .required(Some(Required::True))
+                .content(
+                    "application/x-www-form-urlencoded",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    plain_text(
+                        "`ok`: taken (a duplicate too, and a payment sent for \
+                         review); UnionPay stops sending it.",
+                    ),
+                )
+                .response(
+                    "400",
+                    plain_text(
+                        "Not verified, not this merchant's (or not stored yet), or \
+                         not applied yet: UnionPay sends it again later.",
+                    ),
+                )
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such merchant, or it takes no UnionPay",
+                    )]),
+                )
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn shopper_return(operation_id: &str) -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some(operation_id))
+        .summary(Some("Back from a provider's page"))
+        .description(Some(
+            "A provider whose page sends the shopper back with a form POST \
+             (UnionPay's `frontUrl`, `unionpay` or `unionpay-card`) sends them \
+             here. The server asks the provider how the payment stands (what \
+             the POST says is not the outcome) and sends the shopper on to the \
+             session's `return_url` with a GET, where the page reads the \
+             intent.",
+        ))
+        .parameter(path_parameter(
+            "provider",
+            "The provider: `unionpay` or `unionpay-card`.",
+        ))
+        .parameter(merchant_parameter())
+        .parameter(path_parameter("intent", "The intent the page was for."))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "303",
+                    ResponseBuilder::new()
+                        .description("Back to the shop.")
+                        .header(
+                            "Location",
+                            HeaderBuilder::new()
+                                .schema(ObjectBuilder::new().schema_type(Type::String))
+                                .description(Some(
+                                    "The session's `return_url` with \
+                                     `payment_intent=<intent id>` added.",
+                                ))
+                                .build(),
+                        ),
+                )
+                .response("404", plain_text("No such intent, or not this merchant's."))
                 .response("503", too_long()),
         )
         .build()

@@ -44,7 +44,8 @@ pub struct DemoSession {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxScan {
-    /// The scanned code: a WeChat Pay `code_url` or an Alipay `qr_code`.
+    /// The scanned code: a WeChat Pay `code_url`, an Alipay `qr_code` or
+    /// a UnionPay `qrCode`.
     pub code_url: String,
     /// Decline instead of paying.
     #[serde(default)]
@@ -330,6 +331,9 @@ pub enum InApp {
     Wechat,
     /// Alipay's built-in browser.
     Alipay,
+    /// UnionPay QuickPass (云闪付), or a bank's app that embeds it
+    /// (`UnionPay/` in the user agent).
+    Quickpass,
 }
 
 #[cfg(test)]

@@ -32,6 +32,18 @@ h2 { font-size: 1.0625rem; margin: 0 0 0.5rem; text-align: left; }
 header.alipay { color: #1677ff; }
 button.alipay { background: #1677ff; color: #fff; }
 .line__amount--in.alipay { color: #1677ff; }
+header.unionpay { color: #d7000f; }
+button.unionpay { background: #d7000f; color: #fff; }
+.line__amount--in.unionpay { color: #d7000f; }
+.en { display: block; font-size: 0.75rem; font-weight: 400; color: #767676; }
+button .en { color: inherit; }
+.fields { text-align: left; }
+.fields label { display: block; }
+.field { font: inherit; width: 100%; box-sizing: border-box; padding: 0.625rem 0.75rem; border: 1px solid #c8c8c8; border-radius: 0.375rem; background: #fff; color: inherit; }
+.field[readonly] { background: #f5f5f5; }
+select.field, .fields select { font: inherit; padding: 0.5rem; }
+.error { color: #c4000e; margin: 0; }
+form.back { margin-top: 0.75rem; }
 ";
 
 /// HTML-escapes text for element content and quoted attribute values.

@@ -8,8 +8,12 @@
 //! both ways and AEAD_AES_256_GCM notification resources. It plays Alipay's
 //! OpenAPI gateway the same way (`gateway.do` with RSA2 both ways, order
 //! codes, the WAP cashier, in-app payment after `auth_base`, refunds, form
-//! notifications). It also plays the shopper (cashier pages and a phone that
-//! scans and pays) and a merchant's webhook receiver.
+//! notifications), and UnionPay's online gateway (UPOP 5.1.0: the browser's
+//! `frontTransReq.do` with its card page, order codes, refunds,
+//! cancellations and queries through `backTransReq.do` and
+//! `queryTrans.do`, signed both ways with certificates under a test chain).
+//! It also plays the shopper (cashier pages and phones that scan and pay)
+//! and a merchant's webhook receiver.
 //!
 //! | prefix | plays |
 //! |---|---|
@@ -19,6 +23,7 @@
 //! | `/phone` | the WeChat shopper's phone: `/phone/scan`, `/phone/jsapi`, and a page |
 //! | `/control` | WeChat Pay's outages, rate limits and notification behaviour |
 //! | `/alipay` | `openapi.alipay.com/gateway.do`, `openauth.alipay.com`, the WAP cashier, the Alipay shopper's phone and its controls |
+//! | `/unionpay` | `gateway.test.95516.com` (`/gateway/api/...`), the card page, the UnionPay shopper's phone and its controls |
 //! | `/webhooks` | a merchant's webhook endpoint |
 //!
 //! State lives in memory, per [`app`].
@@ -29,6 +34,7 @@ mod alipay;
 mod clock;
 mod crypto;
 mod html;
+mod unionpay;
 mod urls;
 mod webhooks;
 mod wechat;
@@ -41,6 +47,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use clock::Clock;
+pub use unionpay::certs as unionpay_certs;
 
 /// The emulated WeChat Pay merchant account: who the merchant is, the keys
 /// on both sides, and the H5 domains it registered.
@@ -119,6 +126,46 @@ impl AlipayConfig {
     }
 }
 
+/// The emulated UnionPay merchant: who it is, the certificates and keys on
+/// both sides, and where its card page may send the shopper back to.
+#[derive(Clone, Debug)]
+pub struct UnionpayConfig {
+    /// The merchant number (`merId`), e.g. `777290058110048`.
+    pub mer_id: String,
+    /// The merchant's signing certificate (PEM): verifies request
+    /// signatures; its serial number in decimal is the `certId` requests
+    /// must name.
+    pub merchant_cert_pem: String,
+    /// UnionPay's signing certificate (PEM), sent as `signPubKeyCert`.
+    pub sign_cert_pem: String,
+    /// UnionPay's signing key (PKCS#8 PEM): signs answers, front returns
+    /// and notifications.
+    pub sign_private_key_pem: String,
+    /// A self-signed certificate under UnionPay's name, for notifications a
+    /// verifier must refuse (`/unionpay/control` `rogue_cert`).
+    pub rogue_cert_pem: String,
+    /// The rogue certificate's key (PKCS#8 PEM).
+    pub rogue_private_key_pem: String,
+    /// When not empty, the host of every `frontUrl` must be exactly one of
+    /// these.
+    pub return_domains: Vec<String>,
+}
+
+impl UnionpayConfig {
+    /// The demo merchant with the committed test chain (`crates/sandbox/keys`).
+    pub fn demo() -> UnionpayConfig {
+        UnionpayConfig {
+            mer_id: "777290058110048".into(),
+            merchant_cert_pem: include_str!("../keys/unionpay_merchant.pem").into(),
+            sign_cert_pem: include_str!("../keys/unionpay_sign.pem").into(),
+            sign_private_key_pem: include_str!("../keys/unionpay_sign_private.pem").into(),
+            rogue_cert_pem: include_str!("../keys/unionpay_rogue.pem").into(),
+            rogue_private_key_pem: include_str!("../keys/unionpay_rogue_private.pem").into(),
+            return_domains: Vec::new(),
+        }
+    }
+}
+
 /// Everything the sandbox plays.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -126,17 +173,20 @@ pub struct SandboxConfig {
     pub wechat: WechatConfig,
     /// The Alipay merchant application.
     pub alipay: AlipayConfig,
+    /// The UnionPay merchant.
+    pub unionpay: UnionpayConfig,
     /// The secret of `Payment-Selector-Signature` that `/webhooks` checks.
     pub webhook_secret: String,
 }
 
 impl SandboxConfig {
-    /// The demo configuration: [`WechatConfig::demo`], [`AlipayConfig::demo`]
-    /// and `whsec_sandbox_demo`.
+    /// The demo configuration: [`WechatConfig::demo`], [`AlipayConfig::demo`],
+    /// [`UnionpayConfig::demo`] and `whsec_sandbox_demo`.
     pub fn demo() -> SandboxConfig {
         SandboxConfig {
             wechat: WechatConfig::demo(),
             alipay: AlipayConfig::demo(),
+            unionpay: UnionpayConfig::demo(),
             webhook_secret: "whsec_sandbox_demo".into(),
         }
     }
@@ -144,14 +194,15 @@ impl SandboxConfig {
     /// The demo for pages served on this machine (`cargo xtask serve`, the
     /// end-to-end journeys): as WeChat's do, its H5 cashier opens only from
     /// the merchant's registered domain and its web authorisation returns
-    /// only there, and Alipay's pages send the shopper back only there, here
-    /// the loopback names.
+    /// only there, and Alipay's and UnionPay's pages send the shopper back
+    /// only there, here the loopback names.
     pub fn local_demo() -> SandboxConfig {
         let mut config = SandboxConfig::demo();
         let loopback = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
         config.wechat.h5_domains = loopback.clone();
         config.wechat.oauth_domains = loopback.clone();
-        config.alipay.return_domains = loopback;
+        config.alipay.return_domains = loopback.clone();
+        config.unionpay.return_domains = loopback;
         config
     }
 }
@@ -161,7 +212,8 @@ impl SandboxConfig {
 ///
 /// # Panics
 /// When the configuration's keys cannot be used (a PEM that does not parse,
-/// an APIv3 key that is not 32 bytes, an Alipay key that is not RSA).
+/// an APIv3 key that is not 32 bytes, an Alipay key that is not RSA, a
+/// UnionPay certificate that does not parse).
 pub fn app(config: SandboxConfig, public_url: String) -> Router {
     app_with_clock(config, public_url, Clock::system())
 }
@@ -176,6 +228,7 @@ pub fn app_with_clock(config: SandboxConfig, public_url: String, clock: Clock) -
         .route("/", get(index))
         .merge(wechat::router(config.wechat, public_url, clock.clone()))
         .merge(alipay::router(config.alipay, clock.clone()))
+        .merge(unionpay::router(config.unionpay, clock.clone()))
         .merge(webhooks::router(&config.webhook_secret, clock))
 }
 
@@ -213,6 +266,8 @@ async fn index() -> Response {
          <li><a href=\"/control\">/control</a>: outages, rate limits and notification behaviour</li>\
          <li><code>/alipay/gateway.do</code>: the Alipay OpenAPI gateway (precreate, WAP cashier, in-app, refunds), RSA2 both ways</li>\
          <li><a href=\"/alipay/phone\">/alipay/phone</a>: pay, scan or decline an Alipay <code>qr_code</code>; <a href=\"/alipay/control\">/alipay/control</a>: its controls</li>\
+         <li><code>/unionpay/gateway/api/...</code>: UnionPay's online gateway 5.1.0 (card page, order codes, refunds, cancellations, queries), signed both ways</li>\
+         <li><a href=\"/unionpay/phone\">/unionpay/phone</a>: pay, scan or decline a UnionPay <code>qrCode</code>; <a href=\"/unionpay/control\">/unionpay/control</a>: its controls</li>\
          <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
          </ul></section>",
     )

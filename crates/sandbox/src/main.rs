@@ -1,14 +1,16 @@
 //! `payment-sandbox [--addr 127.0.0.1:8090]`: the provider emulators with
 //! the demo configuration for pages on this machine
 //! ([`SandboxConfig::local_demo`]: WeChat's H5 page and web authorisation,
-//! and Alipay's returns and authorisation, take only the loopback names as
-//! the merchant's domains).
+//! and Alipay's and UnionPay's returns and authorisation, take only the
+//! loopback names as the merchant's domains); `payment-sandbox
+//! unionpay-certs DIR` writes a fresh UnionPay test certificate chain.
 
 use std::process::ExitCode;
 
-use payment_sandbox::{public_url, serve, SandboxConfig};
+use payment_sandbox::{public_url, serve, unionpay_certs, SandboxConfig};
 
-const USAGE: &str = "usage: payment-sandbox [--addr 127.0.0.1:8090]";
+const USAGE: &str =
+    "usage: payment-sandbox [--addr 127.0.0.1:8090]\n       payment-sandbox unionpay-certs DIR";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -29,7 +31,11 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let mut addr = "127.0.0.1:8090".to_owned();
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("unionpay-certs") {
+        args.next();
+        return write_certs(args);
+    }
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => {
@@ -52,9 +58,21 @@ async fn run() -> Result<(), String> {
         "payment-sandbox listening on {url}: WeChat Pay API v3 at {url}/wechat-pay (Native, H5, JSAPI), \
          WeChat OAuth at {url}/wechat-open and {url}/wechat-api, the shopper's phone at {url}/phone, \
          the Alipay gateway at {url}/alipay/gateway.do (its phone at {url}/alipay/phone), \
+         the UnionPay gateway at {url}/unionpay/gateway/api/ (its phone at {url}/unionpay/phone), \
          a webhook receiver at {url}/webhooks"
     );
     serve(SandboxConfig::local_demo(), listener)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// `unionpay-certs DIR`: a fresh UnionPay test chain, written to DIR.
+fn write_certs(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+    let (Some(dir), None) = (args.next(), args.next()) else {
+        return Err(format!("unionpay-certs takes one directory\n{USAGE}"));
+    };
+    for path in unionpay_certs::write(std::path::Path::new(&dir))? {
+        println!("{}", path.display());
+    }
+    Ok(())
 }

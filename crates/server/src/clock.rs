@@ -35,6 +35,11 @@ impl ManualClock {
         ManualClock(Arc::new(AtomicI64::new(SystemClock.now())))
     }
 
+    /// A clock showing `now`.
+    pub fn at(now: UnixSeconds) -> ManualClock {
+        ManualClock(Arc::new(AtomicI64::new(now)))
+    }
+
     /// Moves the clock forward.
     pub fn advance(&self, seconds: i64) {
         self.0.fetch_add(seconds, Ordering::SeqCst);

@@ -79,6 +79,10 @@ pub struct MerchantConfig {
     /// when absent.
     #[serde(default)]
     pub alipay: Option<AlipayConfig>,
+    /// Its UnionPay online-gateway merchant (cards and QuickPass); a
+    /// sandbox server supplies the emulator's when absent.
+    #[serde(default)]
+    pub unionpay: Option<UnionpayConfig>,
     /// Whether a second payment of a paid session is given back by the
     /// server at once (the merchant is told both things); without it the
     /// merchant refunds it (`payment_intent.requires_refund`).
@@ -174,6 +178,38 @@ pub struct AlipayConfig {
     #[serde(default = "alipay_authorize")]
     pub authorize_url: String,
 }
+
+/// A UnionPay online-gateway merchant (version 5.1.0, RSA certificates).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionpayConfig {
+    /// The merchant number (`merId`, 15 digits).
+    pub mer_id: String,
+    /// The merchant's signing key, PKCS#8 PEM (or `file:<path>`): from the
+    /// `.pfx` UnionPay issues, `openssl pkcs12 -in sign.pfx -nocerts -nodes`.
+    pub sign_key: String,
+    /// The certificate of that key, PEM (or `file:<path>`): its serial is
+    /// the `certId` every request names (`openssl pkcs12 -in sign.pfx
+    /// -nokeys -clcerts`).
+    pub sign_cert: String,
+    /// UnionPay's root certificate, PEM (or `file:<path>`; `acp_prod_root.cer`):
+    /// the certificates that sign answers and notifications chain to it.
+    pub root_cert: String,
+    /// UnionPay's intermediate certificate, PEM (or `file:<path>`;
+    /// `acp_prod_middle.cer`).
+    pub middle_cert: String,
+    /// The gateway's base: `frontTransReq.do`, `backTransReq.do` and
+    /// `queryTrans.do` are under it.
+    #[serde(default = "unionpay_gateway")]
+    pub gateway_url: String,
+}
+
+fn unionpay_gateway() -> String {
+    "https://gateway.95516.com/gateway/api".into()
+}
+
+/// The host of UnionPay's test environment: a live server refuses it.
+const UNIONPAY_TEST_HOST: &str = "test.95516.com";
 
 fn alipay_gateway() -> String {
     "https://openapi.alipay.com/gateway.do".into()
@@ -282,6 +318,7 @@ impl Config {
                 let account = match method.kind {
                     MethodKind::WechatPay => merchant.wechat_pay.is_some(),
                     MethodKind::Alipay => merchant.alipay.is_some(),
+                    MethodKind::Unionpay | MethodKind::Card => merchant.unionpay.is_some(),
                     // Methods without an adapter yet offer no payment.
                     _ => true,
                 };
@@ -311,6 +348,21 @@ impl Config {
                 if plain {
                     return Err(ConfigError::Invalid(format!(
                         "merchant {}: Alipay's gateway and authorisation are https",
+                        merchant.id
+                    )));
+                }
+            }
+            if let Some(unionpay) = &merchant.unionpay {
+                let url = &unionpay.gateway_url;
+                if url.contains(SANDBOX_PLACEHOLDER) || url.contains(UNIONPAY_TEST_HOST) {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: a live server refuses UnionPay's test gateway",
+                        merchant.id
+                    )));
+                }
+                if !url.starts_with("https://") {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: UnionPay's gateway is https",
                         merchant.id
                     )));
                 }

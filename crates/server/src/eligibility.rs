@@ -9,14 +9,19 @@ use contract::{
 
 use crate::config::{Config, MerchantConfig};
 
-/// The flow a method uses in a context: QR on desktop for the wallets, a
-/// redirect on a phone (never a QR the same phone would have to scan), each
-/// wallet's JS bridge inside its own app, and a hosted page for cards.
+/// The flow a method uses in a context: QR on desktop for the wallets
+/// (QuickPass included), a redirect on a phone (never a QR the same phone
+/// would have to scan), WeChat's and Alipay's JS bridges inside their own
+/// apps, UnionPay's phone page inside QuickPass (it pays there with the
+/// app, and needs no app registration), and UnionPay's hosted card page
+/// for cards everywhere.
 pub fn flow_for(method: MethodKind, context: ClientContext) -> Flow {
     match (method, context.in_app, context.device) {
         (MethodKind::WechatPay, Some(InApp::Wechat), _) => Flow::WechatJsapi,
         (MethodKind::Alipay, Some(InApp::Alipay), _) => Flow::AlipayTradePay,
-        (MethodKind::WechatPay | MethodKind::Alipay, _, Device::Desktop) => Flow::QrCode,
+        (MethodKind::WechatPay | MethodKind::Alipay | MethodKind::Unionpay, _, Device::Desktop) => {
+            Flow::QrCode
+        }
         (MethodKind::Unsupported, _, _) => Flow::Unsupported,
         _ => Flow::Redirect,
     }
@@ -111,6 +116,8 @@ mod tests {
     const NOW: UnixSeconds = 1_795_400_000;
     /// The batch's switch-on, 2027-01-15T10:00:00+08:00.
     const WAVE: UnixSeconds = 1_799_978_400;
+    /// After it: UnionPay is on.
+    const LATER: UnixSeconds = WAVE + 1;
 
     fn everything(_: MethodKind, _: Flow) -> bool {
         true
@@ -151,7 +158,8 @@ mod tests {
         let desktop = methods(cny.clone(), DESKTOP, NOW);
         assert_eq!(offered(&desktop, MethodKind::WechatPay).flow, Flow::QrCode);
         assert_eq!(offered(&desktop, MethodKind::Alipay).flow, Flow::QrCode);
-        assert_eq!(offered(&desktop, MethodKind::Unionpay).flow, Flow::Redirect);
+        assert_eq!(offered(&desktop, MethodKind::Unionpay).flow, Flow::QrCode);
+        assert_eq!(offered(&desktop, MethodKind::Card).flow, Flow::Redirect);
         let phone = methods(cny, PHONE, NOW);
         assert!(phone.iter().all(|m| m.flow == Flow::Redirect), "{phone:?}");
     }
@@ -173,6 +181,10 @@ mod tests {
         device: Device::Mobile,
         in_app: Some(InApp::Alipay),
     };
+    const IN_QUICKPASS: ClientContext = ClientContext {
+        device: Device::Mobile,
+        in_app: Some(InApp::Quickpass),
+    };
 
     /// Each method in each context: its flow, or why it cannot be used.
     #[test]
@@ -180,7 +192,7 @@ mod tests {
         use MethodKind::*;
         let unavailable = |reason| Err(reason);
         #[rustfmt::skip]
-        let table: [(MethodKind, ClientContext, Result<Flow, UnavailableReason>); 10] = [
+        let table: [(MethodKind, ClientContext, Result<Flow, UnavailableReason>); 20] = [
             (WechatPay, DESKTOP, Ok(Flow::QrCode)),
             (WechatPay, PHONE, Ok(Flow::Redirect)),
             (WechatPay, IN_WECHAT, Ok(Flow::WechatJsapi)),
@@ -189,11 +201,21 @@ mod tests {
             (Alipay, PHONE, Ok(Flow::Redirect)),
             (Alipay, IN_WECHAT, unavailable(UnavailableReason::BlockedInWechat)),
             (Alipay, IN_ALIPAY, Ok(Flow::AlipayTradePay)),
+            (WechatPay, IN_QUICKPASS, Ok(Flow::Redirect)),
+            (Alipay, IN_QUICKPASS, Ok(Flow::Redirect)),
+            (Unionpay, DESKTOP, Ok(Flow::QrCode)),
+            (Unionpay, PHONE, Ok(Flow::Redirect)),
+            (Unionpay, IN_WECHAT, Ok(Flow::Redirect)),
+            (Unionpay, IN_ALIPAY, Ok(Flow::Redirect)),
+            (Unionpay, IN_QUICKPASS, Ok(Flow::Redirect)),
             (Card, DESKTOP, Ok(Flow::Redirect)),
             (Card, PHONE, Ok(Flow::Redirect)),
+            (Card, IN_WECHAT, Ok(Flow::Redirect)),
+            (Card, IN_ALIPAY, Ok(Flow::Redirect)),
+            (Card, IN_QUICKPASS, Ok(Flow::Redirect)),
         ];
         for (kind, context, expected) in table {
-            let offered = methods(Money::new(100, Currency::CNY), context, NOW)
+            let offered = methods(Money::new(100, Currency::CNY), context, LATER)
                 .into_iter()
                 .find(|method| method.kind == kind)
                 .unwrap();

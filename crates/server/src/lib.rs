@@ -49,9 +49,10 @@ use tokio::sync::Semaphore;
 
 use clock::{Clock, SystemClock};
 pub use config::Config;
-use config::{AlipayConfig, ConfigError, WechatPayConfig};
+use config::{AlipayConfig, ConfigError, UnionpayConfig, WechatPayConfig};
 use metrics::Metrics;
 use providers::alipay::Alipay;
+use providers::unionpay::UnionPay;
 use providers::wechat_pay::WechatPay;
 use providers::Providers;
 use store::Store;
@@ -148,6 +149,15 @@ impl AppState {
     pub fn notify_url(&self, merchant_id: &str, provider: &str) -> String {
         format!(
             "{}/api/notify/{provider}/{merchant_id}",
+            self.inner.public_url
+        )
+    }
+
+    /// Where a provider that sends the shopper back with a form POST sends
+    /// them, for this server to send them on to the checkout.
+    pub fn return_url(&self, merchant_id: &str, provider: &str, intent_id: &str) -> String {
+        format!(
+            "{}/api/return/{provider}/{merchant_id}/{intent_id}",
             self.inner.public_url
         )
     }
@@ -272,6 +282,19 @@ pub async fn app(
                 metrics.clone(),
             );
         }
+        let unionpay = match (&merchant.unionpay, &sandbox) {
+            (Some(account), _) => Some(account.clone()),
+            (None, Some(sandbox)) => Some(sandbox_unionpay(sandbox)),
+            (None, None) => None,
+        };
+        if let Some(account) = unionpay {
+            // One gateway merchant, two methods: cards, and QuickPass.
+            for method in [contract::MethodKind::Card, contract::MethodKind::Unionpay] {
+                let adapter =
+                    UnionPay::new(&account, method, sandbox.is_some(), options.clock.clone())?;
+                providers.add(&merchant.id, Arc::new(adapter), metrics.clone());
+            }
+        }
     }
     let store = Store::open(&options.database).await?;
     let state = AppState {
@@ -296,7 +319,10 @@ pub async fn app(
         .nest("/api", routes::router(state.clone()))
         .merge(routes::operations(state.clone()));
     let app = match options.static_dir {
-        Some(dir) => app.merge(static_files::service(&dir)?),
+        Some(dir) => app.merge(static_files::service(
+            &dir,
+            &form_targets(&state.inner.config, state.inner.sandbox.as_deref()),
+        )?),
         None => app,
     };
     let app = app.layer(axum::middleware::from_fn_with_state(
@@ -304,6 +330,25 @@ pub async fn app(
         observe::observe,
     ));
     Ok((state, app))
+}
+
+/// The origins the checkout's page may send a form to: the providers'
+/// gateways that take a POST form (Alipay's, UnionPay's), and the sandbox's
+/// emulators in sandbox mode.
+fn form_targets(config: &config::Config, sandbox: Option<&str>) -> Vec<String> {
+    let gateways = config.merchants.iter().flat_map(|merchant| {
+        let alipay = merchant.alipay.as_ref().map(|a| a.gateway_url.as_str());
+        let unionpay = merchant.unionpay.as_ref().map(|u| u.gateway_url.as_str());
+        alipay.into_iter().chain(unionpay)
+    });
+    let mut origins: Vec<String> = gateways
+        .chain(sandbox)
+        .filter_map(|address| url::Url::parse(address).ok())
+        .map(|address| address.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
 }
 
 /// The sandbox emulator's WeChat Pay test account (the keys under
@@ -334,6 +379,20 @@ fn sandbox_alipay(sandbox: &str) -> AlipayConfig {
         alipay_public_key: include_str!("../../sandbox/keys/alipay_platform_public.pem").into(),
         gateway_url: format!("{sandbox}/alipay/gateway.do"),
         authorize_url: format!("{sandbox}/alipay/oauth2/publicAppAuthorize.htm"),
+    }
+}
+
+/// The sandbox emulator's UnionPay merchant (UnionPay's published test
+/// merchant number; the certificates under crates/sandbox/keys, which the
+/// emulator made and which protect nothing).
+fn sandbox_unionpay(sandbox: &str) -> UnionpayConfig {
+    UnionpayConfig {
+        mer_id: "777290058110048".into(),
+        sign_key: include_str!("../../sandbox/keys/unionpay_merchant_private.pem").into(),
+        sign_cert: include_str!("../../sandbox/keys/unionpay_merchant.pem").into(),
+        root_cert: include_str!("../../sandbox/keys/unionpay_root.pem").into(),
+        middle_cert: include_str!("../../sandbox/keys/unionpay_middle.pem").into(),
+        gateway_url: format!("{sandbox}/unionpay/gateway/api"),
     }
 }
 

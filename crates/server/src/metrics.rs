@@ -15,8 +15,8 @@ use prometheus::{
 };
 
 use crate::providers::{
-    Closed, HandOff, Notification, Provider, ProviderError, ProviderOrder, ProviderRefund,
-    ProviderStatus, RefundState,
+    Closed, HandOff, Notification, OrderRef, Provider, ProviderError, ProviderOrder,
+    ProviderRefund, ProviderStatus, RefundRef, RefundState,
 };
 use crate::store::Store;
 
@@ -218,12 +218,12 @@ impl Provider for Measured {
         self.timed("create", self.inner.create(order)).await
     }
 
-    async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError> {
-        self.timed("query", self.inner.query(out_trade_no)).await
+    async fn query(&self, order: OrderRef<'_>) -> Result<ProviderStatus, ProviderError> {
+        self.timed("query", self.inner.query(order)).await
     }
 
-    async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError> {
-        self.timed("close", self.inner.close(out_trade_no)).await
+    async fn close(&self, order: OrderRef<'_>) -> Result<Closed, ProviderError> {
+        self.timed("close", self.inner.close(order)).await
     }
 
     async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError> {
@@ -232,14 +232,11 @@ impl Provider for Measured {
 
     async fn refund_status(
         &self,
-        out_trade_no: &str,
-        out_refund_no: &str,
+        order: OrderRef<'_>,
+        refund: RefundRef<'_>,
     ) -> Result<RefundState, ProviderError> {
-        self.timed(
-            "refund_status",
-            self.inner.refund_status(out_trade_no, out_refund_no),
-        )
-        .await
+        self.timed("refund_status", self.inner.refund_status(order, refund))
+            .await
     }
 
     fn parse_notification(

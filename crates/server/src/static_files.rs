@@ -16,12 +16,13 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `dir` as a service (unknown paths get `index.html`), every answer with a
-/// CSP that allows only this origin, the wasm, and the page's own inline
-/// loader scripts by hash.
-pub fn service(dir: &Path) -> std::io::Result<axum::Router> {
+/// CSP that allows only this origin, the wasm, the page's own inline
+/// loader scripts by hash, and forms sent only here and to `form_targets`
+/// (the providers' gateways that take a POST form).
+pub fn service(dir: &Path, form_targets: &[String]) -> std::io::Result<axum::Router> {
     let index = dir.join("index.html");
     let html = std::fs::read_to_string(&index)?;
-    let policy = content_security_policy(&html);
+    let policy = content_security_policy(&html, form_targets);
     let value = HeaderValue::from_str(&policy).map_err(std::io::Error::other)?;
     let files = ServeDir::new(dir)
         .precompressed_br()
@@ -73,8 +74,10 @@ pub fn is_hashed(path: &str) -> bool {
 }
 
 /// The policy for a page: `'self'` everywhere, no inline styles, scripts
-/// only from this origin plus the page's inline scripts by SHA-256.
-pub fn content_security_policy(html: &str) -> String {
+/// only from this origin plus the page's inline scripts by SHA-256, forms
+/// only to this origin and `form_targets` (`form-action` does not fall
+/// back to `default-src`: without it a form could go anywhere).
+pub fn content_security_policy(html: &str, form_targets: &[String]) -> String {
     let hashes: Vec<String> = inline_scripts(html)
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
@@ -86,8 +89,10 @@ pub fn content_security_policy(html: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        hashes.join(" ")
+         connect-src 'self'; form-action 'self' {}; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'",
+        hashes.join(" "),
+        form_targets.join(" ")
     )
 }
 
@@ -109,13 +114,14 @@ mod tests {
     #[test]
     fn inline_scripts_are_allowed_by_hash_and_nothing_else_inline() {
         let html = r#"<script type=module>import init from '/a.js';</script><script src="/b.js"></script>"#;
-        let policy = content_security_policy(html);
+        let policy = content_security_policy(html, &["https://gateway.95516.com".into()]);
         let digest = Sha256::digest(b"import init from '/a.js';");
         let expected = base64::engine::general_purpose::STANDARD.encode(digest);
         assert!(policy.contains(&format!("'sha256-{expected}'")), "{policy}");
         assert_eq!(policy.matches("'sha256-").count(), 1);
         assert!(policy.contains("style-src 'self';"));
         assert!(!policy.contains("unsafe-inline"));
+        assert!(policy.contains("form-action 'self' https://gateway.95516.com;"));
     }
 
     #[test]

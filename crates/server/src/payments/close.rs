@@ -47,11 +47,11 @@ pub async fn close(
 /// caller; if the provider says it was paid, records that payment.
 pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, ApiError> {
     let provider = provider_of(state, intent).await?;
-    match provider.close(&intent.id).await? {
+    match provider.close(super::order_ref(intent)).await? {
         Closed::Closed => Ok(Ended::Closed),
         Closed::NotYet => Ok(Ended::NotYet),
         Closed::AlreadyPaid => {
-            let status = provider.query(&intent.id).await?;
+            let status = provider.query(super::order_ref(intent)).await?;
             let settled = apply(state, intent, status).await?;
             Ok(match settled.status() {
                 IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded => {

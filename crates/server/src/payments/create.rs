@@ -90,6 +90,7 @@ pub async fn create_intent(
         review_reason: None,
         provider_failures: 0,
         provider_retry_at: 0,
+        device: Some(to_text(&new.request.client.device)),
     };
     // A concurrent create can take the session's one payable slot: close
     // that one too, and try again.
@@ -188,14 +189,20 @@ fn order(
 ) -> Result<ProviderOrder, ApiError> {
     Ok(ProviderOrder {
         out_trade_no: intent.id.clone(),
+        created_at: intent.created_at,
         amount: views::intent_amount(intent)?,
         description: format!("{} {}", display_name(state, session), session.reference),
         time_expire: intent.expires_at,
         flow: crate::store::from_text(&intent.flow)?,
         notify_url: state.notify_url(&session.merchant_id, provider),
         return_url: with_query(&session.return_url, "payment_intent", &intent.id),
+        post_return_url: state.return_url(&session.merchant_id, provider, &intent.id),
         payer_ip: intent.payer_ip.clone(),
         payer_id: intent.payer_id.clone(),
+        device: match &intent.device {
+            Some(device) => crate::store::from_text(device)?,
+            None => contract::Device::default(),
+        },
     })
 }
 

@@ -133,6 +133,14 @@ async fn session_and_provider(
 }
 
 /// The answer when the provider account behind a payment is gone.
+/// How a provider is asked about an intent's order.
+pub(crate) fn order_ref(intent: &IntentRow) -> crate::providers::OrderRef<'_> {
+    crate::providers::OrderRef {
+        out_trade_no: &intent.id,
+        created_at: intent.created_at,
+    }
+}
+
 fn provider_missing() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,

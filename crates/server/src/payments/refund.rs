@@ -253,7 +253,10 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
             .ok_or_else(|| ApiError::not_found("checkout session"))?;
         let asked = ProviderRefund {
             out_trade_no: intent.id.clone(),
+            order_created_at: intent.created_at,
+            transaction_id: intent.transaction_id.clone(),
             out_refund_no: refund.id.clone(),
+            created_at: refund.created_at,
             amount: views::refund_amount(&refund)?,
             total: Money::new(
                 intent.amount_received.unwrap_or(intent.amount_value),
@@ -264,7 +267,15 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
         };
         provider.refund(&asked).await
     } else {
-        provider.refund_status(&intent.id, &refund.id).await
+        provider
+            .refund_status(
+                super::order_ref(&intent),
+                crate::providers::RefundRef {
+                    out_refund_no: &refund.id,
+                    created_at: refund.created_at,
+                },
+            )
+            .await
     };
     let now = state.now();
     match answer {

@@ -84,7 +84,7 @@ pub async fn query(state: &AppState, intent: &IntentRow) -> Result<IntentRow, Ap
         .store
         .mark_queried(&intent.id, state.now())
         .await?;
-    let status = provider.query(&intent.id).await?;
+    let status = provider.query(super::order_ref(intent)).await?;
     apply(state, intent, status).await
 }
 

@@ -6,6 +6,7 @@
 
 pub mod alipay;
 pub mod rsa;
+pub mod unionpay;
 pub mod wechat_pay;
 
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use contract::{
-    FailureReason, Flow, MethodKind, Money, NextAction, RefundFailureReason, UnixSeconds,
+    Device, FailureReason, Flow, MethodKind, Money, NextAction, RefundFailureReason, UnixSeconds,
 };
 
 use crate::metrics::Metrics;
@@ -24,6 +25,9 @@ use crate::metrics::Metrics;
 pub struct ProviderOrder {
     /// The merchant's order number (the intent id).
     pub out_trade_no: String,
+    /// When the order was made (the intent's creation): UnionPay names an
+    /// order by its number and this time.
+    pub created_at: UnixSeconds,
     /// The amount.
     pub amount: Money,
     /// What the shopper sees on the provider's side.
@@ -36,10 +40,17 @@ pub struct ProviderOrder {
     pub notify_url: String,
     /// Where a redirect flow brings the shopper back.
     pub return_url: String,
+    /// Where a provider that sends the shopper back with a form POST
+    /// (UnionPay's `frontUrl`) sends them: this server, which sends them on
+    /// to `return_url`, as a static checkout page cannot take a POST.
+    pub post_return_url: String,
     /// The shopper's IP address, for flows that need it (WeChat's H5).
     pub payer_ip: Option<String>,
     /// The shopper's id in the wallet, for in-app flows (WeChat's openid).
     pub payer_id: Option<String>,
+    /// The device the shopper is on: a provider page may come in a desktop
+    /// and a phone layout.
+    pub device: Device,
 }
 
 /// How the shopper is handed to the provider.
@@ -74,14 +85,40 @@ pub enum ProviderStatus {
     NotFound,
 }
 
+/// An order the provider has, as the server names it when it asks about
+/// it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRef<'a> {
+    /// The merchant's order number (the intent id).
+    pub out_trade_no: &'a str,
+    /// When the order was made, as [`ProviderOrder::created_at`] said.
+    pub created_at: UnixSeconds,
+}
+
+/// A refund the provider has been asked for, as the server names it.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundRef<'a> {
+    /// The merchant's refund number (the refund id).
+    pub out_refund_no: &'a str,
+    /// When the refund was made, as [`ProviderRefund::created_at`] said.
+    pub created_at: UnixSeconds,
+}
+
 /// A refund as the server asks a provider for it.
 #[derive(Debug, Clone)]
 pub struct ProviderRefund {
     /// The order it gives back (the intent id).
     pub out_trade_no: String,
+    /// When that order was made.
+    pub order_created_at: UnixSeconds,
+    /// The provider's id for the payment given back (UnionPay refers to
+    /// it as `origQryId`).
+    pub transaction_id: Option<String>,
     /// The merchant's refund number (the refund id): asking again with it
     /// is the same refund.
     pub out_refund_no: String,
+    /// When the refund was made: with its number, UnionPay's name for it.
+    pub created_at: UnixSeconds,
     /// How much.
     pub amount: Money,
     /// What the order took.
@@ -197,17 +234,17 @@ pub trait Provider: Send + Sync {
     /// Creates an order and says how the shopper is handed off.
     async fn create(&self, order: &ProviderOrder) -> Result<HandOff, ProviderError>;
     /// Asks how an order stands.
-    async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError>;
+    async fn query(&self, order: OrderRef<'_>) -> Result<ProviderStatus, ProviderError>;
     /// Closes an order so that it can no longer be paid.
-    async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError>;
+    async fn close(&self, order: OrderRef<'_>) -> Result<Closed, ProviderError>;
     /// Asks for a refund of a paid order (asking again with the same
     /// `out_refund_no` is the same refund) and says how it stands.
     async fn refund(&self, refund: &ProviderRefund) -> Result<RefundState, ProviderError>;
-    /// Asks how refund `out_refund_no` of order `out_trade_no` stands.
+    /// Asks how a refund of an order stands.
     async fn refund_status(
         &self,
-        out_trade_no: &str,
-        out_refund_no: &str,
+        order: OrderRef<'_>,
+        refund: RefundRef<'_>,
     ) -> Result<RefundState, ProviderError>;
     /// Verifies a notification (signature, freshness) and reads it.
     fn parse_notification(

@@ -75,6 +75,11 @@ impl VerifyingKey {
         rsa_public_key(&spki).map(VerifyingKey)
     }
 
+    /// Reads the DER of an SPKI.
+    pub fn from_spki_der(spki: &[u8]) -> Result<VerifyingKey, KeyError> {
+        rsa_public_key(spki).map(VerifyingKey)
+    }
+
     /// True if `signature` (base64) is SHA256withRSA over `message`.
     pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
         let Ok(signature) = BASE64.decode(signature.trim()) else {

@@ -9,6 +9,7 @@ mod notify;
 mod oauth;
 mod operations;
 mod refunds;
+mod returns;
 mod sandbox;
 mod sessions;
 
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events::list))
         .route("/notify/{provider}/{merchant}", post(notify::receive))
         .route("/oauth/{provider}/{merchant}", get(oauth::callback))
+        .route(
+            "/return/{provider}/{merchant}/{intent}",
+            get(returns::back).post(returns::back),
+        )
         .route("/dev/demo-session", post(sandbox::demo_session))
         .route("/sandbox/scan", post(sandbox::scan))
         .fallback(|| async { ApiError::not_found("endpoint") })

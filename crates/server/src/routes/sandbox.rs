@@ -74,6 +74,11 @@ pub async fn scan(
             format!("{sandbox}/phone/scan"),
             serde_json::json!({"code_url": scan.code_url, "outcome": outcome}),
         )
+    } else if scan.code_url.starts_with("https://qr.95516.com/") {
+        (
+            format!("{sandbox}/unionpay/phone/scan"),
+            serde_json::json!({"qr_code": scan.code_url, "outcome": outcome}),
+        )
     } else {
         (
             format!("{sandbox}/alipay/phone/scan"),

@@ -37,6 +37,8 @@ pub struct IntentRow {
     pub provider_failures: i64,
     /// Not to be taken on by the background work before this.
     pub provider_retry_at: i64,
+    /// The device the method was chosen on (`desktop`, `mobile`).
+    pub device: Option<String>,
 }
 
 impl IntentRow {
@@ -398,8 +400,8 @@ impl Tx {
             "INSERT INTO payment_intents (id, session_id, idempotency_key, request_fingerprint,
                 method, flow, amount_value, currency, status, failure_reason, expires_at,
                 next_action, next_action_expires_at, payer_ip, payer_id, transaction_id,
-                created_at, updated_at, last_queried_at, provider_account)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)
+                created_at, updated_at, last_queried_at, provider_account, device)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?)
              ON CONFLICT DO NOTHING",
         )
         .bind(&row.id)
@@ -419,6 +421,7 @@ impl Tx {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(&row.provider_account)
+        .bind(&row.device)
         .execute(&mut *self.0)
         .await?;
         if inserted.rows_affected() == 1 {

@@ -28,5 +28,6 @@ mod outcomes;
 mod refunds;
 mod sessions;
 mod tenancy;
+mod unionpay;
 mod wechat;
 mod world;

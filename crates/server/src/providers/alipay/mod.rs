@@ -35,8 +35,8 @@ use serde_json::value::RawValue;
 use self::transformers as wire;
 use super::rsa::{SigningKey, VerifyingKey};
 use super::{
-    Closed, HandOff, Notification, Notified, Provider, ProviderError, ProviderOrder,
-    ProviderRefund, ProviderStatus, RefundState,
+    Closed, HandOff, Notification, Notified, OrderRef, Provider, ProviderError, ProviderOrder,
+    ProviderRefund, ProviderStatus, RefundRef, RefundState,
 };
 use crate::clock::Clock;
 use crate::config::{pem_text, AlipayConfig, ConfigError};
@@ -428,7 +428,8 @@ impl Provider for Alipay {
         }
     }
 
-    async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError> {
+    async fn query(&self, order: OrderRef<'_>) -> Result<ProviderStatus, ProviderError> {
+        let out_trade_no = order.out_trade_no;
         let biz = wire::TradeRef { out_trade_no };
         match self.call("alipay.trade.query", &[], Some(&biz)).await {
             Ok(answer) => {
@@ -444,7 +445,8 @@ impl Provider for Alipay {
         }
     }
 
-    async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError> {
+    async fn close(&self, order: OrderRef<'_>) -> Result<Closed, ProviderError> {
+        let out_trade_no = order.out_trade_no;
         let biz = wire::TradeRef { out_trade_no };
         match self.call("alipay.trade.close", &[], Some(&biz)).await {
             Ok(_) => Ok(Closed::Closed),
@@ -485,9 +487,10 @@ impl Provider for Alipay {
 
     async fn refund_status(
         &self,
-        out_trade_no: &str,
-        out_refund_no: &str,
+        order: OrderRef<'_>,
+        refund: RefundRef<'_>,
     ) -> Result<RefundState, ProviderError> {
+        let (out_trade_no, out_refund_no) = (order.out_trade_no, refund.out_refund_no);
         let biz = wire::RefundQuery {
             out_trade_no,
             out_request_no: out_refund_no,

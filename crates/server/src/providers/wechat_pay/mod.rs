@@ -20,8 +20,8 @@ use rand::distributions::{Alphanumeric, DistString};
 use self::transformers as wire;
 use super::rsa::{SigningKey, VerifyingKey};
 use super::{
-    Closed, HandOff, Notification, Notified, Provider, ProviderError, ProviderOrder,
-    ProviderRefund, ProviderStatus, RefundState,
+    Closed, HandOff, Notification, Notified, OrderRef, Provider, ProviderError, ProviderOrder,
+    ProviderRefund, ProviderStatus, RefundRef, RefundState,
 };
 use crate::clock::Clock;
 use crate::config::{pem_text, ConfigError, WechatPayConfig};
@@ -464,7 +464,8 @@ impl Provider for WechatPay {
         })
     }
 
-    async fn query(&self, out_trade_no: &str) -> Result<ProviderStatus, ProviderError> {
+    async fn query(&self, order: OrderRef<'_>) -> Result<ProviderStatus, ProviderError> {
+        let out_trade_no = order.out_trade_no;
         let path = format!(
             "/v3/pay/transactions/out-trade-no/{}?mchid={}",
             encode(out_trade_no),
@@ -483,7 +484,8 @@ impl Provider for WechatPay {
         wire::status(&transaction)
     }
 
-    async fn close(&self, out_trade_no: &str) -> Result<Closed, ProviderError> {
+    async fn close(&self, order: OrderRef<'_>) -> Result<Closed, ProviderError> {
+        let out_trade_no = order.out_trade_no;
         let path = format!(
             "/v3/pay/transactions/out-trade-no/{}/close",
             encode(out_trade_no)
@@ -538,9 +540,10 @@ impl Provider for WechatPay {
 
     async fn refund_status(
         &self,
-        _out_trade_no: &str,
-        out_refund_no: &str,
+        _order: OrderRef<'_>,
+        refund: RefundRef<'_>,
     ) -> Result<RefundState, ProviderError> {
+        let out_refund_no = refund.out_refund_no;
         let path = format!("/v3/refund/domestic/refunds/{}", encode(out_refund_no));
         let (status, bytes) = self.call(reqwest::Method::GET, &path, None).await?;
         if status == StatusCode::NOT_FOUND {
