@@ -4,8 +4,8 @@
 //! components only render a [`Checkout`] and feed events back.
 
 use contract::{
-    Availability, CheckoutSession, ErrorCode, FormMethod, IntentStatus, MethodKind, NextAction,
-    PaymentIntent, PaymentMethod, SessionStatus, UnixSeconds, WechatJsapiParams,
+    Availability, CheckoutSession, ErrorCode, Flow, FormMethod, IntentStatus, MethodKind,
+    NextAction, PaymentIntent, PaymentMethod, SessionStatus, UnixSeconds, WechatJsapiParams,
 };
 
 use crate::error::CheckoutError;
@@ -555,7 +555,9 @@ impl Checkout {
     }
 
     /// Drops a choice that is no longer available, and picks the only
-    /// method that can be chosen, if there is just one.
+    /// method that can be chosen, if there is just one, or else, inside a
+    /// wallet's app, that wallet's own method (paid through the app's
+    /// bridge): the shopper's evident choice there.
     fn choose_for_the_shopper(&mut self) {
         if self
             .selected
@@ -572,7 +574,14 @@ impl Checkout {
             .flat_map(|session| session.methods.iter().filter(|m| choosable(m)));
         if let (Some(method), None) = (available.next(), available.next()) {
             self.selected = Some(method.kind);
+            return;
         }
+        self.selected = self
+            .session
+            .iter()
+            .flat_map(|session| session.methods.iter())
+            .find(|m| choosable(m) && matches!(m.flow, Flow::WechatJsapi | Flow::AlipayTradePay))
+            .map(|m| m.kind);
     }
 
     fn pay(&mut self, fresh_key: String) -> Vec<Command> {

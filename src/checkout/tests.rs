@@ -107,6 +107,26 @@ fn a_single_available_method_is_chosen_for_the_shopper() {
 }
 
 #[test]
+fn inside_a_wallet_s_app_its_own_method_is_chosen_for_the_shopper() {
+    let mut inside_wechat = session();
+    inside_wechat.methods[0].flow = Flow::WechatJsapi;
+    inside_wechat.methods[1].flow = Flow::Redirect;
+    let (mut checkout, _) = Checkout::start();
+    checkout.update(Event::SessionLoaded(inside_wechat));
+    assert_eq!(
+        checkout.selected,
+        Some(MethodKind::WechatPay),
+        "WeChat Pay through WeChat's own bridge, though cards could be paid too"
+    );
+    let (mut elsewhere, _) = Checkout::start();
+    elsewhere.update(Event::SessionLoaded(session()));
+    assert_eq!(
+        elsewhere.selected, None,
+        "two methods, no bridge: the shopper picks"
+    );
+}
+
+#[test]
 fn a_session_that_cannot_load_says_why() {
     let (mut checkout, _) = Checkout::start();
     checkout.update(Event::SessionFailed(CheckoutError::Network));

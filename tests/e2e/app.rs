@@ -127,6 +127,17 @@ impl App {
             .expect("the sandbox answers")
     }
 
+    /// UnionPay's emulated phone scans a QuickPass `qr_code`: `pay`,
+    /// `decline`, or `scan` (at the confirmation).
+    pub async fn quickpass_scan(&self, qr_code: &str, outcome: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/unionpay/phone/scan", self.sandbox))
+            .json(&serde_json::json!({ "qr_code": qr_code, "outcome": outcome }))
+            .send()
+            .await
+            .expect("the sandbox answers")
+    }
+
     /// The Content-Security-Policy the page is served with.
     pub async fn page_policy(&self) -> String {
         let page = reqwest::get(self.url()).await.expect("the server answers");

@@ -191,6 +191,22 @@ impl Browser {
         element.click().await.expect("a click");
     }
 
+    /// Waits for a CSS selector in the document the browser is heading to and
+    /// types `text` into it.
+    pub async fn type_into(&self, selector: &str, text: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let element = loop {
+            match self.client.find(Locator::Css(selector)).await {
+                Ok(element) => break element,
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    panic!("{selector} did not appear: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        element.send_keys(text).await.expect("typing");
+    }
+
     /// Waits (up to 10 s) for the browser to arrive at a URL that satisfies
     /// `done`, and returns it; the last one seen if it never does.
     pub async fn arrived_at(&self, done: impl Fn(&str) -> bool) -> String {

@@ -9,6 +9,7 @@ mod browser;
 mod checkout_page;
 mod gallery;
 mod shopper;
+mod unionpay;
 mod wechat;
 
 use app::App;

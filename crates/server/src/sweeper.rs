@@ -272,6 +272,10 @@ enum JobOutcome {
     Failed(String),
 }
 
+/// How long past an order's expiry a payment the provider is still
+/// deciding is followed.
+const DECIDING_SECONDS: i64 = 24 * 60 * 60;
+
 /// Closes a canceled intent's order; a payment found there is recorded
 /// (it becomes a refund to make).
 async fn close_job(state: &AppState, job: &JobRow) -> JobOutcome {
@@ -284,6 +288,14 @@ async fn close_job(state: &AppState, job: &JobRow) -> JobOutcome {
         // then (a minute more, for clocks that differ).
         Ok(payments::Ended::NotYet) if state.now() < intent.expires_at + 60 => {
             JobOutcome::Failed("no order at the provider yet; asked again until it expires".into())
+        }
+        // A payment the provider has not decided can land after the
+        // order's time: asked again, for a day, until it is decided.
+        Ok(payments::Ended::Deciding) if state.now() < intent.expires_at + DECIDING_SECONDS => {
+            JobOutcome::Failed("a payment still being decided; asked again".into())
+        }
+        Ok(payments::Ended::Deciding) => {
+            JobOutcome::GivenUp("a payment still undecided a day after the order's expiry".into())
         }
         Ok(_) => JobOutcome::Done,
         Err(error) => match payments::reload(state, &job.intent_id).await {

@@ -22,6 +22,9 @@ pub enum Ended {
     /// The provider has no order to close yet, though one could still be
     /// paid until the intent's expiry: a close job asks again until then.
     NotYet,
+    /// The provider is still deciding a payment of it: a close job asks
+    /// again until it has, past the intent's expiry if need be.
+    Deciding,
 }
 
 /// Closes an open intent with its provider, then gives it `to`; if the
@@ -35,7 +38,8 @@ pub async fn close(
     if ended != Ended::Paid {
         let now = state.now();
         let mut tx = state.inner.store.begin().await?;
-        if tx.finish(&intent.id, to, None, now).await? && ended == Ended::NotYet {
+        let watched = matches!(ended, Ended::NotYet | Ended::Deciding);
+        if tx.finish(&intent.id, to, None, now).await? && watched {
             tx.queue_close(&intent.id, now).await?;
         }
         tx.commit().await?;
@@ -50,6 +54,7 @@ pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, 
     match provider.close(super::order_ref(intent)).await? {
         Closed::Closed => Ok(Ended::Closed),
         Closed::NotYet => Ok(Ended::NotYet),
+        Closed::Deciding => Ok(Ended::Deciding),
         Closed::AlreadyPaid => {
             let status = provider.query(super::order_ref(intent)).await?;
             let settled = apply(state, intent, status).await?;

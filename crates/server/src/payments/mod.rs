@@ -138,6 +138,7 @@ pub(crate) fn order_ref(intent: &IntentRow) -> crate::providers::OrderRef<'_> {
     crate::providers::OrderRef {
         out_trade_no: &intent.id,
         created_at: intent.created_at,
+        time_expire: intent.expires_at,
     }
 }
 

@@ -165,6 +165,12 @@ pub async fn apply(
             tx.mark_processing(&current.id, now).await?;
         }
         ProviderStatus::Failed(reason) => {
+            // A declined attempt need not end the order at the provider
+            // (UnionPay's page takes another card until its payTimeout):
+            // it is watched until then, and a payment found is given back.
+            if current.status().is_open() {
+                tx.queue_close(&current.id, now).await?;
+            }
             fail(state, &mut tx, &current, reason, now).await?;
         }
         ProviderStatus::Closed if current.status().is_open() => {

@@ -93,6 +93,8 @@ pub struct OrderRef<'a> {
     pub out_trade_no: &'a str,
     /// When the order was made, as [`ProviderOrder::created_at`] said.
     pub created_at: UnixSeconds,
+    /// When it stops taking payment, as [`ProviderOrder::time_expire`] said.
+    pub time_expire: UnixSeconds,
 }
 
 /// A refund the provider has been asked for, as the server names it.
@@ -178,6 +180,10 @@ pub enum Closed {
     /// nothing can be closed now, yet it can still be paid until its
     /// `time_expire`, so it must be asked again until then.
     NotYet,
+    /// The provider is still deciding a payment of it (UnionPay's 03, 04,
+    /// 05): it may yet be paid, whatever its time limit said, so it must be
+    /// asked again until the provider decides.
+    Deciding,
 }
 
 /// Why a provider call failed.

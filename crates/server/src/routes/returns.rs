@@ -25,14 +25,14 @@ pub async fn back(
     let Ok(Some(session)) = store.session(&intent.session_id).await else {
         return (StatusCode::NOT_FOUND, "no such payment").into_response();
     };
-    if intent.status().is_open() {
-        if let Err(error) = payments::query(&state, &intent).await {
-            tracing::warn!(
-                "{}: asking on the shopper's return: {}",
-                intent.id,
-                error.message
-            );
-        }
+    // Asked as a page's refresh asks: at most every few seconds, however
+    // often this address is called.
+    if let Err(error) = payments::refresh(&state, intent.clone(), true).await {
+        tracing::warn!(
+            "{}: asking on the shopper's return: {}",
+            intent.id,
+            error.message
+        );
     }
     let back = payments::with_query(&session.return_url, "payment_intent", &intent.id);
     (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()

@@ -230,6 +230,20 @@ impl UnionPay {
         }
     }
 
+    /// How a refund (or cancellation) stands, by its own `orderId` and
+    /// `txnTime`.
+    async fn refund_query(&self, refund: RefundRef<'_>) -> Result<RefundState, ProviderError> {
+        let order_id = wire::order_id(refund.out_refund_no)?;
+        let txn_time = wire::beijing_time(refund.created_at);
+        match self.query_transaction(&order_id, &txn_time).await {
+            Ok(Some(answer)) => wire::refund_state(&answer, wire::Said::Query),
+            Ok(None) => Ok(RefundState::NotFound),
+            // A refund being decided, or UnionPay busy: asked again later.
+            Err(ProviderError::Unavailable(_)) => Ok(RefundState::Pending),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The `bizType` of this method's products.
     fn biz_type(&self) -> &'static str {
         match self.method {
@@ -257,9 +271,28 @@ fn refusal(answer: &Fields) -> ProviderError {
     ProviderError::Refused { code, message }
 }
 
-/// True if two moments fall on the same day in Beijing.
-fn same_beijing_day(a: contract::UnixSeconds, b: contract::UnixSeconds) -> bool {
-    wire::beijing_time(a).get(..8) == wire::beijing_time(b).get(..8)
+/// UnionPay's time limit for an order: a little before the intent's, so
+/// that no payment UnionPay takes comes after the server stopped
+/// expecting one; never less than a minute.
+fn pay_timeout(
+    created_at: contract::UnixSeconds,
+    expires: contract::UnixSeconds,
+) -> contract::UnixSeconds {
+    (expires - PAY_TIMEOUT_MARGIN_SECONDS).max(created_at + 60)
+}
+
+/// How much sooner than the intent UnionPay's order stops taking payment.
+const PAY_TIMEOUT_MARGIN_SECONDS: i64 = 120;
+
+/// True if a payment whose order was made at `order` can still be
+/// cancelled (rather than refunded) at `at`: the same day in Beijing, and
+/// before 22:30, half an hour before UnionPay's settlement day ends.
+fn cancellable(order: contract::UnixSeconds, at: contract::UnixSeconds) -> bool {
+    let (order, at) = (wire::beijing_time(order), wire::beijing_time(at));
+    order.get(..8) == at.get(..8)
+        && at
+            .get(8..12)
+            .is_some_and(|hour_minute| hour_minute < "2230")
 }
 
 #[async_trait::async_trait]
@@ -301,12 +334,13 @@ impl Provider for UnionPay {
         let order_id = wire::order_id(&order.out_trade_no)?;
         let txn_time = wire::beijing_time(order.created_at);
         let amount = wire::txn_amt(&order.amount)?;
-        let pay_timeout = wire::beijing_time(order.time_expire);
+        let pay_timeout = pay_timeout(order.created_at, order.time_expire);
+        let pay_timeout_text = wire::beijing_time(pay_timeout);
         let money = [
             ("txnAmt", amount.as_str()),
             ("currencyCode", "156"),
             ("backUrl", order.notify_url.as_str()),
-            ("payTimeout", pay_timeout.as_str()),
+            ("payTimeout", pay_timeout_text.as_str()),
         ];
         let with = |mut fields: Fields, more: &[(&str, &str)]| {
             fields.extend(
@@ -361,7 +395,7 @@ impl Provider for UnionPay {
                 Ok(HandOff {
                     action: NextAction::DisplayQrCode {
                         payload: code.to_owned(),
-                        expires_at: order.time_expire,
+                        expires_at: pay_timeout,
                     },
                     renew_at: None,
                 })
@@ -379,16 +413,18 @@ impl Provider for UnionPay {
         let order_id = wire::order_id(order.out_trade_no)?;
         let txn_time = wire::beijing_time(order.created_at);
         match self.query_transaction(&order_id, &txn_time).await? {
-            Some(answer) => wire::payment_status(&answer),
+            Some(answer) => wire::payment_status(&answer, wire::Said::Query),
             None => Ok(ProviderStatus::NotFound),
         }
     }
 
     async fn close(&self, order: OrderRef<'_>) -> Result<Closed, ProviderError> {
         // Nothing closes an unpaid order: it can be paid until its
-        // `payTimeout`, so the caller asks again until then.
+        // `payTimeout`, so the caller asks again until then; and a payment
+        // UnionPay is still deciding may land after it.
         Ok(match self.query(order).await? {
             ProviderStatus::Paid { .. } => Closed::AlreadyPaid,
+            ProviderStatus::Pending | ProviderStatus::Processing => Closed::Deciding,
             _ => Closed::NotYet,
         })
     }
@@ -403,8 +439,11 @@ impl Provider for UnionPay {
             })?;
         let order_id = wire::order_id(&refund.out_refund_no)?;
         let txn_time = wire::beijing_time(refund.created_at);
+        // Decided from the refund's own time, so that asking again says
+        // the same; and well inside the settlement day, which ends at
+        // 23:00 in Beijing.
         let whole_on_the_day = refund.amount == refund.total
-            && same_beijing_day(refund.order_created_at, self.clock.now());
+            && cancellable(refund.order_created_at, refund.created_at);
         let txn_type = if whole_on_the_day { "31" } else { "04" };
         let amount = wire::txn_amt(&refund.amount)?;
         let mut fields = self.common((txn_type, "00", self.biz_type()), &order_id, &txn_time);
@@ -426,16 +465,10 @@ impl Provider for UnionPay {
             // Asked before (an answer lost on the way): this is the same
             // refund, and the query says how it stands.
             wire::DUPLICATE => {
-                self.refund_status(
-                    OrderRef {
-                        out_trade_no: &refund.out_trade_no,
-                        created_at: refund.order_created_at,
-                    },
-                    RefundRef {
-                        out_refund_no: &refund.out_refund_no,
-                        created_at: refund.created_at,
-                    },
-                )
+                self.refund_query(RefundRef {
+                    out_refund_no: &refund.out_refund_no,
+                    created_at: refund.created_at,
+                })
                 .await
             }
             code if wire::undecided(code) => Ok(RefundState::Pending),
@@ -448,15 +481,7 @@ impl Provider for UnionPay {
         _order: OrderRef<'_>,
         refund: RefundRef<'_>,
     ) -> Result<RefundState, ProviderError> {
-        let order_id = wire::order_id(refund.out_refund_no)?;
-        let txn_time = wire::beijing_time(refund.created_at);
-        match self.query_transaction(&order_id, &txn_time).await {
-            Ok(Some(answer)) => wire::refund_state(&answer),
-            Ok(None) => Ok(RefundState::NotFound),
-            // A refund being decided, or UnionPay busy: asked again later.
-            Err(ProviderError::Unavailable(_)) => Ok(RefundState::Pending),
-            Err(error) => Err(error),
-        }
+        self.refund_query(refund).await
     }
 
     fn parse_notification(
@@ -482,7 +507,8 @@ impl Provider for UnionPay {
                 id,
                 out_trade_no: ours,
                 about: Notified::Payment(
-                    wire::payment_status(&fields).map_err(|e| bad(e.to_string()))?,
+                    wire::payment_status(&fields, wire::Said::Notification)
+                        .map_err(|e| bad(e.to_string()))?,
                 ),
             }),
             "04" | "31" => {
@@ -493,7 +519,8 @@ impl Provider for UnionPay {
                     out_trade_no: out_trade_no.to_owned(),
                     about: Notified::Refund {
                         out_refund_no: ours,
-                        state: wire::refund_state(&fields).map_err(|e| bad(e.to_string()))?,
+                        state: wire::refund_state(&fields, wire::Said::Notification)
+                            .map_err(|e| bad(e.to_string()))?,
                     },
                 })
             }

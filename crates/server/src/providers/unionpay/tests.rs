@@ -171,7 +171,7 @@ fn captured_query_answers_read_as_paid_processing_and_not_found() {
     let unionpay = adapter("777290058167151", SEPTEMBER_2022, true);
     assert_eq!(unionpay.distrust(&paid), None);
     assert_eq!(
-        wire::payment_status(&paid).unwrap(),
+        wire::payment_status(&paid, wire::Said::Query).unwrap(),
         ProviderStatus::Paid {
             transaction_id: "512209110416475616528".into(),
             amount: contract::Money::new(1, contract::Currency::CNY),
@@ -185,7 +185,7 @@ fn captured_query_answers_read_as_paid_processing_and_not_found() {
         wire::answer_fields(include_str!("vectors/zhangv_query_processing.txt")).unwrap();
     assert_eq!(zhangv.distrust(&processing), None);
     assert_eq!(
-        wire::payment_status(&processing).unwrap(),
+        wire::payment_status(&processing, wire::Said::Query).unwrap(),
         ProviderStatus::Pending,
         "a card payment being decided is still open"
     );
@@ -227,4 +227,25 @@ fn a_live_adapter_refuses_the_test_hierarchy() {
         matches!(&mismatched, Err(ConfigError::Invalid(why)) if why.contains("sign_cert")),
         "a key and another's certificate"
     );
+}
+
+#[test]
+fn money_goes_back_by_cancellation_only_well_inside_the_day_of_the_order() {
+    // 2026-12-06 10:00 and 22:40 in Beijing; the next day 09:00.
+    let morning = 1_796_522_400;
+    assert!(cancellable(morning, morning + 60 * 60));
+    assert!(
+        !cancellable(morning, morning + (12 * 60 + 40) * 60),
+        "22:40"
+    );
+    assert!(
+        !cancellable(morning, morning + 23 * 60 * 60),
+        "the next day"
+    );
+}
+
+#[test]
+fn unionpay_stops_taking_payment_before_the_intent_does() {
+    assert_eq!(pay_timeout(1_000, 1_900), 1_780);
+    assert_eq!(pay_timeout(1_000, 1_100), 1_060, "at least a minute");
 }

@@ -135,11 +135,31 @@ pub fn undecided(code: &str) -> bool {
     matches!(code, "03" | "04" | "05")
 }
 
-/// What a query answer (or a notification) of a payment says.
-pub fn payment_status(fields: &[(String, String)]) -> Result<ProviderStatus, ProviderError> {
-    let outcome = get(fields, "origRespCode")
-        .or_else(|| get(fields, "respCode"))
-        .ok_or_else(|| ProviderError::BadAnswer("no respCode".into()))?;
+/// Which of a message's codes says how the transaction went: a query's
+/// `respCode` says only that the query worked, its `origRespCode` how the
+/// transaction went; a notification's `respCode` is the transaction's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// An answer of `queryTrans.do`.
+    Query,
+    /// A notification (or a front return).
+    Notification,
+}
+
+fn outcome(fields: &[(String, String)], said: Said) -> Result<&str, ProviderError> {
+    let name = match said {
+        Said::Query => "origRespCode",
+        Said::Notification => "respCode",
+    };
+    get(fields, name).ok_or_else(|| ProviderError::BadAnswer(format!("no {name}")))
+}
+
+/// What a query answer or a notification of a payment says.
+pub fn payment_status(
+    fields: &[(String, String)],
+    said: Said,
+) -> Result<ProviderStatus, ProviderError> {
+    let outcome = outcome(fields, said)?;
     if outcome == SUCCESS || outcome == SUCCESS_WITH_DEFECT {
         let transaction_id = get(fields, "queryId")
             .ok_or_else(|| ProviderError::BadAnswer("a payment without its queryId".into()))?;
@@ -169,13 +189,9 @@ pub fn payment_status(fields: &[(String, String)]) -> Result<ProviderStatus, Pro
     }))
 }
 
-/// What a query answer (or a notification) of a refund or cancellation
-/// says.
-pub fn refund_state(fields: &[(String, String)]) -> Result<RefundState, ProviderError> {
-    let outcome = get(fields, "origRespCode")
-        .or_else(|| get(fields, "respCode"))
-        .ok_or_else(|| ProviderError::BadAnswer("no respCode".into()))?;
-    Ok(match outcome {
+/// What a query answer or a notification of a refund or cancellation says.
+pub fn refund_state(fields: &[(String, String)], said: Said) -> Result<RefundState, ProviderError> {
+    Ok(match outcome(fields, said)? {
         SUCCESS | SUCCESS_WITH_DEFECT => RefundState::Succeeded,
         code if undecided(code) => RefundState::Pending,
         _ => RefundState::Failed(RefundFailureReason::ProviderRefused),
@@ -244,7 +260,7 @@ mod tests {
             ("txnAmt", "12800"),
         ]);
         assert_eq!(
-            payment_status(&paid).unwrap(),
+            payment_status(&paid, Said::Query).unwrap(),
             ProviderStatus::Paid {
                 transaction_id: "782209081322060674028".into(),
                 amount: Money::new(12800, Currency::CNY)
@@ -256,7 +272,7 @@ mod tests {
             ("txnSubType", "07"),
         ]);
         assert_eq!(
-            payment_status(&scanned).unwrap(),
+            payment_status(&scanned, Said::Query).unwrap(),
             ProviderStatus::Processing
         );
         let sms = with(&[
@@ -264,15 +280,39 @@ mod tests {
             ("origRespCode", "05"),
             ("txnSubType", "01"),
         ]);
-        assert_eq!(payment_status(&sms).unwrap(), ProviderStatus::Pending);
+        assert_eq!(
+            payment_status(&sms, Said::Query).unwrap(),
+            ProviderStatus::Pending
+        );
         let short = with(&[("respCode", "00"), ("origRespCode", "64")]);
         assert_eq!(
-            payment_status(&short).unwrap(),
+            payment_status(&short, Said::Query).unwrap(),
             ProviderStatus::Failed(FailureReason::Declined)
         );
-        assert!(payment_status(&with(&[("respCode", "00"), ("origRespCode", "00")])).is_err());
+        assert!(
+            payment_status(
+                &with(&[("respCode", "00"), ("origRespCode", "00")]),
+                Said::Query
+            )
+            .is_err(),
+            "paid, but by which payment?"
+        );
+        let query_id = ("queryId", "782209081322060674028");
+        let without_outcome = with(&[("respCode", "00"), query_id, ("txnAmt", "12800")]);
+        assert!(
+            payment_status(&without_outcome, Said::Query).is_err(),
+            "a query that worked says nothing of the payment by itself"
+        );
+        assert!(matches!(
+            payment_status(&without_outcome, Said::Notification),
+            Ok(ProviderStatus::Paid { .. })
+        ));
         assert_eq!(
-            refund_state(&with(&[("respCode", "00"), ("origRespCode", "03")])).unwrap(),
+            refund_state(
+                &with(&[("respCode", "00"), ("origRespCode", "03")]),
+                Said::Query
+            )
+            .unwrap(),
             RefundState::Pending
         );
     }
