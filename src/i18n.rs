@@ -145,7 +145,7 @@ keys! {
     Creating => ["正在发起支付…", "正在發起付款…", "Starting the payment…"],
     ScanWithWechat => ["请使用微信扫一扫完成支付", "請使用微信掃一掃完成付款", "Scan with WeChat to pay"],
     ScanWithAlipay => ["请使用支付宝扫一扫完成支付", "請使用支付寶掃一掃完成付款", "Scan with Alipay to pay"],
-    ScanWithQuickpass => ["请使用云闪付或银行 App 扫码支付", "請使用雲閃付或銀行 App 掃碼付款", "Scan with UnionPay QuickPass or your bank's app to pay"],
+    ScanWithQuickpass => ["请使用云闪付扫码支付", "請使用雲閃付掃碼付款", "Scan with QuickPass to pay"],
     ScanWithApp => ["请使用手机扫码完成支付", "請使用手機掃碼完成付款", "Scan with your phone to pay"],
     QrCodeLabel => ["支付二维码", "付款 QR 碼", "Payment QR code"],
     ExpiresIn => ["{time} 后过期", "{time} 後過期", "Expires in {time}"],

@@ -568,20 +568,21 @@ impl Checkout {
         if self.selected.is_some() {
             return;
         }
-        let mut available = self
+        // One pass: the last choosable method, how many there are, and the
+        // one paid through its app's bridge.
+        let (mut last, mut count, mut own) = (None, 0, None);
+        let methods = self
             .session
-            .iter()
-            .flat_map(|session| session.methods.iter().filter(|m| choosable(m)));
-        if let (Some(method), None) = (available.next(), available.next()) {
-            self.selected = Some(method.kind);
-            return;
+            .as_ref()
+            .map_or(&[][..], |session| &session.methods);
+        for method in methods.iter().filter(|method| choosable(method)) {
+            last = Some(method.kind);
+            count += 1;
+            if matches!(method.flow, Flow::WechatJsapi | Flow::AlipayTradePay) {
+                own = Some(method.kind);
+            }
         }
-        self.selected = self
-            .session
-            .iter()
-            .flat_map(|session| session.methods.iter())
-            .find(|m| choosable(m) && matches!(m.flow, Flow::WechatJsapi | Flow::AlipayTradePay))
-            .map(|m| m.kind);
+        self.selected = if count == 1 { last } else { own };
     }
 
     fn pay(&mut self, fresh_key: String) -> Vec<Command> {

@@ -157,7 +157,7 @@ async fn a_desktop_shopper_scans_the_quickpass_code_and_the_payment_lands() {
     );
     assert_eq!(
         page.text("qr-panel").await.lines().next(),
-        Some("请使用云闪付或银行 App 扫码支付")
+        Some("请使用云闪付扫码支付")
     );
     assert!(app
         .quickpass_scan(&code, "scan")
