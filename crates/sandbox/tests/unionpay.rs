@@ -916,6 +916,7 @@ async fn outages_and_the_control_state() {
             "notify_delay_ms": 2000,
             "refund_delay_ms": 1000,
             "balance_short": false,
+            "late_decisions": false,
         })
     );
     let txn_time = unionpay.beijing(0);

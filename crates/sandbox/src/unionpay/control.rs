@@ -67,6 +67,11 @@ pub(crate) struct Control {
     /// Refunds and cancellations accepted from now on fail (01) when they
     /// complete.
     pub balance_short: bool,
+    /// A payment being decided at its `payTimeout` (a code scanned, not yet
+    /// confirmed) is decided after it, as UnionPay's online-banking
+    /// payments may be: it does not fail with 69, and the phone may still
+    /// pay it.
+    pub late_decisions: bool,
 }
 
 impl Default for Control {
@@ -77,6 +82,7 @@ impl Default for Control {
             notify_delay_ms: 2000,
             refund_delay_ms: 1000,
             balance_short: false,
+            late_decisions: false,
         }
     }
 }
@@ -90,6 +96,7 @@ pub(crate) struct ControlUpdate {
     notify_delay_ms: Option<u64>,
     refund_delay_ms: Option<u64>,
     balance_short: Option<bool>,
+    late_decisions: Option<bool>,
 }
 
 /// When, how often and signed by whom one notification goes out.
@@ -129,12 +136,14 @@ impl Control {
             notify_delay_ms,
             refund_delay_ms,
             balance_short,
+            late_decisions,
         } = update;
         self.outage = outage.unwrap_or(self.outage);
         self.notify = notify.unwrap_or(self.notify);
         self.notify_delay_ms = notify_delay_ms.unwrap_or(self.notify_delay_ms);
         self.refund_delay_ms = refund_delay_ms.unwrap_or(self.refund_delay_ms);
         self.balance_short = balance_short.unwrap_or(self.balance_short);
+        self.late_decisions = late_decisions.unwrap_or(self.late_decisions);
     }
 }
 
@@ -143,6 +152,7 @@ fn form_update(body: &[u8]) -> Result<ControlUpdate, String> {
     let mut update = ControlUpdate {
         outage: Some(false),
         balance_short: Some(false),
+        late_decisions: Some(false),
         ..ControlUpdate::default()
     };
     for (name, value) in form_urlencoded::parse(body) {
@@ -154,6 +164,7 @@ fn form_update(body: &[u8]) -> Result<ControlUpdate, String> {
         match name.as_ref() {
             "outage" => update.outage = Some(true),
             "balance_short" => update.balance_short = Some(true),
+            "late_decisions" => update.late_decisions = Some(true),
             "notify" => {
                 let mode = NotifyMode::ALL
                     .iter()
@@ -218,6 +229,7 @@ pub(super) async fn update(
     let control = {
         let mut state = unionpay.lock();
         state.control.apply(update);
+        state.txns.late_decisions = state.control.late_decisions;
         state.control.clone()
     };
     tracing::info!(?control, "unionpay sandbox control changed");
@@ -266,12 +278,14 @@ fn control_page(control: &Control, error: Option<&str>) -> Response {
              <label for=\"refund_delay_ms\">退款处理时间 refund delay (ms)</label>\
              <input class=\"field\" id=\"refund_delay_ms\" name=\"refund_delay_ms\" inputmode=\"numeric\" value=\"{refund_delay}\">\
              <label><input type=\"checkbox\" name=\"balance_short\"{balance_short}> 商户余额不足 balance short: new refunds fail</label>\
+             <label><input type=\"checkbox\" name=\"late_decisions\"{late_decisions}> 超时后确认 late decisions: a scanned code may still be paid after its payTimeout</label>\
              <button type=\"submit\" class=\"unionpay\">保存 Save</button>\
              </form></section>",
             outage = checked(control.outage),
             notify_delay = control.notify_delay_ms,
             refund_delay = control.refund_delay_ms,
             balance_short = checked(control.balance_short),
+            late_decisions = checked(control.late_decisions),
         ),
     )
 }

@@ -322,6 +322,9 @@ pub(crate) enum ScanRefused {
 /// Every transaction, and the indexes that find them.
 #[derive(Debug, Default)]
 pub(crate) struct Txns {
+    /// A payment being decided at its deadline is decided after it (see
+    /// `Control::late_decisions`).
+    pub late_decisions: bool,
     txns: HashMap<TxnKey, Txn>,
     by_query_id: HashMap<String, TxnKey>,
     by_qr_code: HashMap<String, TxnKey>,
@@ -429,7 +432,7 @@ impl Txns {
         if let Some(Txn::Order(order)) = self.txns.get_mut(key) {
             let deadline = order.params.deadline;
             if let Some(attempt) = &mut order.attempt {
-                if attempt.outcome == Outcome::Pending && now >= deadline {
+                if attempt.outcome == Outcome::Pending && now >= deadline && !self.late_decisions {
                     attempt.outcome = Outcome::Failed {
                         resp: TIMED_OUT,
                         at: deadline,
@@ -548,8 +551,21 @@ impl Txns {
             .get(qr_code.trim())
             .cloned()
             .ok_or(ScanRefused::Unknown)?;
-        self.start(&key, Card::shoppers(), now)
-            .map_err(ScanRefused::Unpayable)?;
+        let deciding = self.late_decisions
+            && matches!(
+                self.txns.get(&key),
+                Some(Txn::Order(Order {
+                    attempt: Some(Attempt {
+                        outcome: Outcome::Pending,
+                        ..
+                    }),
+                    ..
+                }))
+            );
+        if !deciding {
+            self.start(&key, Card::shoppers(), now)
+                .map_err(ScanRefused::Unpayable)?;
+        }
         let order = self
             .order_mut(&key, now)
             .map_err(|_| ScanRefused::Unknown)?;

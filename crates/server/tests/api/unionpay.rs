@@ -628,3 +628,46 @@ async fn notifications_signed_by_a_certificate_not_unionpay_s_or_about_another_s
     let paid = world.read_intent(&created, &intent.id).await;
     assert_eq!(paid.status, IntentStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn a_payment_unionpay_decides_after_the_order_s_time_is_still_found() {
+    let world = World::start().await;
+    // UnionPay decides the scanned payment late, and its notification is
+    // lost: only the server's asking can find it.
+    unionpay_control(&world, json!({"late_decisions": true, "notify": "lost"})).await;
+    let created = world.session().await;
+    let (intent, code) = quickpass_code(&world, &created).await;
+    quickpass_scan(&world, &code, "scan").await;
+    world.advance(5);
+    let scanned = world.read_intent_asking(&created, &intent.id, true).await;
+    assert_eq!(scanned.status, IntentStatus::Processing);
+
+    world.advance(16 * 60);
+    world.sweep().await;
+    let expired = world.read_intent(&created, &intent.id).await;
+    assert_eq!(expired.status, IntentStatus::Expired, "{expired:?}");
+
+    // Decided after the time ran out: paid.
+    let paid = quickpass_scan(&world, &code, "pay").await;
+    assert_eq!(paid["origRespCode"], "00", "{paid}");
+    for _ in 0..5 {
+        world.advance(10 * 60);
+        world.sweep().await;
+    }
+    let found = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert!(
+        found["transaction_id"].is_string(),
+        "the late payment is recorded: {found}"
+    );
+    // Nothing else paid the session, which was still open: it is the
+    // session's payment, and the merchant hears so.
+    assert_eq!(found["status"], "succeeded", "{found}");
+    let events = world.events_after_sweeps(1).await;
+    assert!(
+        events
+            .iter()
+            .any(|event| event["type"] == "checkout_session.completed"
+                && event["data"]["checkout_session"]["payment"]["intent_id"] == intent.id.as_str()),
+        "{events:?}"
+    );
+}
