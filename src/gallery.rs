@@ -197,6 +197,27 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                 ],
             ),
         ),
+        (
+            "China Mobile Pay: leaving for its cashier",
+            after(
+                choosing.clone(),
+                [
+                    Event::Select(MethodKind::ChinaMobilePay),
+                    Event::Pay {
+                        fresh_key: "gallery".into(),
+                    },
+                    Event::IntentCreated(paid_with(
+                        MethodKind::ChinaMobilePay,
+                        intent(now, IntentStatus::RequiresAction, None),
+                        NextAction::Redirect {
+                            url: "https://ipos.10086.cn/wap/index.xhtml?sessionId=20261206000000000000000001".into(),
+                            method: FormMethod::Post,
+                            fields: vec![],
+                        },
+                    )),
+                ],
+            ),
+        ),
         ("QR code, counting down", scanning.clone()),
         ("QR code expired", ended(IntentStatus::Expired, None)),
         (
@@ -284,7 +305,7 @@ fn method(kind: MethodKind, availability: Availability) -> PaymentMethod {
 }
 
 /// What a merchant offers on a desktop: the two wallets, QuickPass and
-/// cards now, China Mobile's wallet from its batch's date.
+/// cards now, China Mobile's wallet from a switch-on date.
 fn typical_methods() -> Vec<PaymentMethod> {
     let from = |kind| {
         method(

@@ -7,6 +7,7 @@ mod app;
 mod bridge;
 mod browser;
 mod checkout_page;
+mod cmpay;
 mod gallery;
 mod shopper;
 mod unionpay;

@@ -61,6 +61,13 @@ async fn paid_with(app: &App, method: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desktop_shopper_pays_by_card_on_unionpay_s_page_and_comes_back_paid() {
     let app = App::start().await;
+    // The page's forms may go to its own origin and to the gateways the
+    // server's configuration names (here the sandbox's), nowhere else.
+    let policy = app.page_policy().await;
+    assert!(
+        policy.contains(&format!("form-action 'self' {};", app.sandbox)),
+        "{policy}"
+    );
     let browser = Browser::start("zh-CN").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
     assert_eq!(page.text("method-card").await, "银行卡");

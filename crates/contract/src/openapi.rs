@@ -247,6 +247,7 @@ fn paths() -> Paths {
                 "card",
             )),
         )
+        .path("/notify/cmpay/{merchant}", post(cmpay_notification()))
         .path("/oauth/{provider}/{merchant}", get(payer_authorization()))
         .path(
             "/return/{provider}/{merchant}/{intent}",
@@ -1059,6 +1060,66 @@ fn unionpay_notification(operation_id: &str, orders: &str) -> Operation {
         .build()
 }
 
+fn cmpay_notification() -> Operation {
+    OperationBuilder::new()
+        .tag(CALLBACKS)
+        .operation_id(Some("receiveCmpayNotification"))
+        .summary(Some("China Mobile Pay's asynchronous notification"))
+        .description(Some(
+            "China Mobile's `cmpayService` posts here (each order's \
+             `notifyUrl`) an `OfflineNotify` when an order is paid (`status` \
+             `SUCCESS`) or fails (`FAILED`): a form whose `hmac` is \
+             HMAC-MD5 under the merchant's key over its fields' values in \
+             the interface's order. The server verifies it with the key of \
+             the merchant in the path, checks its `merchantId`, applies it \
+             only to that merchant's order (anyone else's is refused, nothing \
+             applied), records it once and applies it as it would a query's \
+             answer.",
+        ))
+        .parameter(merchant_parameter())
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(
+                    "The notification's fields: `merchantId`, `payNo`, \
+                     `returnCode`, `message`, `signType`, `type`, `version`, \
+                     `amount`, `amtItem`, `bankAbbr`, `mobile`, `orderId`, \
+                     `payDate`, `accountDate`, `reserved1`, `reserved2`, \
+                     `status`, `orderDate`, `fee`, `hmac`.",
+                ))
+                .required(Some(Required::True))
+                .content(
+                    "application/x-www-form-urlencoded",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                        .build(),
+                )
+                .build(),
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    plain_text("`SUCCESS`: taken (a duplicate too); the service stops sending it."),
+                )
+                .response(
+                    "400",
+                    plain_text(
+                        "`FAIL`: not verified, not this merchant's (or not stored yet), \
+                         or not applied yet; the service sends it again later.",
+                    ),
+                )
+                .response(
+                    "404",
+                    failure(&[(
+                        ErrorCode::NotFound,
+                        "no such merchant, or it takes no China Mobile Pay",
+                    )]),
+                )
+                .response("503", too_long()),
+        )
+        .build()
+}
+
 fn shopper_return(operation_id: &str) -> Operation {
     OperationBuilder::new()
         .tag(CALLBACKS)
@@ -1066,7 +1127,8 @@ fn shopper_return(operation_id: &str) -> Operation {
         .summary(Some("Back from a provider's page"))
         .description(Some(
             "A provider whose page sends the shopper back with a form POST \
-             (UnionPay's `frontUrl`, `unionpay` or `unionpay-card`) sends them \
+             (UnionPay's `frontUrl`, `unionpay` or `unionpay-card`; China \
+             Mobile's `callbackUrl`, `cmpay`) sends them \
              here. The server asks the provider how the payment stands (what \
              the POST says is not the outcome) and sends the shopper on to the \
              session's `return_url` with a GET, where the page reads the \
@@ -1074,7 +1136,7 @@ fn shopper_return(operation_id: &str) -> Operation {
         ))
         .parameter(path_parameter(
             "provider",
-            "The provider: `unionpay` or `unionpay-card`.",
+            "The provider: `unionpay`, `unionpay-card` or `cmpay`.",
         ))
         .parameter(merchant_parameter())
         .parameter(path_parameter("intent", "The intent the page was for."))

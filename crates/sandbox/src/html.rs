@@ -35,6 +35,9 @@ button.alipay { background: #1677ff; color: #fff; }
 header.unionpay { color: #d7000f; }
 button.unionpay { background: #d7000f; color: #fff; }
 .line__amount--in.unionpay { color: #d7000f; }
+header.cmpay { color: #0085d0; }
+button.cmpay { background: #0085d0; color: #fff; }
+.line__amount--in.cmpay { color: #0085d0; }
 .en { display: block; font-size: 0.75rem; font-weight: 400; color: #767676; }
 button .en { color: inherit; }
 .fields { text-align: left; }

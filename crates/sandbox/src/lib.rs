@@ -11,7 +11,10 @@
 //! notifications), and UnionPay's online gateway (UPOP 5.1.0: the browser's
 //! `frontTransReq.do` with its card page, order codes, refunds,
 //! cancellations and queries through `backTransReq.do` and
-//! `queryTrans.do`, signed both ways with certificates under a test chain).
+//! `queryTrans.do`, signed both ways with certificates under a test chain),
+//! and China Mobile Pay (和包支付, the IPOS `cmpayService` 2.0.0: pay
+//! requests for desktop and phone with their cashier, queries and refunds,
+//! MD5 hmacs both ways, form notifications answered `SUCCESS`).
 //! It also plays the shopper (cashier pages and phones that scan and pay)
 //! and a merchant's webhook receiver.
 //!
@@ -24,6 +27,7 @@
 //! | `/control` | WeChat Pay's outages, rate limits and notification behaviour |
 //! | `/alipay` | `openapi.alipay.com/gateway.do`, `openauth.alipay.com`, the WAP cashier, the Alipay shopper's phone and its controls |
 //! | `/unionpay` | `gateway.test.95516.com` (`/gateway/api/...`), the card page, the UnionPay shopper's phone and its controls |
+//! | `/cmpay` | `ipos.10086.cn` (`/ips/cmpayService`), the 和包 cashier (`/wap/index.xhtml`), the shopper's statement and its controls |
 //! | `/webhooks` | a merchant's webhook endpoint |
 //!
 //! State lives in memory, per [`app`].
@@ -32,6 +36,7 @@
 
 mod alipay;
 mod clock;
+mod cmpay;
 mod crypto;
 mod html;
 mod unionpay;
@@ -166,6 +171,31 @@ impl UnionpayConfig {
     }
 }
 
+/// The emulated China Mobile Pay (和包) merchant: who it is, its signing
+/// key, and where the cashier may send the shopper back to.
+#[derive(Clone, Debug)]
+pub struct CmpayConfig {
+    /// The merchant number (`merchantId`), e.g. `888009900000001`.
+    pub merchant_id: String,
+    /// The merchant's key (和包 hands out 64 characters): the `hmac` of
+    /// every request and answer is keyed with it.
+    pub sign_key: String,
+    /// When not empty, the host of every `callbackUrl` and `notifyUrl` must
+    /// be exactly one of these.
+    pub return_domains: Vec<String>,
+}
+
+impl CmpayConfig {
+    /// The demo merchant and its sandbox key.
+    pub fn demo() -> CmpayConfig {
+        CmpayConfig {
+            merchant_id: "888009900000001".into(),
+            sign_key: "sandboxCmpayKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM".into(),
+            return_domains: Vec::new(),
+        }
+    }
+}
+
 /// Everything the sandbox plays.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -175,18 +205,22 @@ pub struct SandboxConfig {
     pub alipay: AlipayConfig,
     /// The UnionPay merchant.
     pub unionpay: UnionpayConfig,
+    /// The China Mobile Pay merchant.
+    pub cmpay: CmpayConfig,
     /// The secret of `Payment-Selector-Signature` that `/webhooks` checks.
     pub webhook_secret: String,
 }
 
 impl SandboxConfig {
     /// The demo configuration: [`WechatConfig::demo`], [`AlipayConfig::demo`],
-    /// [`UnionpayConfig::demo`] and `whsec_sandbox_demo`.
+    /// [`UnionpayConfig::demo`], [`CmpayConfig::demo`] and
+    /// `whsec_sandbox_demo`.
     pub fn demo() -> SandboxConfig {
         SandboxConfig {
             wechat: WechatConfig::demo(),
             alipay: AlipayConfig::demo(),
             unionpay: UnionpayConfig::demo(),
+            cmpay: CmpayConfig::demo(),
             webhook_secret: "whsec_sandbox_demo".into(),
         }
     }
@@ -194,15 +228,17 @@ impl SandboxConfig {
     /// The demo for pages served on this machine (`cargo xtask serve`, the
     /// end-to-end journeys): as WeChat's do, its H5 cashier opens only from
     /// the merchant's registered domain and its web authorisation returns
-    /// only there, and Alipay's and UnionPay's pages send the shopper back
-    /// only there, here the loopback names.
+    /// only there, and Alipay's, UnionPay's and China Mobile Pay's pages
+    /// send the shopper back (and 和包 its notifications) only there, here
+    /// the loopback names.
     pub fn local_demo() -> SandboxConfig {
         let mut config = SandboxConfig::demo();
         let loopback = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
         config.wechat.h5_domains = loopback.clone();
         config.wechat.oauth_domains = loopback.clone();
         config.alipay.return_domains = loopback.clone();
-        config.unionpay.return_domains = loopback;
+        config.unionpay.return_domains = loopback.clone();
+        config.cmpay.return_domains = loopback;
         config
     }
 }
@@ -226,9 +262,14 @@ pub fn app_with_clock(config: SandboxConfig, public_url: String, clock: Clock) -
     let public_url = public_url.trim_end_matches('/').to_owned();
     Router::new()
         .route("/", get(index))
-        .merge(wechat::router(config.wechat, public_url, clock.clone()))
+        .merge(wechat::router(
+            config.wechat,
+            public_url.clone(),
+            clock.clone(),
+        ))
         .merge(alipay::router(config.alipay, clock.clone()))
         .merge(unionpay::router(config.unionpay, clock.clone()))
+        .merge(cmpay::router(config.cmpay, public_url, clock.clone()))
         .merge(webhooks::router(&config.webhook_secret, clock))
 }
 
@@ -268,6 +309,8 @@ async fn index() -> Response {
          <li><a href=\"/alipay/phone\">/alipay/phone</a>: pay, scan or decline an Alipay <code>qr_code</code>; <a href=\"/alipay/control\">/alipay/control</a>: its controls</li>\
          <li><code>/unionpay/gateway/api/...</code>: UnionPay's online gateway 5.1.0 (card page, order codes, refunds, cancellations, queries), signed both ways</li>\
          <li><a href=\"/unionpay/phone\">/unionpay/phone</a>: pay, scan or decline a UnionPay <code>qrCode</code>; <a href=\"/unionpay/control\">/unionpay/control</a>: its controls</li>\
+         <li><code>/cmpay/ips/cmpayService</code>: China Mobile Pay (和包) cmpayService 2.0.0 (desktop and phone cashier, queries, refunds), MD5 hmac both ways</li>\
+         <li><a href=\"/cmpay/phone\">/cmpay/phone</a>: the 和包 shopper's statement; <a href=\"/cmpay/control\">/cmpay/control</a>: its controls</li>\
          <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
          </ul></section>",
     )
@@ -291,6 +334,13 @@ mod tests {
             public_url("127.0.0.1:1".parse().unwrap()),
             "http://127.0.0.1:1"
         );
+    }
+
+    #[test]
+    fn the_demo_cmpay_key_is_64_characters() {
+        let key = CmpayConfig::demo().sign_key;
+        assert_eq!(key.len(), 64);
+        assert!(key.is_ascii());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `payment-sandbox [--addr 127.0.0.1:8090]`: the provider emulators with
 //! the demo configuration for pages on this machine
 //! ([`SandboxConfig::local_demo`]: WeChat's H5 page and web authorisation,
-//! and Alipay's and UnionPay's returns and authorisation, take only the
+//! and Alipay's, UnionPay's and China Mobile Pay's returns and
+//! authorisation, take only the
 //! loopback names as the merchant's domains); `payment-sandbox
 //! unionpay-certs DIR` writes a fresh UnionPay test certificate chain.
 
@@ -59,6 +60,7 @@ async fn run() -> Result<(), String> {
          WeChat OAuth at {url}/wechat-open and {url}/wechat-api, the shopper's phone at {url}/phone, \
          the Alipay gateway at {url}/alipay/gateway.do (its phone at {url}/alipay/phone), \
          the UnionPay gateway at {url}/unionpay/gateway/api/ (its phone at {url}/unionpay/phone), \
+         China Mobile Pay at {url}/cmpay/ips/cmpayService (its phone at {url}/cmpay/phone), \
          a webhook receiver at {url}/webhooks"
     );
     serve(SandboxConfig::local_demo(), listener)

@@ -79,6 +79,10 @@ pub struct MerchantConfig {
     /// when absent.
     #[serde(default)]
     pub alipay: Option<AlipayConfig>,
+    /// Its China Mobile Pay merchant; a sandbox server supplies the
+    /// emulator's when absent.
+    #[serde(default)]
+    pub cmpay: Option<CmpayConfig>,
     /// Its UnionPay online-gateway merchant (cards and QuickPass); a
     /// sandbox server supplies the emulator's when absent.
     #[serde(default)]
@@ -177,6 +181,24 @@ pub struct AlipayConfig {
     /// The authorisation page (`auth_base`, inside the Alipay app).
     #[serde(default = "alipay_authorize")]
     pub authorize_url: String,
+}
+
+/// A China Mobile Pay merchant (the `cmpayService` 2.0.0 interface,
+/// HMAC-MD5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmpayConfig {
+    /// The merchant number (`merchantId`).
+    pub merchant_id: String,
+    /// The signing key China Mobile issued (or `file:<path>`).
+    pub sign_key: String,
+    /// The service every request is posted to.
+    #[serde(default = "cmpay_service")]
+    pub service_url: String,
+}
+
+fn cmpay_service() -> String {
+    "https://ipos.10086.cn/ips/cmpayService".into()
 }
 
 /// A UnionPay online-gateway merchant (version 5.1.0, RSA certificates).
@@ -319,6 +341,7 @@ impl Config {
                     MethodKind::WechatPay => merchant.wechat_pay.is_some(),
                     MethodKind::Alipay => merchant.alipay.is_some(),
                     MethodKind::Unionpay | MethodKind::Card => merchant.unionpay.is_some(),
+                    MethodKind::ChinaMobilePay => merchant.cmpay.is_some(),
                     // Methods without an adapter yet offer no payment.
                     _ => true,
                 };
@@ -363,6 +386,15 @@ impl Config {
                 if !url.starts_with("https://") {
                     return Err(ConfigError::Invalid(format!(
                         "merchant {}: UnionPay's gateway is https",
+                        merchant.id
+                    )));
+                }
+            }
+            if let Some(cmpay) = &merchant.cmpay {
+                let url = &cmpay.service_url;
+                if url.contains(SANDBOX_PLACEHOLDER) || !url.starts_with("https://") {
+                    return Err(ConfigError::Invalid(format!(
+                        "merchant {}: China Mobile Pay's service is https, and not the sandbox",
                         merchant.id
                     )));
                 }

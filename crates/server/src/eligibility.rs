@@ -228,6 +228,17 @@ mod tests {
     }
 
     #[test]
+    fn china_mobile_s_cashier_is_a_redirect_everywhere() {
+        for context in [DESKTOP, PHONE, IN_WECHAT, IN_ALIPAY, IN_QUICKPASS] {
+            assert_eq!(
+                flow_for(MethodKind::ChinaMobilePay, context),
+                Flow::Redirect,
+                "{context:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_batch_switches_its_methods_on_at_its_time_and_not_before() {
         let before = methods(Money::new(100, Currency::CNY), DESKTOP, WAVE - 1);
         assert_eq!(

@@ -49,9 +49,10 @@ use tokio::sync::Semaphore;
 
 use clock::{Clock, SystemClock};
 pub use config::Config;
-use config::{AlipayConfig, ConfigError, UnionpayConfig, WechatPayConfig};
+use config::{AlipayConfig, CmpayConfig, ConfigError, UnionpayConfig, WechatPayConfig};
 use metrics::Metrics;
 use providers::alipay::Alipay;
+use providers::cmpay::Cmpay;
 use providers::unionpay::UnionPay;
 use providers::wechat_pay::WechatPay;
 use providers::Providers;
@@ -282,6 +283,18 @@ pub async fn app(
                 metrics.clone(),
             );
         }
+        let cmpay = match (&merchant.cmpay, &sandbox) {
+            (Some(account), _) => Some(account.clone()),
+            (None, Some(sandbox)) => Some(sandbox_cmpay(sandbox)),
+            (None, None) => None,
+        };
+        if let Some(account) = cmpay {
+            providers.add(
+                &merchant.id,
+                Arc::new(Cmpay::new(&account, options.clock.clone())?),
+                metrics.clone(),
+            );
+        }
         let unionpay = match (&merchant.unionpay, &sandbox) {
             (Some(account), _) => Some(account.clone()),
             (None, Some(sandbox)) => Some(sandbox_unionpay(sandbox)),
@@ -339,7 +352,9 @@ fn form_targets(config: &config::Config, sandbox: Option<&str>) -> Vec<String> {
     let gateways = config.merchants.iter().flat_map(|merchant| {
         let alipay = merchant.alipay.as_ref().map(|a| a.gateway_url.as_str());
         let unionpay = merchant.unionpay.as_ref().map(|u| u.gateway_url.as_str());
-        alipay.into_iter().chain(unionpay)
+        // China Mobile's cashier is on the service's host.
+        let cmpay = merchant.cmpay.as_ref().map(|c| c.service_url.as_str());
+        alipay.into_iter().chain(unionpay).chain(cmpay)
     });
     let mut origins: Vec<String> = gateways
         .chain(sandbox)
@@ -395,6 +410,19 @@ fn sandbox_unionpay(sandbox: &str) -> UnionpayConfig {
         gateway_url: format!("{sandbox}/unionpay/gateway/api"),
     }
 }
+
+/// The sandbox emulator's China Mobile Pay merchant (its key protects
+/// nothing).
+fn sandbox_cmpay(sandbox: &str) -> CmpayConfig {
+    CmpayConfig {
+        merchant_id: "888009900000001".into(),
+        sign_key: SANDBOX_CMPAY_KEY.into(),
+        service_url: format!("{sandbox}/cmpay/ips/cmpayService"),
+    }
+}
+
+/// The sandbox's China Mobile Pay signing key.
+const SANDBOX_CMPAY_KEY: &str = "sandboxCmpayKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM";
 
 /// The serial the sandbox's merchant certificate has.
 const SANDBOX_MERCHANT_SERIAL: &str = "4F1C2B3A5D6E7F8091A2B3C4D5E6F708192A3B4C";

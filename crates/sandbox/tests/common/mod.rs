@@ -1,11 +1,12 @@
 //! Helpers of the sandbox's tests, written apart from the emulator's code:
 //! a merchant that signs its requests and checks the answers, a
 //! notification receiver, and WeChat's decryption (Alipay's merchant is in
-//! `alipay`, UnionPay's in `unionpay`).
+//! `alipay`, UnionPay's in `unionpay`, China Mobile Pay's in `cmpay`).
 
 #![allow(dead_code)]
 
 pub mod alipay;
+pub mod cmpay;
 pub mod unionpay;
 
 use std::sync::{Arc, Mutex};

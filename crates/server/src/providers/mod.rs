@@ -5,6 +5,7 @@
 //! match arm in one), not changing the callers.
 
 pub mod alipay;
+pub mod cmpay;
 pub mod rsa;
 pub mod unionpay;
 pub mod wechat_pay;

@@ -19,12 +19,14 @@
 //! the contract's OpenAPI document on the way (`conformance`).
 
 mod alipay;
+mod cmpay;
 mod conformance;
 mod merchant;
 mod nothing_blocks;
 mod one_payment;
 mod operations;
 mod outcomes;
+mod pages;
 mod refunds;
 mod sessions;
 mod tenancy;

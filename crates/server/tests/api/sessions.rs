@@ -217,7 +217,13 @@ async fn concurrent_creates_with_one_key_make_one_intent() {
 
 #[tokio::test]
 async fn a_method_the_merchant_does_not_offer_here_is_refused() {
-    let world = World::start().await;
+    // China Mobile Pay waiting for its batch's date.
+    let config = payment_server::config::DEFAULT_CONFIG.replace(
+        r#"{ type = "china_mobile_pay" }"#,
+        r#"{ type = "china_mobile_pay", batch = "wave-2027-01" }"#,
+    );
+    let config = payment_server::config::Config::parse(&config).expect("a configuration");
+    let world = World::with_config(Some(config)).await;
     let created = world.session().await;
     // Not switched on yet, and not a method this contract knows.
     for method in ["china_mobile_pay", "paypal"] {

@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::pages::{come_back, hidden};
 use crate::world::{desktop, phone, send, with_other_merchant, World};
 
 const DEBIT: &str = "6216261000000000018";
@@ -47,51 +48,6 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
         .unwrap_or_else(|| panic!("no {name} in {fields:?}"))
-}
-
-/// The value of a hidden input of a page.
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .map(|at| at + marker.len())
-        .unwrap_or_else(|| panic!("no {name} on {page}"));
-    let length = page[start..].find('"').unwrap();
-    unescape(&page[start..start + length])
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&#13;", "\r")
-        .replace("&#10;", "\n")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The action and hidden inputs of the page's form `testid`.
-fn form_of(page: &str, testid: &str) -> (String, Vec<(String, String)>) {
-    let start = page
-        .find(&format!("data-testid=\"{testid}\""))
-        .and_then(|at| page[..at].rfind("<form"))
-        .unwrap_or_else(|| panic!("no form {testid} on {page}"));
-    let form = &page[start..start + page[start..].find("</form>").unwrap()];
-    let action = {
-        let at = form.find("action=\"").unwrap() + "action=\"".len();
-        unescape(&form[at..at + form[at..].find('"').unwrap()])
-    };
-    let inputs = form
-        .split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .map(|input| {
-            let (name, rest) = input.split_once('"').unwrap();
-            let at = rest.find("value=\"").unwrap() + "value=\"".len();
-            let value = &rest[at..at + rest[at..].find('"').unwrap()];
-            (name.to_owned(), unescape(value))
-        })
-        .collect();
-    (action, inputs)
 }
 
 /// The browser posts the intent's form; UnionPay's card page and its token.
@@ -136,16 +92,6 @@ async fn pay_by_card(world: &World, token: &str, card: &str) -> String {
         vec![("token", token.into()), ("smsCode", SMS.into())],
     )
     .await
-}
-
-/// The browser submits the page's form `testid` back to the server, which
-/// sends it on to the shop: where to.
-async fn come_back(world: &World, page: &str, testid: &str) -> String {
-    let (action, inputs) = form_of(page, testid);
-    assert!(action.starts_with(&world.url("/return/")), "{action}");
-    let back = send(world.http.post(&action).form(&inputs)).await;
-    assert_eq!(back.status(), StatusCode::SEE_OTHER);
-    back.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// A card intent of `created` on `client`, paid with the debit card; the
