@@ -352,9 +352,7 @@ fn form_targets(config: &config::Config, sandbox: Option<&str>) -> Vec<String> {
     let gateways = config.merchants.iter().flat_map(|merchant| {
         let alipay = merchant.alipay.as_ref().map(|a| a.gateway_url.as_str());
         let unionpay = merchant.unionpay.as_ref().map(|u| u.gateway_url.as_str());
-        // China Mobile's cashier is on the service's host.
-        let cmpay = merchant.cmpay.as_ref().map(|c| c.service_url.as_str());
-        alipay.into_iter().chain(unionpay).chain(cmpay)
+        alipay.into_iter().chain(unionpay)
     });
     let mut origins: Vec<String> = gateways
         .chain(sandbox)

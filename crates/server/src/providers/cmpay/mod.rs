@@ -6,7 +6,7 @@
 //!
 //! | flow | request | hand-off |
 //! |---|---|---|
-//! | redirect, desktop | `DirectPayConfirm` | the answer's `payUrl`: the cashier's address and `sessionId`, by the method it says |
+//! | redirect, desktop | `DirectPayConfirm` | the answer's `payUrl`: the cashier's address and `sessionId`, by GET |
 //! | redirect, phone (and in any app) | `WAPDirectPayConfirm` | the same |
 //!
 //! What is documented (the interface's PDFs and the official Java, .NET and
@@ -23,9 +23,16 @@
 //! - A query of an order not paid yet answers a `status` other than the
 //!   two published ones: read as "not paid yet".
 //! - `OrderRefund` is synchronous and has no query; its `requestId` is the
-//!   refund's number, and asking again with it is the same refund (the
-//!   documents say a `requestId` must not repeat): a refund whose answer
-//!   was lost is asked for again with it.
+//!   refund's number. A refund whose answer was lost is asked for again
+//!   with it: answered, that is its outcome; refused as a repeat
+//!   (`RPM22208`: a `requestId` must not repeat), the first may have been
+//!   carried out, so it is held as `abnormal` for the merchant to settle in
+//!   China Mobile's merchant platform, and its amount stays counted (never
+//!   refunded twice, never marked failed while the money may have gone).
+//! - A query's `FAILED` before the order's time is up may be a failed
+//!   attempt while the cashier still takes another: read as not paid yet;
+//!   the notification's `FAILED`, and a query's after that time, as
+//!   declined.
 //! - There is no closing an order: it can be paid for its `period`, which
 //!   is the intent's time; a close asks whether it was paid, and a payment
 //!   after the shopper moved on is given back.
@@ -55,9 +62,6 @@ const VERSION: &str = "2.0.0";
 
 /// `characterSet` 02: UTF-8 (00 is GBK, 01 GB2312).
 const UTF_8: &str = "02";
-
-/// The longest `productName` the interface takes, in characters.
-const PRODUCT_NAME_CHARACTERS: usize = 20;
 
 /// One China Mobile Pay merchant.
 pub struct Cmpay {
@@ -135,8 +139,16 @@ impl Cmpay {
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(ProviderError::Unavailable(status.to_string()));
         }
+        if !status.is_success() {
+            return Err(ProviderError::BadAnswer(format!("HTTP {status}")));
+        }
         let answer = wire::answer_fields(&text)?;
         let code = get(&answer, "returnCode");
+        if !wire::is_code(code) {
+            return Err(ProviderError::BadAnswer(
+                "an answer without a returnCode".into(),
+            ));
+        }
         if code != wire::SUCCESS {
             return Err(ProviderError::Refused {
                 code: code.to_owned(),
@@ -204,22 +216,18 @@ impl Provider for Cmpay {
             Device::Mobile => "WAPDirectPayConfirm",
         };
         let date = wire::beijing_date(order.created_at);
-        // In minutes (`periodUnit` 00), at least one.
-        let now = self.clock.now();
-        let period = ((order.time_expire - now).max(60) / 60).to_string();
-        let name: String = order
-            .description
-            .chars()
-            .take(PRODUCT_NAME_CHARACTERS)
-            .collect();
+        let (period, unit) = wire::period(order.time_expire - self.clock.now());
+        // The field takes an IPv4 address.
+        let ip = order
+            .payer_ip
+            .as_deref()
+            .filter(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok())
+            .unwrap_or("127.0.0.1");
         let mut fields = vec![
             ("characterSet", UTF_8.to_owned()),
             ("callbackUrl", order.post_return_url.clone()),
             ("notifyUrl", order.notify_url.clone()),
-            (
-                "ipAddress",
-                order.payer_ip.clone().unwrap_or_else(|| "127.0.0.1".into()),
-            ),
+            ("ipAddress", ip.to_owned()),
         ];
         // A fresh request number each time: the interface refuses one twice.
         fields.extend(self.common(kind, crate::auth::random_hex(16)));
@@ -231,11 +239,11 @@ impl Provider for Cmpay {
             ("orderId", wire::order_id(&order.out_trade_no)),
             ("merAcDate", date),
             ("period", period),
-            ("periodUnit", "00".into()),
+            ("periodUnit", unit.into()),
             ("merchantAbbr", String::new()),
             ("productDesc", order.description.clone()),
             ("productId", String::new()),
-            ("productName", name),
+            ("productName", wire::product_name(&order.description)),
             ("productNum", String::new()),
             ("reserved1", String::new()),
             ("reserved2", String::new()),
@@ -245,15 +253,10 @@ impl Provider for Cmpay {
         ]);
         let request = self.signed(fields, &wire::PAY_REQUEST);
         let answer = self.call(request, &wire::PAY_ANSWER).await?;
-        let (url, post) = wire::cashier(get(&answer, "payUrl"))?;
         Ok(HandOff {
             action: NextAction::Redirect {
-                url,
-                method: if post {
-                    FormMethod::Post
-                } else {
-                    FormMethod::Get
-                },
+                url: wire::cashier(get(&answer, "payUrl"))?,
+                method: FormMethod::Get,
                 fields: vec![],
             },
             renew_at: None,
@@ -272,9 +275,14 @@ impl Provider for Cmpay {
                         "asked about {order_id}, told about another"
                     )));
                 }
-                wire::payment_status(&answer)
+                match wire::payment_status(&answer)? {
+                    ProviderStatus::Failed(_) if self.clock.now() < order.time_expire => {
+                        Ok(ProviderStatus::Pending)
+                    }
+                    status => Ok(status),
+                }
             }
-            Err(ProviderError::Refused { code, .. }) if code == wire::NO_SUCH_ORDER => {
+            Err(ProviderError::Refused { code, .. }) if wire::no_such_order(&code) => {
                 Ok(ProviderStatus::NotFound)
             }
             Err(error) => Err(error),
@@ -296,7 +304,25 @@ impl Provider for Cmpay {
         fields.push(("orderId", wire::order_id(&refund.out_trade_no)));
         fields.push(("amount", wire::amount(&refund.amount)?));
         let request = self.signed(fields, &wire::REFUND_REQUEST);
-        let answer = self.call(request, &wire::REFUND_ANSWER).await?;
+        let answer = match self.call(request, &wire::REFUND_ANSWER).await {
+            Ok(answer) => answer,
+            Err(ProviderError::Refused { code, message }) if wire::state_or_repeat(&code) => {
+                tracing::error!(
+                    "{}: China Mobile refused it as {code} {message}; an earlier ask may have \
+                     been carried out: held for the merchant",
+                    refund.out_refund_no
+                );
+                return Ok(RefundState::Failed(RefundFailureReason::Abnormal));
+            }
+            Err(error) => return Err(error),
+        };
+        let about_it = get(&answer, "orderId") == wire::order_id(&refund.out_trade_no)
+            && wire::fen(get(&answer, "amount")) == Some(refund.amount.value);
+        if !about_it {
+            return Err(ProviderError::BadAnswer(
+                "a refund answer about another order or amount".into(),
+            ));
+        }
         Ok(match get(&answer, "status") {
             "SUCCESS" => RefundState::Succeeded,
             "FAILED" => RefundState::Failed(RefundFailureReason::ProviderRefused),
@@ -340,7 +366,12 @@ impl Provider for Cmpay {
             wire::our_id(get(&fields, "orderId")).ok_or_else(|| bad("no orderId"))?;
         let status = wire::payment_status(&fields).map_err(|e| bad(&e.to_string()))?;
         Ok(Notification {
-            id: format!("{}:{}", get(&fields, "payNo"), get(&fields, "status")),
+            id: format!(
+                "{}:{}:{}",
+                get(&fields, "orderId"),
+                get(&fields, "payNo"),
+                get(&fields, "status")
+            ),
             out_trade_no,
             about: Notified::Payment(status),
         })

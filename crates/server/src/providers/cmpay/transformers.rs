@@ -138,8 +138,55 @@ pub const REFUND_ANSWER: [&str; 10] = [
 
 /// The answer code of a request carried out.
 pub const SUCCESS: &str = "000000";
-/// 订单不存在: no such order.
-pub const NO_SUCH_ORDER: &str = "RPM22201";
+
+/// 订单不存在, no such order: `RPM22201` in the pay interface's list,
+/// `D22201` in the query's and refund's.
+pub fn no_such_order(code: &str) -> bool {
+    matches!(code, "RPM22201" | "D22201")
+}
+
+/// 订单状态异常, which also answers a `requestId` sent twice: for a refund
+/// asked for again, the first may have been carried out.
+pub fn state_or_repeat(code: &str) -> bool {
+    matches!(code, "RPM22208" | "D22208")
+}
+
+/// True if `code` looks like one of the interface's answer codes (six
+/// digits, or letters and digits such as `RPM22201`, `IPS0008`).
+pub fn is_code(code: &str) -> bool {
+    (4..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `period` and `periodUnit` for `seconds` of validity: minutes (00) while
+/// they fit the field's three digits, else hours (01), else days (02);
+/// rounded down, at least one.
+pub fn period(seconds: i64) -> (String, &'static str) {
+    let minutes = (seconds / 60).max(1);
+    if minutes <= 999 {
+        (minutes.to_string(), "00")
+    } else if minutes / 60 <= 999 {
+        ((minutes / 60).to_string(), "01")
+    } else {
+        ((minutes / (60 * 24)).min(999).to_string(), "02")
+    }
+}
+
+/// A `productName` within the field's 50 bytes (cut at a character), never
+/// empty.
+pub fn product_name(description: &str) -> String {
+    let mut name = String::new();
+    for c in description.chars() {
+        if name.len() + c.len_utf8() > 50 {
+            break;
+        }
+        name.push(c);
+    }
+    if name.trim().is_empty() {
+        "订单".into()
+    } else {
+        name
+    }
+}
 
 /// A field's value, empty when absent.
 pub fn get<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
@@ -231,15 +278,16 @@ pub fn answer_fields(text: &str) -> Result<Fields, ProviderError> {
 
 /// Where the shopper goes, from a `payUrl`
 /// (`url<hi:=>…<hi:$$>method<hi:=>POST<hi:$$>sessionId<hi:=>…`): the
-/// cashier's address with its `sessionId`, and whether to POST there.
-pub fn cashier(pay_url: &str) -> Result<(String, bool), ProviderError> {
+/// cashier's address with its `sessionId`, navigated to with a GET as the
+/// Java and .NET demo kits do (a form would need the cashier's host, which
+/// the answer names, in the page's `form-action`, and its `http` address
+/// would meet the browser's insecure-form warning).
+pub fn cashier(pay_url: &str) -> Result<String, ProviderError> {
     let mut url = None;
-    let mut post = false;
     let mut session = None;
     for part in pay_url.split("<hi:$$>") {
         match part.split_once("<hi:=>") {
             Some(("url", value)) => url = Some(value),
-            Some(("method", value)) => post = value.eq_ignore_ascii_case("POST"),
             Some(("sessionId", value)) => session = Some(value),
             _ => {}
         }
@@ -253,7 +301,7 @@ pub fn cashier(pay_url: &str) -> Result<(String, bool), ProviderError> {
     if !web || !session.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ProviderError::BadAnswer(format!("a payUrl to {url:.80}")));
     }
-    Ok((format!("{url}?sessionId={session}"), post))
+    Ok(format!("{url}?sessionId={session}"))
 }
 
 /// What an order's `status` says (a notification's, or a query's).
@@ -288,10 +336,7 @@ mod tests {
         let pay_url = "url<hi:=>http://ipos.10086.cn/wap/index.xhtml<hi:$$>method<hi:=>POST<hi:$$>sessionId<hi:=>20160408201604080466790130";
         assert_eq!(
             cashier(pay_url).unwrap(),
-            (
-                "http://ipos.10086.cn/wap/index.xhtml?sessionId=20160408201604080466790130".into(),
-                true
-            )
+            "http://ipos.10086.cn/wap/index.xhtml?sessionId=20160408201604080466790130"
         );
         assert!(cashier("url<hi:=>javascript:alert(1)<hi:$$>sessionId<hi:=>1").is_err());
         assert!(cashier("url<hi:=>https://ipos.10086.cn/wap").is_err());
@@ -309,6 +354,18 @@ mod tests {
             "url<hi:=>https://x/y<hi:$$>sessionId<hi:=>1"
         );
         assert_eq!(get(&fields, "amtItem"), "CNY_AMT=1#CMY_AMT=0");
+    }
+
+    #[test]
+    fn fields_fit_their_sizes() {
+        assert_eq!(period(15 * 60), ("15".into(), "00"));
+        assert_eq!(period(24 * 60 * 60), ("24".into(), "01"));
+        assert_eq!(period(90 * 24 * 60 * 60), ("90".into(), "02"));
+        assert_eq!(period(10), ("1".into(), "00"));
+        let long = "龙井".repeat(30);
+        assert!(product_name(&long).len() <= 50);
+        assert_eq!(product_name(" "), "订单");
+        assert!(is_code("RPM22201") && is_code("000000") && !is_code("") && !is_code("<html>"));
     }
 
     #[test]
