@@ -407,7 +407,7 @@ async fn notifications_follow_the_controls() {
     let control = cmpay.get_text("/cmpay/control").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&control).unwrap(),
-        json!({ "outage": false, "notify": "normal", "notify_delay_ms": 2000, "refunds_fail": false })
+        json!({ "outage": false, "notify": "normal", "notify_delay_ms": 2000, "refunds_fail": false, "strict_refunds": false })
     );
 
     // Lost: nothing comes; the query tells.

@@ -55,6 +55,10 @@ pub(crate) struct Control {
     pub notify_delay_ms: u64,
     /// Refunds asked from now on end `status=FAILED`, nothing refunded.
     pub refunds_fail: bool,
+    /// Refunds are made but their answers lost (HTTP 502), and a
+    /// `requestId` seen before is refused (RPM22208) as the documents say:
+    /// the merchant cannot learn what became of such a refund.
+    pub strict_refunds: bool,
 }
 
 impl Default for Control {
@@ -64,6 +68,7 @@ impl Default for Control {
             notify: NotifyMode::Normal,
             notify_delay_ms: 2000,
             refunds_fail: false,
+            strict_refunds: false,
         }
     }
 }
@@ -76,6 +81,7 @@ pub(crate) struct ControlUpdate {
     notify: Option<NotifyMode>,
     notify_delay_ms: Option<u64>,
     refunds_fail: Option<bool>,
+    strict_refunds: Option<bool>,
 }
 
 /// When, how often and how one notification goes out.
@@ -111,11 +117,13 @@ impl Control {
             notify,
             notify_delay_ms,
             refunds_fail,
+            strict_refunds,
         } = update;
         self.outage = outage.unwrap_or(self.outage);
         self.notify = notify.unwrap_or(self.notify);
         self.notify_delay_ms = notify_delay_ms.unwrap_or(self.notify_delay_ms);
         self.refunds_fail = refunds_fail.unwrap_or(self.refunds_fail);
+        self.strict_refunds = strict_refunds.unwrap_or(self.strict_refunds);
     }
 }
 
@@ -124,12 +132,14 @@ fn form_update(body: &[u8]) -> Result<ControlUpdate, String> {
     let mut update = ControlUpdate {
         outage: Some(false),
         refunds_fail: Some(false),
+        strict_refunds: Some(false),
         ..ControlUpdate::default()
     };
     for (name, value) in form_urlencoded::parse(body) {
         match name.as_ref() {
             "outage" => update.outage = Some(true),
             "refunds_fail" => update.refunds_fail = Some(true),
+            "strict_refunds" => update.strict_refunds = Some(true),
             "notify" => {
                 let mode = NotifyMode::ALL
                     .iter()
@@ -239,11 +249,13 @@ fn control_page(control: &Control, error: Option<&str>) -> Response {
              <label for=\"notify_delay_ms\">late delay (ms)</label>\
              <input class=\"field\" id=\"notify_delay_ms\" name=\"notify_delay_ms\" inputmode=\"numeric\" value=\"{delay}\">\
              <label><input type=\"checkbox\" name=\"refunds_fail\"{refunds_fail}> 退款失败 refunds fail (status FAILED)</label>\
+             <label><input type=\"checkbox\" name=\"strict_refunds\"{strict_refunds}> 退款应答丢失 refund answers lost, repeated requestId refused</label>\
              <button type=\"submit\" class=\"cmpay\">保存 Save</button>\
              </form></section>",
             outage = checked(control.outage),
             delay = control.notify_delay_ms,
             refunds_fail = checked(control.refunds_fail),
+            strict_refunds = checked(control.strict_refunds),
         ),
     )
 }

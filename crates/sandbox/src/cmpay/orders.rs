@@ -215,18 +215,22 @@ impl Orders {
         Ok(order.clone())
     }
 
-    /// A refund of `amount` fen; `fails` makes it end FAILED.
+    /// A refund of `amount` fen; `fails` makes it end FAILED; `strict`
+    /// refuses a `requestId` seen before (RPM22208), as the documents say,
+    /// rather than answering that refund again.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn refund(
         &mut self,
         request_id: &str,
         order_id: &str,
         amount: i64,
         fails: bool,
+        strict: bool,
         serial: String,
         now: i64,
     ) -> Result<Refund, Refusal> {
         if let Some(earlier) = self.refunds.get(request_id) {
-            return if earlier.order_id == order_id && earlier.amount == amount {
+            return if earlier.order_id == order_id && earlier.amount == amount && !strict {
                 Ok(earlier.clone())
             } else {
                 Err(Refusal::new(
@@ -347,38 +351,44 @@ mod tests {
         orders.open(params("o1", 100), "s1".into(), 0).unwrap();
         assert_eq!(
             orders
-                .refund("r0", "o1", 10, false, "x".into(), 1)
+                .refund("r0", "o1", 10, false, false, "x".into(), 1)
                 .unwrap_err()
                 .code,
             STATE
         );
         assert_eq!(
             orders
-                .refund("r0", "o9", 10, false, "x".into(), 1)
+                .refund("r0", "o9", 10, false, false, "x".into(), 1)
                 .unwrap_err()
                 .code,
             NOT_FOUND
         );
         orders.decide("s1", true, "p".into(), 1).unwrap();
-        let first = orders.refund("r1", "o1", 60, false, "a".into(), 2).unwrap();
-        let again = orders.refund("r1", "o1", 60, false, "b".into(), 3).unwrap();
+        let first = orders
+            .refund("r1", "o1", 60, false, false, "a".into(), 2)
+            .unwrap();
+        let again = orders
+            .refund("r1", "o1", 60, false, false, "b".into(), 3)
+            .unwrap();
         assert_eq!(first, again);
         assert_eq!(orders.get("o1").unwrap().refundable(), 40);
         assert_eq!(
             orders
-                .refund("r1", "o1", 10, false, "c".into(), 3)
+                .refund("r1", "o1", 10, false, false, "c".into(), 3)
                 .unwrap_err()
                 .code,
             STATE
         );
         assert_eq!(
             orders
-                .refund("r2", "o1", 41, false, "c".into(), 3)
+                .refund("r2", "o1", 41, false, false, "c".into(), 3)
                 .unwrap_err()
                 .code,
             REFUND_TOO_LARGE
         );
-        let failed = orders.refund("r3", "o1", 40, true, "d".into(), 4).unwrap();
+        let failed = orders
+            .refund("r3", "o1", 40, true, false, "d".into(), 4)
+            .unwrap();
         assert!(!failed.succeeded);
         assert_eq!(orders.get("o1").unwrap().refundable(), 40);
     }

@@ -101,7 +101,14 @@ pub(super) async fn service(State(cmpay): State<Arc<Cmpay>>, body: Bytes) -> Res
     let answer = match fields.get("type") {
         "DirectPayConfirm" | "WAPDirectPayConfirm" => pay(&cmpay, &fields),
         "OrderQuery" => query(&cmpay, &fields),
-        "OrderRefund" => refund(&cmpay, &fields),
+        "OrderRefund" => {
+            let answer = refund(&cmpay, &fields);
+            // Made, and its answer lost on the way back.
+            if cmpay.control().strict_refunds && answer.get("returnCode") == SUCCESS.code {
+                return (StatusCode::BAD_GATEWAY, "502 Bad Gateway").into_response();
+            }
+            answer
+        }
         other => {
             let refusal = Refusal::new(NO_PERMISSION, format!("type {other:?} is not played"));
             pay_answer(&fields, refusal.code.code, &refusal.message(), "")
@@ -305,9 +312,10 @@ fn refund(cmpay: &Cmpay, fields: &Fields) -> Message {
         let now = cmpay.now();
         let mut state = cmpay.lock();
         let fails = state.control.refunds_fail;
+        let strict = state.control.strict_refunds;
         state
             .orders
-            .refund(request_id, order_id, amount, fails, serial, now)
+            .refund(request_id, order_id, amount, fails, strict, serial, now)
     });
     match made {
         Ok(refund) => {

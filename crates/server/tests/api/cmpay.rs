@@ -301,3 +301,72 @@ async fn tampered_and_foreign_notifications_are_refused_and_a_true_one_is_taken_
             .unwrap();
     assert_eq!(taken, 0, "the tampered notification was not taken");
 }
+
+/// Sweeps until refund `id` has ended.
+async fn refund_ended(world: &World, id: &str) -> Value {
+    for _ in 0..20 {
+        world.advance(60);
+        world.sweep().await;
+        let refund = world.merchant_get(&format!("/refunds/{id}")).await;
+        if refund["status"] != "pending" {
+            return refund;
+        }
+    }
+    world.merchant_get(&format!("/refunds/{id}")).await
+}
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_is_held_for_the_merchant_never_made_twice() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let intent = paid(&world, &created, desktop()).await;
+    // China Mobile makes the refund and its answer is lost; asked again
+    // with the same requestId, it refuses the repeat, as its documents say.
+    let control = |strict: bool| {
+        world
+            .http
+            .post(format!("{}/cmpay/control", world.sandbox))
+            .json(&json!({"strict_refunds": strict}))
+            .send()
+    };
+    assert!(control(true).await.unwrap().status().is_success());
+    let refund = world
+        .refund(
+            &intent.id,
+            "r1",
+            json!({"amount": {"value": 2800, "currency": "CNY"}}),
+        )
+        .await;
+    let refund: Value = refund.json().await.unwrap();
+    assert_eq!(refund["status"], "pending", "no answer: {refund}");
+    let held = refund_ended(&world, refund["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (&held["status"], &held["failure_reason"]),
+        (&json!("failed"), &json!("abnormal")),
+        "held for the merchant, not failed outright: {held}"
+    );
+    let statement = world
+        .http
+        .get(format!("{}/cmpay/phone", world.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        statement.matches("退款成功").count(),
+        1,
+        "one refund made: {statement}"
+    );
+    // What is held counts: what is left is all a later refund gives back.
+    assert!(control(false).await.unwrap().status().is_success());
+    let rest: Value = world
+        .refund(&intent.id, "r2", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["amount"]["value"], 10000, "{rest}");
+    assert_eq!(rest["status"], "succeeded", "{rest}");
+}
