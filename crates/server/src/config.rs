@@ -599,6 +599,49 @@ mod tests {
     }
 
     #[test]
+    fn a_live_server_needs_unionpay_s_and_china_mobile_s_real_hosts() {
+        let live = |methods: &str, accounts: &str| {
+            Config::parse(&format!(
+                r#"
+                session_ttl_seconds = 1800
+                intent_ttl_seconds = 900
+                [[merchants]]
+                id = "m"
+                display_name = "M"
+                secret_key_hash = "live:sha256:00"
+                methods = [{methods}]
+                {accounts}
+                "#
+            ))
+            .unwrap()
+            .check_live()
+        };
+        let unionpay = r#"[merchants.unionpay]
+                mer_id = "898000000000001"
+                sign_key = "file:/etc/unionpay/sign_key.pem"
+                sign_cert = "file:/etc/unionpay/sign_cert.pem"
+                root_cert = "file:/etc/unionpay/acp_prod_root.cer"
+                middle_cert = "file:/etc/unionpay/acp_prod_middle.cer""#;
+        for method in [r#"{ type = "card" }"#, r#"{ type = "unionpay" }"#] {
+            let missing = live(method, "").unwrap_err().to_string();
+            assert!(missing.contains("without an account"), "{missing}");
+            assert!(live(method, unionpay).is_ok(), "UnionPay's own gateway");
+        }
+        let test_gateway =
+            format!("{unionpay}\ngateway_url = \"https://gateway.test.95516.com/gateway/api\"");
+        assert!(live(r#"{ type = "card" }"#, &test_gateway).is_err());
+
+        let cmpay = r#"[merchants.cmpay]
+                merchant_id = "888000000000001"
+                sign_key = "file:/etc/cmpay/key""#;
+        let method = r#"{ type = "china_mobile_pay" }"#;
+        assert!(live(method, "").is_err());
+        assert!(live(method, cmpay).is_ok(), "China Mobile's own service");
+        let plain = format!("{cmpay}\nservice_url = \"http://ipos.10086.cn/ips/cmpayService\"");
+        assert!(live(method, &plain).is_err());
+    }
+
+    #[test]
     fn a_live_webhook_must_be_https() {
         let live = |url: &str| {
             Config::parse(&format!(
