@@ -73,12 +73,15 @@ pub fn run(args: &[String]) -> Result {
         database.display()
     );
     println!(
-        "    provider sandbox http://127.0.0.1:{}/ (WeChat Pay's emulator, the phone; webhooks it receives are logged here)",
+        "    provider sandbox http://127.0.0.1:{}/ (WeChat Pay's, Alipay's, UnionPay's and China Mobile's emulators; webhooks it receives are logged here)",
         ports.sandbox
     );
-    println!("    pay with WeChat Pay, then \"Simulate scan and pay\" plays the shopper's phone");
     println!(
-        "    the shopper's statement (payments, refunds) at http://127.0.0.1:{}/phone; faults and refund outcomes at /control",
+        "    pay with a wallet's code, then \"Simulate scan and pay\" plays the shopper's phone"
+    );
+    println!("    a bank card goes to UnionPay's card page: 6216261000000000018, SMS code 111111");
+    println!(
+        "    the shopper's statements (payments, refunds) at http://127.0.0.1:{}/phone, /alipay/phone, /unionpay/phone, /cmpay/phone; faults at /control, /alipay/control, /unionpay/control, /cmpay/control",
         ports.sandbox
     );
     println!(
