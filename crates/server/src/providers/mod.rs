@@ -9,6 +9,7 @@ pub mod cmpay;
 pub mod rsa;
 pub mod unionpay;
 pub mod wechat_pay;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -536,9 +536,7 @@ impl Provider for Alipay {
         // The signed text leaves empty fields out, so a field sent twice,
         // or an empty one added, would be unsigned words: refused, and
         // empty fields read as absent.
-        let mut names: Vec<&str> = params.iter().map(|(name, _)| name.as_str()).collect();
-        names.sort_unstable();
-        if names.windows(2).any(|pair| pair[0] == pair[1]) {
+        if !super::wire::names_once(&params) {
             return Err(bad("a field sent twice".into()));
         }
         if !signature::notification_verifies(&self.alipay, &params) {

@@ -6,7 +6,6 @@
 use contract::{Currency, Money, UnixSeconds};
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::providers::{ProviderError, ProviderStatus};
 
@@ -176,18 +175,10 @@ pub fn fen(yuan: &str) -> Option<i64> {
 
 /// A time as Alipay writes it: `yyyy-MM-dd HH:mm:ss`, Beijing time.
 pub fn alipay_time(at: UnixSeconds) -> String {
-    let beijing = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .map(|moment| moment.to_offset(beijing))
-        .and_then(|moment| {
-            moment
-                .format(format_description!(
-                    "[year]-[month]-[day] [hour]:[minute]:[second]"
-                ))
-                .ok()
-        })
-        .unwrap_or_default()
+    crate::providers::wire::beijing(
+        at,
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    )
 }
 
 /// What a trade's status says of its order. A trade waiting for its buyer

@@ -5,7 +5,6 @@
 
 use contract::{Currency, FailureReason, Money, UnixSeconds};
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::providers::{ProviderError, ProviderStatus};
 
@@ -201,36 +200,11 @@ pub fn values<'a>(fields: &'a [(String, String)], names: &[&str]) -> Vec<&'a str
     names.iter().map(|name| get(fields, name)).collect()
 }
 
-/// True if no field name comes twice.
-pub fn names_once(fields: &[(String, String)]) -> bool {
-    let mut names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
-    names.sort_unstable();
-    names.windows(2).all(|pair| pair[0] != pair[1])
-}
-
-/// China Mobile's `orderId` for one of our ids (`pi_1f0c…` → `pi1f0c…`).
-pub fn order_id(id: &str) -> String {
-    id.chars().filter(|&c| c != '_').collect()
-}
-
-/// Our id for an `orderId` made by [`order_id`].
-pub fn our_id(order_id: &str) -> Option<String> {
-    let fits = order_id.len() > 2 && order_id.bytes().all(|b| b.is_ascii_alphanumeric());
-    fits.then(|| format!("{}_{}", &order_id[..2], &order_id[2..]))
-}
+pub use crate::providers::wire::{names_once, order_number as order_id, our_id};
 
 /// A day as China Mobile writes it: `yyyyMMdd`, Beijing time.
 pub fn beijing_date(at: UnixSeconds) -> String {
-    let beijing = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .map(|moment| moment.to_offset(beijing))
-        .and_then(|moment| {
-            moment
-                .format(format_description!("[year][month][day]"))
-                .ok()
-        })
-        .unwrap_or_default()
+    crate::providers::wire::beijing(at, format_description!("[year][month][day]"))
 }
 
 /// `amount`: fen, as digits; the wallet takes CNY (`currency` 00).

@@ -4,7 +4,6 @@
 
 use contract::{Currency, FailureReason, Money, RefundFailureReason, UnixSeconds};
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::providers::{ProviderError, ProviderStatus, RefundState};
 
@@ -22,7 +21,7 @@ pub fn get<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// UnionPay's `orderId` for one of our ids (`pi_1f0c…` → `pi1f0c…`): 8 to
 /// 32 letters and digits, no `_`.
 pub fn order_id(id: &str) -> Result<String, ProviderError> {
-    let order: String = id.chars().filter(|&c| c != '_').collect();
+    let order = super::super::wire::order_number(id);
     let fits = (8..=32).contains(&order.len()) && order.bytes().all(|b| b.is_ascii_alphanumeric());
     if !fits || id.find('_') != Some(2) {
         return Err(ProviderError::Refused {
@@ -33,26 +32,14 @@ pub fn order_id(id: &str) -> Result<String, ProviderError> {
     Ok(order)
 }
 
-/// Our id for an `orderId` made by [`order_id`].
-pub fn our_id(order_id: &str) -> Option<String> {
-    let fits = order_id.len() > 2 && order_id.bytes().all(|b| b.is_ascii_alphanumeric());
-    fits.then(|| format!("{}_{}", &order_id[..2], &order_id[2..]))
-}
+pub use crate::providers::wire::{names_once, our_id};
 
 /// A moment as UnionPay writes it: `yyyyMMddHHmmss`, Beijing time.
 pub fn beijing_time(at: UnixSeconds) -> String {
-    let beijing = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .map(|moment| moment.to_offset(beijing))
-        .and_then(|moment| {
-            moment
-                .format(format_description!(
-                    "[year][month][day][hour][minute][second]"
-                ))
-                .ok()
-        })
-        .unwrap_or_default()
+    crate::providers::wire::beijing(
+        at,
+        format_description!("[year][month][day][hour][minute][second]"),
+    )
 }
 
 /// `txnAmt`: the amount in fen, as digits; UnionPay's gateway takes CNY
@@ -112,13 +99,6 @@ pub fn form_fields(body: &[u8]) -> Fields {
     url::form_urlencoded::parse(body)
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect()
-}
-
-/// True if no field name comes twice: the signed text would not say which.
-pub fn names_once(fields: &[(String, String)]) -> bool {
-    let mut names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
-    names.sort_unstable();
-    names.windows(2).all(|pair| pair[0] != pair[1])
 }
 
 /// Success.
