@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::browser::set;
 use crate::decode::from_js;
 use crate::error::CheckoutError;
+use crate::js::set;
 
 /// A client for one checkout session's endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,9 +9,10 @@ use contract::{ClientContext, FormMethod, UnixSeconds};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::checkout::BridgeAnswer;
-use crate::context::from_user_agent;
+use crate::context::from_navigator;
 use crate::error::CheckoutError;
 use crate::i18n::Locale;
+use crate::js::set;
 
 /// The checkout's language from `navigator.languages`.
 pub fn preferred_locale() -> Locale {
@@ -22,12 +23,13 @@ pub fn preferred_locale() -> Locale {
     Locale::negotiate(languages.iter().map(String::as_str))
 }
 
-/// Where the shopper is, from the user agent.
+/// Where the shopper is, from the user agent and the touch screen.
 pub fn client_context() -> ClientContext {
-    let user_agent = web_sys::window()
-        .and_then(|window| window.navigator().user_agent().ok())
-        .unwrap_or_default();
-    from_user_agent(&user_agent)
+    let Some(navigator) = web_sys::window().map(|window| window.navigator()) else {
+        return from_navigator("", 0);
+    };
+    let user_agent = navigator.user_agent().unwrap_or_default();
+    from_navigator(&user_agent, navigator.max_touch_points())
 }
 
 thread_local! {
@@ -301,8 +303,13 @@ pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(Bri
     }
     // The app adds its bridge a moment after the page loads.
     let invoked = Rc::new(Cell::new(false));
-    let done = invoked.clone();
+    let given_up = Rc::new(Cell::new(false));
+    let (done, late) = (invoked.clone(), given_up.clone());
     let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
+        // Too late: the shopper was told it failed and its intent closed.
+        if late.get() {
+            return;
+        }
         // A bridge that came but could not be called counts as missing.
         done.set(invoke().is_some());
     });
@@ -320,6 +327,7 @@ pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(Bri
     leptos::prelude::set_timeout(
         move || {
             if !invoked.get() {
+                given_up.set(true);
                 said(BridgeAnswer::Fail);
             }
         },
@@ -332,12 +340,6 @@ pub fn trade_pay_args(trade_no: &str) -> JsValue {
     let object = js_sys::Object::new();
     set(&object, "tradeNO", &trade_no.into());
     object.into()
-}
-
-/// Sets a property of a plain object the caller made.
-pub(crate) fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = js_sys::Reflect::set(object, &key.into(), value);
 }
 
 /// `getBrandWCPayRequest`'s argument, with WeChat's field names.

@@ -3,6 +3,33 @@
 
 use contract::{ClientContext, Device, InApp};
 
+/// Reads the device and in-app browser from a `User-Agent` string and the
+/// number of touch points the screen takes (`navigator.maxTouchPoints`):
+/// an iPad says "Macintosh", as a Mac does, but a Mac has no touch screen.
+///
+/// ```
+/// # use payment_selector::context::from_navigator;
+/// # use contract::Device;
+/// let ipad = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15";
+/// assert_eq!(from_navigator(ipad, 5).device, Device::Mobile);
+/// assert_eq!(from_navigator(ipad, 0).device, Device::Desktop);
+/// ```
+pub fn from_navigator(user_agent: &str, max_touch_points: i32) -> ClientContext {
+    let mut context = from_user_agent(user_agent);
+    if max_touch_points > 1 && has(&user_agent.to_ascii_lowercase(), "macintosh") {
+        context.device = Device::Mobile;
+    }
+    context
+}
+
+/// True when the lower-cased `ua` contains `marker`. A byte window, not
+/// `str::contains`: the bundle then carries no string searcher.
+fn has(ua: &str, marker: &str) -> bool {
+    ua.as_bytes()
+        .windows(marker.len())
+        .any(|window| window == marker.as_bytes())
+}
+
 /// Reads the device and in-app browser from a `User-Agent` string.
 ///
 /// ```
@@ -15,13 +42,7 @@ use contract::{ClientContext, Device, InApp};
 /// ```
 pub fn from_user_agent(user_agent: &str) -> ClientContext {
     let ua = user_agent.to_ascii_lowercase();
-    let has = |marker: &str| {
-        // A byte window, not `str::contains`: the bundle then carries no
-        // string searcher.
-        ua.as_bytes()
-            .windows(marker.len())
-            .any(|window| window == marker.as_bytes())
-    };
+    let has = |marker: &str| has(&ua, marker);
     let in_app = if has("micromessenger") {
         Some(InApp::Wechat)
     } else if has("alipayclient") {

@@ -216,6 +216,13 @@ impl Driver {
             Command::InvokeAlipay { trade_no } => {
                 invoke_wallet(driver, &browser::ALIPAY, browser::trade_pay_args(&trade_no));
             }
+            Command::WatchHandOff {
+                intent_id,
+                delay_ms,
+            } => set_timeout(
+                move || driver.dispatch(Event::HandOffStalled { intent_id }),
+                Duration::from_millis(delay_ms.into()),
+            ),
             Command::CancelIntent { intent_id } => spawn_local(async move {
                 // Best effort otherwise: the server also expires an abandoned
                 // intent.

@@ -31,6 +31,9 @@ pub enum CheckoutError {
     /// or failed.
     #[error("{0:?} could not start the payment")]
     WalletBridge(MethodKind),
+    /// The shopper closed a wallet's payment sheet.
+    #[error("the shopper closed {0:?}'s payment")]
+    WalletClosed(MethodKind),
     /// The component was embedded without what it needs.
     #[error("the checkout is misconfigured: {0}")]
     Misconfigured(String),
@@ -54,6 +57,7 @@ impl CheckoutError {
             CheckoutError::UnsupportedHandOff => Key::ErrorUnsupported,
             CheckoutError::WalletBridge(MethodKind::Alipay) => Key::ErrorAlipayBridge,
             CheckoutError::WalletBridge(_) => Key::ErrorWechatBridge,
+            CheckoutError::WalletClosed(_) => Key::WalletClosed,
             CheckoutError::Misconfigured(_) => Key::ErrorMisconfigured,
         }
     }

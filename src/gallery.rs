@@ -56,6 +56,66 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
         [Event::SessionLoaded(session(now, typical_methods()))],
     );
     let open = intent(now, IntentStatus::RequiresAction, None);
+    let leaving = handed_off(NextAction::Redirect {
+        url: "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb".into(),
+        method: FormMethod::Get,
+        fields: vec![],
+    });
+    let in_wechat = loaded(session(now, in_wechat_methods()));
+    let opening_wechat = after(
+        in_wechat.clone(),
+        [
+            Event::Pay {
+                fresh_key: "gallery".into(),
+            },
+            Event::IntentCreated(intent(
+                now,
+                IntentStatus::RequiresAction,
+                Some(NextAction::InvokeWechatJsapi {
+                    params: contract::WechatJsapiParams {
+                        app_id: "wx0000000000gallery".into(),
+                        time_stamp: "1800000000".into(),
+                        nonce_str: "gallery".into(),
+                        package: "prepay_id=wx_gallery".into(),
+                        sign_type: "RSA".into(),
+                        pay_sign: "gallery".into(),
+                    },
+                }),
+            )),
+        ],
+    );
+    let stalled = |handing_off: &Checkout| {
+        after(
+            handing_off.clone(),
+            [Event::HandOffStalled {
+                intent_id: "pi_gallery".into(),
+            }],
+        )
+    };
+    let mut sandbox = session(now, typical_methods());
+    sandbox.livemode = false;
+    let sandbox_scanning = after(
+        loaded(sandbox),
+        [
+            Event::Select(MethodKind::WechatPay),
+            Event::Pay {
+                fresh_key: "gallery".into(),
+            },
+            Event::IntentCreated(intent(
+                now,
+                IntentStatus::RequiresAction,
+                Some(NextAction::DisplayQrCode {
+                    payload: "weixin://wxpay/bizpayurl?pr=GaLLeRy02".into(),
+                    expires_at: now + 15 * 60,
+                }),
+            )),
+        ],
+    );
+    let refused = |status, code| CheckoutError::Refused {
+        status,
+        code,
+        message: String::new(),
+    };
     vec![
         ("Loading", Checkout::start().0),
         (
@@ -63,6 +123,20 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             after(
                 Checkout::start().0,
                 [Event::SessionFailed(CheckoutError::Network)],
+            ),
+        ),
+        (
+            "Load failed: the link is not valid",
+            after(
+                Checkout::start().0,
+                [Event::SessionFailed(refused(404, ErrorCode::NotFound))],
+            ),
+        ),
+        (
+            "Load failed: the checkout has expired",
+            after(
+                Checkout::start().0,
+                [Event::SessionFailed(refused(410, ErrorCode::SessionExpired))],
             ),
         ),
         ("Choosing", choosing.clone()),
@@ -92,7 +166,30 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
                 })],
             ),
         ),
+        (
+            "Choosing, after the server sent something unreadable",
+            after(
+                creating.clone(),
+                [Event::CreateFailed(CheckoutError::BadResponse(String::new()))],
+            ),
+        ),
         ("Creating the payment", creating.clone()),
+        (
+            "Inside WeChat: the other wallet cannot work there",
+            in_wechat.clone(),
+        ),
+        ("Inside WeChat: opening WeChat Pay", opening_wechat.clone()),
+        (
+            "Inside WeChat: the pay sheet did not open in time",
+            stalled(&opening_wechat),
+        ),
+        (
+            "Inside WeChat: the shopper closed the pay sheet",
+            after(
+                opening_wechat.clone(),
+                [Event::WalletReturned(BridgeAnswer::Cancel)],
+            ),
+        ),
         (
             "Inside the Alipay app: WeChat Pay cannot work there",
             loaded(session(now, in_alipay_methods())),
@@ -219,16 +316,44 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             ),
         ),
         ("QR code, counting down", scanning.clone()),
-        ("QR code expired", ended(IntentStatus::Expired, None)),
         (
-            "Leaving for the provider's page",
-            handed_off(NextAction::Redirect {
-                url: "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb".into(),
-                method: FormMethod::Get,
-                fields: vec![],
-            }),
+            "QR code, the connection dropped: still trying",
+            after(
+                scanning.clone(),
+                [Event::FetchFailed {
+                    intent_id: "pi_gallery".into(),
+                    error: CheckoutError::Network,
+                }],
+            ),
+        ),
+        ("QR code on a sandbox server", sandbox_scanning),
+        ("QR code expired", ended(IntentStatus::Expired, None)),
+        ("Leaving for the provider's page", leaving.clone()),
+        (
+            "The provider's page did not open in time",
+            stalled(&leaving),
         ),
         ("Checking, back from the provider", returned.clone()),
+        (
+            "Checking, the connection dropped: still trying",
+            after(
+                returned.clone(),
+                [Event::FetchFailed {
+                    intent_id: "pi_gallery".into(),
+                    error: CheckoutError::Network,
+                }],
+            ),
+        ),
+        (
+            "Back from the provider, the payment cannot be read here",
+            after(
+                returned.clone(),
+                [Event::FetchFailed {
+                    intent_id: "pi_gallery".into(),
+                    error: refused(401, ErrorCode::Unauthorized),
+                }],
+            ),
+        ),
         (
             "Checking, nothing paid yet",
             after(
@@ -253,6 +378,7 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             "Paid twice: this payment is refunded",
             ended(IntentStatus::RequiresRefund, None),
         ),
+        ("Failed", ended(IntentStatus::Failed, None)),
         (
             "Failed: declined",
             ended(IntentStatus::Failed, Some(FailureReason::Declined)),
@@ -322,6 +448,21 @@ fn typical_methods() -> Vec<PaymentMethod> {
         method(MethodKind::Unionpay, Availability::Available),
         method(MethodKind::Card, Availability::Available),
         from(MethodKind::ChinaMobilePay),
+    ]
+}
+
+/// Inside WeChat: WeChat Pay through its own bridge, Alipay blocked.
+fn in_wechat_methods() -> Vec<PaymentMethod> {
+    vec![
+        PaymentMethod {
+            kind: MethodKind::WechatPay,
+            flow: Flow::WechatJsapi,
+            availability: Availability::Available,
+        },
+        method(
+            MethodKind::Alipay,
+            Availability::unavailable(UnavailableReason::BlockedInWechat),
+        ),
     ]
 }
 
@@ -506,47 +647,72 @@ mod tests {
     use super::*;
     use crate::checkout::Phase;
 
-    #[test]
-    fn the_gallery_shows_every_screen_the_checkout_has() {
-        let fixtures = fixtures(1_000_000);
-        let shown =
-            |wanted: fn(&Phase) -> bool| fixtures.iter().any(|(_, state)| wanted(&state.phase));
-        assert!(shown(|phase| matches!(phase, Phase::Loading)));
-        assert!(shown(|phase| matches!(phase, Phase::LoadFailed(_))));
-        assert!(shown(|phase| matches!(phase, Phase::Choosing)));
-        assert!(shown(|phase| matches!(phase, Phase::Creating(_))));
-        assert!(shown(|phase| matches!(phase, Phase::AwaitingScan { .. })));
-        assert!(shown(|phase| matches!(phase, Phase::Redirecting { .. })));
-        assert!(shown(|phase| matches!(
-            phase,
-            Phase::Checking { polls: 0, .. }
-        )));
-        assert!(shown(|phase| matches!(
-            phase,
-            Phase::Checking { polls: 3, .. }
-        )));
-        assert!(shown(|phase| matches!(
-            phase,
+    /// How many ways of [`phase_name`] there are: a new phase does not
+    /// compile until it is named there, and then fails the test below until
+    /// this counts it and the gallery shows it.
+    const PHASES: usize = 21;
+
+    /// Each phase, with the variants that are drawn differently told apart.
+    fn phase_name(phase: &Phase) -> &'static str {
+        match phase {
+            Phase::Loading => "loading",
+            Phase::LoadFailed(_) => "load failed",
+            Phase::Choosing => "choosing",
+            Phase::Creating(_) => "creating",
+            Phase::AwaitingScan { trouble: true, .. } => "scan, trouble",
+            Phase::AwaitingScan { .. } => "scan",
+            Phase::Redirecting { stalled: true, .. } => "redirect stalled",
+            Phase::Redirecting { .. } => "redirecting",
+            Phase::InvokingWallet { stalled: true, .. } => "wallet stalled",
+            Phase::InvokingWallet { .. } => "wallet",
             Phase::Checking {
                 said: IntentStatus::Processing,
                 ..
-            }
-        )));
-        assert!(shown(|phase| matches!(
-            phase,
+            } => "confirming on the phone",
             Phase::Checking {
                 said: IntentStatus::RequiresReview,
                 ..
-            }
-        )));
-        assert!(shown(|phase| matches!(phase, Phase::Succeeded(_))));
-        assert!(shown(|phase| matches!(phase, Phase::PaidTwice(_))));
-        assert!(shown(|phase| matches!(phase, Phase::Failed(_))));
-        assert!(shown(|phase| matches!(phase, Phase::Canceled(_))));
-        assert!(shown(|phase| matches!(phase, Phase::Expired(_))));
-        assert!(fixtures
+            } => "under review",
+            Phase::Checking { polls: 3.., .. } => "not paid yet",
+            Phase::Checking { trouble: true, .. } => "checking, trouble",
+            Phase::Checking { .. } => "checking",
+            Phase::Unconfirmed { .. } => "unconfirmed",
+            Phase::Succeeded(_) => "succeeded",
+            Phase::PaidTwice(_) => "paid twice",
+            Phase::Failed(_) => "failed",
+            Phase::Canceled(_) => "canceled",
+            Phase::Expired(_) => "expired",
+        }
+    }
+
+    #[test]
+    fn the_gallery_shows_every_phase_the_checkout_has() {
+        let mut shown: Vec<&str> = fixtures(1_000_000)
             .iter()
-            .any(|(_, state)| state.error.is_some() && matches!(state.phase, Phase::Choosing)));
+            .map(|(_, state)| phase_name(&state.phase))
+            .collect();
+        shown.sort_unstable();
+        shown.dedup();
+        assert_eq!(shown.len(), PHASES, "phases shown: {shown:?}");
+    }
+
+    #[test]
+    fn the_gallery_shows_each_kind_of_error_beside_the_methods() {
+        let errors: Vec<_> = fixtures(1_000_000)
+            .into_iter()
+            .filter(|(_, state)| matches!(state.phase, Phase::Choosing))
+            .filter_map(|(_, state)| state.error)
+            .collect();
+        for wanted in [
+            CheckoutError::BadResponse(String::new()),
+            CheckoutError::WalletClosed(MethodKind::WechatPay),
+            CheckoutError::WalletBridge(MethodKind::Alipay),
+        ] {
+            assert!(errors.contains(&wanted), "{wanted:?} in {errors:?}");
+        }
+        assert!(errors
+            .iter()
+            .any(|error| matches!(error, CheckoutError::Refused { status: 409, .. })));
     }
 
     #[test]

@@ -96,9 +96,9 @@ impl Locale {
         })
     }
 
-    /// "Available from 15 Jan", in this language.
-    pub fn available_from(self, at: contract::UnixSeconds) -> String {
-        fill(self.text(Key::AvailableFrom), &crate::money::date(at, self))
+    /// The text for `key` with its one `{placeholder}` filled with `value`.
+    pub fn text_with(self, key: Key, value: &str) -> String {
+        fill(self.text(key), value)
     }
 
     /// "m:ss" left on a code, in a sentence.
@@ -138,7 +138,8 @@ macro_rules! keys {
 
 keys! {
     Loading => ["正在加载支付方式…", "正在載入付款方式…", "Loading payment methods…"],
-    Total => ["应付金额", "應付金額", "Total"],
+    Total => ["订单交易金额", "訂單交易金額", "Order transaction amount"],
+    NoSurcharge => ["各支付方式订单交易金额相同，不另收费", "各付款方式訂單交易金額相同，不另收費", "The same amount with every method: no surcharge."],
     PaymentMethod => ["支付方式", "付款方式", "Payment method"],
     Pay => ["支付", "付款", "Pay"],
     ChooseFirst => ["请选择支付方式", "請選擇付款方式", "Choose a payment method"],
@@ -166,8 +167,8 @@ keys! {
     StillTrying => ["网络不稳定，正在重试…", "網路不穩定，正在重試…", "Connection trouble, still trying…"],
     Succeeded => ["支付成功", "付款成功", "Payment succeeded"],
     PaidTwice => ["订单已支付，本次付款将原路退回", "訂單已付款，本次付款將原路退回", "Your order was already paid: this payment will be refunded"],
-    Declined => ["支付被拒绝", "付款遭拒", "The payment was declined"],
-    ClosedByProvider => ["支付已被关闭", "付款已被關閉", "The payment was closed"],
+    Declined => ["支付机构拒绝了本次支付", "支付機構拒絕了本次付款", "The payment institution declined the payment"],
+    ClosedByProvider => ["支付机构已关闭本次支付", "支付機構已關閉本次付款", "The payment institution closed the payment"],
     Failed => ["支付失败", "付款失敗", "Payment failed"],
     Canceled => ["支付已取消", "付款已取消", "Payment canceled"],
     TimedOut => ["支付已超时", "付款已逾時", "The payment timed out"],
@@ -191,11 +192,14 @@ keys! {
     ErrorMethodUnavailable => ["该支付方式暂不可用，请选择其他方式", "此付款方式暫不可用，請選擇其他方式", "This method can't be used right now. Please choose another."],
     ErrorSessionNotFound => ["支付链接无效", "付款連結無效", "This checkout link is not valid."],
     ErrorRefused => ["无法发起支付，请稍后重试", "無法發起付款，請稍後重試", "The payment could not be started. Please try again."],
-    ErrorProviderUnavailable => ["暂时无法连接支付渠道，未扣款，请重试", "暫時無法連線付款管道，未扣款，請重試", "The payment provider can't be reached right now. Nothing was charged: please try again."],
+    ErrorProviderUnavailable => ["暂时无法连接支付机构，未扣款，请重试", "暫時無法連線支付機構，未扣款，請重試", "The payment institution can't be reached right now. Nothing was charged: please try again."],
     ErrorBadResponse => ["支付服务返回异常，请重试", "付款服務回應異常，請重試", "The payment server sent an unexpected answer. Please try again."],
     ErrorUnsupported => ["该支付方式需要更新版本的收银台", "此付款方式需要較新版本的收銀台", "This method needs a newer version of the checkout."],
     ErrorWechatBridge => ["微信无法发起支付", "微信無法發起付款", "WeChat could not start the payment."],
     ErrorAlipayBridge => ["支付宝无法发起支付", "支付寶無法發起付款", "Alipay could not start the payment."],
+    WalletClosed => ["支付已取消，可再次支付或选择其他支付方式", "付款已取消，可再次付款或選擇其他付款方式", "You closed the payment. Pay again, or choose another method."],
+    HandOffStalled => ["支付页面没有打开？请重试，或选择其他支付方式", "付款頁面沒有開啟？請重試，或選擇其他付款方式", "The payment didn't open? Try again, or choose another way to pay."],
+    Unconfirmed => ["此页面无法确认支付结果。如已付款，商家会收到支付机构的通知，请勿重复支付", "此頁面無法確認付款結果。如已付款，商家會收到支付機構的通知，請勿重複付款", "This page can't confirm the payment. If you paid, the shop hears from the payment institution: please don't pay again."],
     ErrorMisconfigured => ["收银台配置有误", "收銀台設定有誤", "The checkout is not set up correctly."],
 }
 

@@ -18,6 +18,7 @@ pub mod element;
 pub mod error;
 pub mod gallery;
 pub mod i18n;
+mod js;
 pub mod money;
 pub mod preview;
 pub mod qr;

@@ -16,16 +16,25 @@ fn fallback(money: &Money) -> String {
     format!("{} {}", money.currency, money.to_major_string())
 }
 
-/// A day as the shopper's locale writes it (`Jan 15`, `1月15日`), for a
-/// method's switch-on date.
+/// Switch-on dates are days in Beijing, whatever the shopper's time zone:
+/// a method switched on at midnight there is not "available from" the day
+/// before in Europe.
+#[cfg(target_arch = "wasm32")]
+const BEIJING: &str = "Asia/Shanghai";
+
+/// Beijing's offset from UTC, in seconds (no daylight saving since 1991).
+const BEIJING_OFFSET: i64 = 8 * 3600;
+
+/// A day in Beijing as the shopper's locale writes it (`Jan 15`,
+/// `1月15日`), for a method's switch-on date.
 pub fn date(at: contract::UnixSeconds, locale: Locale) -> String {
     intl_date(at, locale).unwrap_or_else(|| iso_date(at))
 }
 
-/// `YYYY-MM-DD` (UTC), where `Intl` is missing.
+/// `YYYY-MM-DD` (Beijing), where `Intl` is missing.
 fn iso_date(at: contract::UnixSeconds) -> String {
     // Days to a civil date (Howard Hinnant's algorithm).
-    let days = at.div_euclid(86_400) + 719_468;
+    let days = (at + BEIJING_OFFSET).div_euclid(86_400) + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
     let year_of_era =
@@ -44,13 +53,14 @@ fn iso_date(at: contract::UnixSeconds) -> String {
 
 #[cfg(target_arch = "wasm32")]
 fn intl_date(at: contract::UnixSeconds, locale: Locale) -> Option<String> {
-    use crate::browser::set;
+    use crate::js::set;
     use js_sys::{Array, Date, Intl, Object};
     use wasm_bindgen::JsValue;
 
     let options = Object::new();
     set(&options, "month", &"short".into());
     set(&options, "day", &"numeric".into());
+    set(&options, "timeZone", &BEIJING.into());
     let locales = Array::of1(&locale.tag().into());
     let formatter = Intl::DateTimeFormat::new(&locales, &options);
     let day = Date::new(&JsValue::from_f64(at as f64 * 1000.0));
@@ -68,7 +78,7 @@ fn intl_date(_: contract::UnixSeconds, _: Locale) -> Option<String> {
 
 #[cfg(target_arch = "wasm32")]
 fn intl_format(money: &Money, locale: Locale) -> Option<String> {
-    use crate::browser::set;
+    use crate::js::set;
     use contract::Currency;
     use js_sys::{Array, Intl, Object};
     use wasm_bindgen::{JsCast, JsValue};
@@ -105,8 +115,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn without_intl_a_day_is_an_iso_date() {
+    fn without_intl_a_day_is_an_iso_date_in_beijing() {
         assert_eq!(date(1_799_978_400, Locale::En), "2027-01-15");
+        // Midnight in Beijing is still the 14th in UTC.
+        assert_eq!(date(1_799_942_400, Locale::En), "2027-01-15");
+        assert_eq!(date(1_799_942_399, Locale::En), "2027-01-14");
         assert_eq!(date(0, Locale::En), "1970-01-01");
         assert_eq!(date(951_782_400, Locale::En), "2000-02-29");
     }

@@ -16,6 +16,7 @@ use crate::api::demo_session;
 use crate::browser;
 use crate::components::Checkout;
 use crate::gallery::Gallery;
+use crate::i18n::Locale;
 
 /// The API base the preview talks to: same origin, as `trunk serve` proxies
 /// it and the reference server serves the built page beside it.
@@ -41,15 +42,41 @@ pub fn Preview() -> impl IntoView {
         Either::Right(view! { <Live /> })
     };
     let current = |here: bool| here.then_some("page");
+    let words = Words::of(browser::preferred_locale());
     view! {
         <header class="ps-preview__bar">
             <h1 class="ps-preview__title">"payment-selector"</h1>
-            <nav class="ps-preview__nav" aria-label="Preview">
-                <a href="./" aria-current=current(!gallery)>"Live checkout"</a>
-                <a href="./?gallery" aria-current=current(gallery)>"Gallery"</a>
+            <nav class="ps-preview__nav" aria-label=words.preview>
+                <a href="./" aria-current=current(!gallery)>{words.live}</a>
+                <a href="./?gallery" aria-current=current(gallery)>{words.gallery}</a>
             </nav>
         </header>
         <main class="ps-preview">{page}</main>
+    }
+}
+
+/// The preview's own words, in the browser's language (the checkout's
+/// are in `i18n`, which ships in the storefront package: these do not).
+struct Words {
+    preview: &'static str,
+    live: &'static str,
+    gallery: &'static str,
+    new_order: &'static str,
+}
+
+impl Words {
+    fn of(locale: Locale) -> Words {
+        let [preview, live, gallery, new_order] = match locale {
+            Locale::ZhCn => ["预览", "实时收银台", "状态一览", "新建演示订单"],
+            Locale::ZhTw => ["預覽", "即時收銀台", "狀態一覽", "建立示範訂單"],
+            Locale::En => ["Preview", "Live checkout", "Gallery", "New demo order"],
+        };
+        Words {
+            preview,
+            live,
+            gallery,
+            new_order,
+        }
     }
 }
 
@@ -78,7 +105,7 @@ fn Live() -> impl IntoView {
             />
             <button class="ps-preview__new" type="button" data-testid="new-order"
                 on:click=|_| new_order()>
-                "New demo order"
+                {Words::of(browser::preferred_locale()).new_order}
             </button>
         }),
         Some(Err(error)) => EitherOf3::C(view! {

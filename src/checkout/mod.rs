@@ -24,6 +24,12 @@ pub fn poll_delay_ms(polls: u32) -> u32 {
 /// After a failed status request, wait at least this long before the next.
 const RETRY_AFTER_FAILURE_MS: u32 = 5_000;
 
+/// How long a hand-off may take before the shopper is offered to try it
+/// again or pay another way: a navigation the page held back (a shop's
+/// "leave this page?", a CSP `form-action`, a sandboxed frame), or a
+/// wallet's sheet that never came.
+pub const HAND_OFF_PATIENCE_MS: u32 = 5_000;
+
 /// One try at paying with one method. Its key makes the create request safe
 /// to send again after a dropped connection: the server answers with the
 /// same intent instead of making a second one.
@@ -88,12 +94,19 @@ pub enum Phase {
     Redirecting {
         /// The intent being paid.
         intent: PaymentIntent,
+        /// The page is still here after [`HAND_OFF_PATIENCE_MS`]: the
+        /// shopper can try again or choose another way, and the server is
+        /// asked meanwhile.
+        stalled: bool,
     },
     /// Waiting for a wallet's JS bridge (WeChat's inside WeChat, Alipay's
     /// inside Alipay; the intent's method says whose).
     InvokingWallet {
         /// The intent being paid.
         intent: PaymentIntent,
+        /// The wallet has not answered after [`HAND_OFF_PATIENCE_MS`]: as
+        /// for a redirect.
+        stalled: bool,
     },
     /// The shopper acted (or came back); asking the server for the outcome.
     Checking {
@@ -107,6 +120,13 @@ pub enum Phase {
         /// `processing` (the shopper confirms on the phone) and
         /// `requires_review` (the shop checks it) each have their words.
         said: IntentStatus,
+    },
+    /// The server will not tell this page how the intent went (it belongs
+    /// to another session, say): the shopper is told so, never offered to
+    /// pay again; the shop's server, which hears from the provider, decides.
+    Unconfirmed {
+        /// The intent whose status could not be read.
+        intent_id: String,
     },
     /// Paid, as confirmed by the server.
     Succeeded(PaymentIntent),
@@ -212,14 +232,24 @@ pub enum Event {
     WalletReturned(BridgeAnswer),
     /// The browser would not go to the provider's page.
     RedirectFailed(CheckoutError),
+    /// A hand-off was not done after [`HAND_OFF_PATIENCE_MS`].
+    HandOffStalled {
+        /// The intent handed off.
+        intent_id: String,
+    },
+    /// The shopper asked to hand off again after it stalled.
+    RetryHandOff,
 }
 
 /// What a wallet's bridge reported: WeChat's `getBrandWCPayRequest` (its
 /// `err_msg`), Alipay's `tradePay` (its `resultCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BridgeAnswer {
-    /// Paid, says the wallet (or it cannot tell yet): the server is asked.
+    /// Paid, says the wallet: the server is asked.
     Ok,
+    /// The wallet said something else, or cannot tell yet: the server is
+    /// asked, as only it knows.
+    Unknown,
     /// The shopper closed the payment.
     Cancel,
     /// The wallet could not pay, or its bridge is not on the page (not in
@@ -229,24 +259,25 @@ pub enum BridgeAnswer {
 
 impl BridgeAnswer {
     /// Reads Alipay's `resultCode`: 9000 paid, 6001 closed by the shopper,
-    /// 4000 failed; 8000 (processing), 6002 (network) and 6004 (unknown)
-    /// leave it to the server.
+    /// 4000 failed; 8000 (processing), 6002 (network), 6004 (unknown) and
+    /// anything else leave it to the server.
     pub fn from_result_code(code: &str) -> BridgeAnswer {
         match code {
+            "9000" => BridgeAnswer::Ok,
             "6001" => BridgeAnswer::Cancel,
             "4000" => BridgeAnswer::Fail,
-            _ => BridgeAnswer::Ok,
+            _ => BridgeAnswer::Unknown,
         }
     }
 
-    /// Reads WeChat's `err_msg`.
+    /// Reads WeChat's `err_msg` (`get_brand_wcpay_request:ok`, `:cancel`,
+    /// `:fail`); anything else leaves it to the server.
     pub fn from_err_msg(err_msg: &str) -> BridgeAnswer {
-        if err_msg.ends_with(":ok") {
-            BridgeAnswer::Ok
-        } else if err_msg.ends_with(":cancel") {
-            BridgeAnswer::Cancel
-        } else {
-            BridgeAnswer::Fail
+        match err_msg.rsplit(':').next() {
+            Some("ok") => BridgeAnswer::Ok,
+            Some("cancel") => BridgeAnswer::Cancel,
+            Some("fail") => BridgeAnswer::Fail,
+            _ => BridgeAnswer::Unknown,
         }
     }
 }
@@ -289,6 +320,14 @@ pub enum Command {
         /// Which intent.
         intent_id: String,
     },
+    /// Send [`Event::HandOffStalled`] for this intent after `delay_ms`
+    /// (a page that has left never does).
+    WatchHandOff {
+        /// The intent handed off.
+        intent_id: String,
+        /// How long to wait.
+        delay_ms: u32,
+    },
 }
 
 impl Checkout {
@@ -322,6 +361,13 @@ impl Checkout {
     /// nothing.
     pub fn update(&mut self, event: Event) -> Vec<Command> {
         match event {
+            // An amount that is not positive, or in a currency this
+            // checkout does not know, is not one a shopper may be asked for.
+            Event::SessionLoaded(session) if !session.amount.is_payable() => {
+                self.update(Event::SessionFailed(CheckoutError::BadResponse(
+                    "the amount is not payable".into(),
+                )))
+            }
             Event::SessionLoaded(session) => self.session_loaded(session),
             Event::SessionFailed(error) => {
                 if let Some(canceled) = self.canceled_awaiting_session() {
@@ -375,7 +421,7 @@ impl Checkout {
                 // shopper came Back from the provider's page (restored from
                 // the browser's cache) or from the WeChat prompt. Ask the
                 // server, with the controls of the checking screen.
-                Phase::Redirecting { intent } | Phase::InvokingWallet { intent } => {
+                Phase::Redirecting { intent, .. } | Phase::InvokingWallet { intent, .. } => {
                     let intent_id = intent.id.clone();
                     self.check(intent_id)
                 }
@@ -400,32 +446,58 @@ impl Checkout {
             // notification may not be here yet, so the server asks.
             Event::ReturnedFromProvider { intent_id } => self.check_asking(intent_id),
             Event::WalletReturned(answer) => match &self.phase {
-                Phase::InvokingWallet { intent } => {
-                    let intent_id = intent.id.clone();
-                    match answer {
+                Phase::InvokingWallet { intent, .. } => {
+                    let (intent_id, method) = (intent.id.clone(), intent.method);
+                    let error = match answer {
                         // Only the server can say it is paid.
-                        BridgeAnswer::Ok => self.check_asking(intent_id),
-                        BridgeAnswer::Cancel => {
-                            self.phase = Phase::Choosing;
-                            vec![Command::CancelIntent { intent_id }]
+                        BridgeAnswer::Ok | BridgeAnswer::Unknown => {
+                            return self.check_asking(intent_id)
                         }
-                        BridgeAnswer::Fail => {
-                            self.error = Some(CheckoutError::WalletBridge(intent.method));
-                            self.phase = Phase::Choosing;
-                            vec![Command::CancelIntent { intent_id }]
-                        }
-                    }
+                        BridgeAnswer::Cancel => CheckoutError::WalletClosed(method),
+                        BridgeAnswer::Fail => CheckoutError::WalletBridge(method),
+                    };
+                    // Back at the methods with the wallet still chosen and
+                    // a word of what happened: Pay tries again.
+                    self.error = Some(error);
+                    self.back_to_methods(vec![Command::CancelIntent { intent_id }])
                 }
                 _ => vec![],
             },
             Event::RedirectFailed(error) => match &self.phase {
                 // The shopper never reached the provider: nothing can have
                 // been paid, so the attempt is closed and they choose again.
-                Phase::Redirecting { intent } => {
+                Phase::Redirecting { intent, .. } => {
                     let intent_id = intent.id.clone();
                     self.error = Some(error);
                     self.phase = Phase::Choosing;
                     vec![Command::CancelIntent { intent_id }]
+                }
+                _ => vec![],
+            },
+            Event::HandOffStalled { intent_id } => match &mut self.phase {
+                Phase::Redirecting { intent, stalled }
+                | Phase::InvokingWallet { intent, stalled }
+                    if intent.id == intent_id && !*stalled =>
+                {
+                    // The shopper may have paid all the same (a wallet whose
+                    // answer was lost): the server is asked from now on.
+                    *stalled = true;
+                    vec![fetch(intent_id, 0)]
+                }
+                _ => vec![],
+            },
+            Event::RetryHandOff => match &self.phase {
+                Phase::Redirecting {
+                    intent,
+                    stalled: true,
+                }
+                | Phase::InvokingWallet {
+                    intent,
+                    stalled: true,
+                } => {
+                    let intent = intent.clone();
+                    self.bridged = None;
+                    self.enter_intent(intent)
                 }
                 _ => vec![],
             },
@@ -436,9 +508,9 @@ impl Checkout {
     pub fn awaited_intent(&self) -> Option<&str> {
         match &self.phase {
             Phase::AwaitingScan { intent, .. }
-            | Phase::Redirecting { intent }
-            | Phase::InvokingWallet { intent } => Some(&intent.id),
-            Phase::Checking { intent_id, .. } => Some(intent_id),
+            | Phase::Redirecting { intent, .. }
+            | Phase::InvokingWallet { intent, .. } => Some(&intent.id),
+            Phase::Checking { intent_id, .. } | Phase::Unconfirmed { intent_id } => Some(intent_id),
             _ => None,
         }
     }
@@ -469,11 +541,14 @@ impl Checkout {
                 Key::StillTrying
             }
             Phase::AwaitingScan { .. } => Key::Waiting,
+            Phase::Redirecting { stalled: true, .. }
+            | Phase::InvokingWallet { stalled: true, .. } => Key::HandOffStalled,
             Phase::Redirecting { .. } => Key::Redirecting,
-            Phase::InvokingWallet { intent } if intent.method == MethodKind::Alipay => {
+            Phase::InvokingWallet { intent, .. } if intent.method == MethodKind::Alipay => {
                 Key::OpeningAlipay
             }
             Phase::InvokingWallet { .. } => Key::OpeningWechat,
+            Phase::Unconfirmed { .. } => Key::Unconfirmed,
             Phase::Checking {
                 said: IntentStatus::Processing,
                 ..
@@ -645,22 +720,34 @@ impl Checkout {
                 method,
                 fields,
             }) => {
-                self.phase = Phase::Redirecting { intent };
-                vec![Command::Navigate {
-                    url,
-                    method,
-                    fields,
-                }]
+                self.phase = Phase::Redirecting {
+                    intent,
+                    stalled: false,
+                };
+                vec![
+                    Command::Navigate {
+                        url,
+                        method,
+                        fields,
+                    },
+                    watch(intent_id),
+                ]
             }
             Some(NextAction::InvokeWechatJsapi { params }) => {
-                self.bridged = Some(intent_id);
-                self.phase = Phase::InvokingWallet { intent };
-                vec![Command::InvokeWechat(params)]
+                self.bridged = Some(intent_id.clone());
+                self.phase = Phase::InvokingWallet {
+                    intent,
+                    stalled: false,
+                };
+                vec![Command::InvokeWechat(params), watch(intent_id)]
             }
             Some(NextAction::InvokeAlipayTradePay { trade_no }) => {
-                self.bridged = Some(intent_id);
-                self.phase = Phase::InvokingWallet { intent };
-                vec![Command::InvokeAlipay { trade_no }]
+                self.bridged = Some(intent_id.clone());
+                self.phase = Phase::InvokingWallet {
+                    intent,
+                    stalled: false,
+                };
+                vec![Command::InvokeAlipay { trade_no }, watch(intent_id)]
             }
             Some(NextAction::Unsupported) | None => {
                 self.error = Some(CheckoutError::UnsupportedHandOff);
@@ -748,8 +835,17 @@ impl Checkout {
                 *trouble = false;
                 vec![fetch(intent.id, poll_delay_ms(*polls))]
             }
-            // Redirecting and the WeChat bridge wait for the page to leave or
-            // the bridge to answer, not for polls.
+            // A hand-off that stalled is watched, slowly, until the shopper
+            // acts or the server says it ended.
+            Phase::Redirecting { stalled: true, .. }
+            | Phase::InvokingWallet { stalled: true, .. } => {
+                vec![fetch(intent.id, RETRY_AFTER_FAILURE_MS)]
+            }
+            // The server answers again (a "check again"): it is watched
+            // until it ends, never handed off anew from here.
+            Phase::Unconfirmed { .. } => self.check(intent.id),
+            // Otherwise redirecting and the wallets wait for the page to
+            // leave or the bridge to answer, not for polls.
             _ => vec![],
         }
     }
@@ -772,9 +868,17 @@ impl Checkout {
             return vec![];
         }
         if !error.is_transient() {
+            if matches!(
+                self.phase,
+                Phase::Redirecting { .. } | Phase::InvokingWallet { .. }
+            ) {
+                // The hand-off's own controls stay.
+                return vec![];
+            }
             // The server will not tell this page how the payment went (the
-            // session is gone or not this page's): asking again cannot help.
-            self.phase = Phase::LoadFailed(error);
+            // intent is not this session's): the shopper may have paid, so
+            // nothing here offers to pay again.
+            self.phase = Phase::Unconfirmed { intent_id };
             return vec![];
         }
         match &mut self.phase {
@@ -783,6 +887,10 @@ impl Checkout {
                 *trouble = true;
                 let delay_ms = poll_delay_ms(*polls).max(RETRY_AFTER_FAILURE_MS);
                 vec![fetch(intent_id, delay_ms)]
+            }
+            Phase::Redirecting { stalled: true, .. }
+            | Phase::InvokingWallet { stalled: true, .. } => {
+                vec![fetch(intent_id, RETRY_AFTER_FAILURE_MS)]
             }
             _ => vec![],
         }
@@ -861,8 +969,18 @@ impl Checkout {
 
     fn choose_another(&mut self) -> Vec<Command> {
         let commands = match &self.phase {
-            // The code is still on screen: close it so it cannot be paid too.
-            Phase::AwaitingScan { intent, .. } => {
+            // The code is still on screen, or the hand-off stalled: close
+            // it so it cannot be paid too (a payment made meanwhile makes
+            // the server refuse, and the checkout shows that payment).
+            Phase::AwaitingScan { intent, .. }
+            | Phase::Redirecting {
+                intent,
+                stalled: true,
+            }
+            | Phase::InvokingWallet {
+                intent,
+                stalled: true,
+            } => {
                 vec![Command::CancelIntent {
                     intent_id: intent.id.clone(),
                 }]
@@ -880,10 +998,15 @@ impl Checkout {
             _ => return vec![],
         };
         self.error = None;
+        self.back_to_methods(commands)
+    }
+
+    /// Shows the methods again (loading the session first if this page
+    /// never had it), after `commands`.
+    fn back_to_methods(&mut self, mut commands: Vec<Command>) -> Vec<Command> {
         if self.session.is_none() {
             // Back from a provider before the session ever loaded here.
             self.phase = Phase::Loading;
-            let mut commands = commands;
             commands.push(Command::LoadSession);
             return commands;
         }
@@ -893,7 +1016,14 @@ impl Checkout {
     }
 }
 
-/// A status request for `intent_id` after `delay_ms`, without troubling
+/// Watches a hand-off for [`HAND_OFF_PATIENCE_MS`].
+fn watch(intent_id: String) -> Command {
+    Command::WatchHandOff {
+        intent_id,
+        delay_ms: HAND_OFF_PATIENCE_MS,
+    }
+}
+
 /// True when the intent is paid through a wallet's JS bridge.
 fn wallet_bridge(intent: &PaymentIntent) -> bool {
     matches!(
@@ -902,6 +1032,7 @@ fn wallet_bridge(intent: &PaymentIntent) -> bool {
     )
 }
 
+/// A status request for `intent_id` after `delay_ms`, without troubling
 /// the provider.
 fn fetch(intent_id: String, delay_ms: u32) -> Command {
     Command::FetchIntent {

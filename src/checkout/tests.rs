@@ -243,7 +243,31 @@ fn polling_slows_down_after_a_minute() {
 }
 
 #[test]
-fn a_refused_poll_stops_and_says_why_instead_of_retrying_forever() {
+fn a_session_whose_amount_is_not_payable_is_refused_like_any_malformed_answer() {
+    for amount in [
+        Money::new(-12800, Currency::CNY),
+        Money::new(0, Currency::CNY),
+        Money::new(12800, "ZZZ".parse().expect("a code")),
+    ] {
+        let (mut checkout, _) = Checkout::start();
+        let mut lying = session();
+        lying.amount = amount.clone();
+        checkout.update(Event::SessionLoaded(lying));
+        assert!(
+            matches!(
+                checkout.phase,
+                Phase::LoadFailed(CheckoutError::BadResponse(_))
+            ),
+            "{amount:?}: {:?}",
+            checkout.phase
+        );
+        assert_eq!(checkout.session, None, "{amount:?} is never shown");
+        assert_eq!(checkout.error_message(), Some(Key::ErrorBadResponse));
+    }
+}
+
+#[test]
+fn a_refused_poll_stops_and_never_offers_to_pay_again() {
     let mut checkout = awaiting_scan();
     let refused = CheckoutError::Refused {
         status: 401,
@@ -254,9 +278,51 @@ fn a_refused_poll_stops_and_says_why_instead_of_retrying_forever() {
         intent_id: "pi_1".into(),
         error: refused,
     });
-    assert_eq!(commands, []);
-    assert_eq!(checkout.error_message(), Some(Key::ErrorSessionNotFound));
-    assert_eq!(checkout.update(Event::Reload), [Command::LoadSession]);
+    assert_eq!(commands, [], "asking again the same way cannot help");
+    assert_eq!(checkout.status(), Some(Key::Unconfirmed));
+    for event in [
+        Event::Reload,
+        Event::ChooseAnother,
+        Event::Pay {
+            fresh_key: "k2".into(),
+        },
+    ] {
+        assert_eq!(checkout.update(event), [], "nothing new is paid from here");
+        assert!(!checkout.can_choose());
+    }
+    // The shopper's "check again" asks once more, and an answer ends it.
+    assert!(matches!(
+        checkout.update(Event::CheckNow { ask_provider: true })[..],
+        [Command::FetchIntent { .. }]
+    ));
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
+}
+
+#[test]
+fn a_shopper_back_from_the_provider_whose_payment_this_page_cannot_read_is_not_offered_a_new_one() {
+    // The page's session is another than the intent's (a shop that made a
+    // new session on every page load): the status read is refused.
+    let (mut checkout, _) = Checkout::returning("pi_of_another_session".into());
+    checkout.update(Event::SessionLoaded(session()));
+    checkout.update(Event::FetchFailed {
+        intent_id: "pi_of_another_session".into(),
+        error: CheckoutError::Refused {
+            status: 401,
+            code: contract::ErrorCode::Unauthorized,
+            message: String::new(),
+        },
+    });
+    assert_eq!(checkout.status(), Some(Key::Unconfirmed));
+    assert_eq!(checkout.error_message(), None);
+    assert!(!checkout.can_choose());
+    // Still open to being told: a later answer (the shop fixed its page,
+    // or the server came back) shows the payment.
+    checkout.update(Event::CheckNow { ask_provider: true });
+    let mut paid = intent(IntentStatus::Succeeded, None);
+    paid.id = "pi_of_another_session".into();
+    checkout.update(Event::IntentFetched(paid));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
 }
 
 #[test]
@@ -578,11 +644,17 @@ fn redirects_navigate_as_data() {
     let commands = checkout.update(Event::IntentCreated(card));
     assert_eq!(
         commands,
-        [Command::Navigate {
-            url: "https://pay.test/".into(),
-            method: FormMethod::Post,
-            fields
-        }]
+        [
+            Command::Navigate {
+                url: "https://pay.test/".into(),
+                method: FormMethod::Post,
+                fields
+            },
+            Command::WatchHandOff {
+                intent_id: "pi_1".into(),
+                delay_ms: HAND_OFF_PATIENCE_MS
+            }
+        ]
     );
     assert_eq!(checkout.status(), Some(Key::Redirecting));
 
@@ -699,7 +771,13 @@ fn the_wechat_bridge_hands_over_to_the_server_for_the_verdict() {
     );
     assert_eq!(
         checkout.update(Event::IntentCreated(jsapi)),
-        [Command::InvokeWechat(params)]
+        [
+            Command::InvokeWechat(params),
+            Command::WatchHandOff {
+                intent_id: "pi_1".into(),
+                delay_ms: HAND_OFF_PATIENCE_MS
+            }
+        ]
     );
     assert_eq!(
         checkout.update(Event::WalletReturned(BridgeAnswer::Ok)),
@@ -877,7 +955,7 @@ fn bridge_open() -> Checkout {
 }
 
 #[test]
-fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_and_closes_the_intent() {
+fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_says_so_and_closes_the_intent() {
     let mut checkout = bridge_open();
     let commands = checkout.update(Event::WalletReturned(BridgeAnswer::Cancel));
     assert_eq!(
@@ -887,7 +965,18 @@ fn closing_wechat_s_payment_sheet_goes_back_to_the_methods_and_closes_the_intent
         }]
     );
     assert!(checkout.can_choose());
-    assert_eq!(checkout.error, None, "a cancel is not an error");
+    assert_eq!(checkout.error_message(), Some(Key::WalletClosed));
+    assert_eq!(
+        checkout.selected,
+        Some(MethodKind::WechatPay),
+        "WeChat Pay stays chosen: Pay tries again"
+    );
+    assert!(matches!(
+        checkout.update(Event::Pay {
+            fresh_key: "k2".into()
+        })[..],
+        [Command::CreateIntent(_)]
+    ));
 }
 
 #[test]
@@ -901,6 +990,7 @@ fn a_failing_wechat_sheet_is_an_error_and_closes_the_intent() {
         }]
     );
     assert_eq!(checkout.error_message(), Some(Key::ErrorWechatBridge));
+    assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
     assert_eq!(
         BridgeAnswer::from_err_msg("get_brand_wcpay_request:ok"),
         BridgeAnswer::Ok
@@ -910,9 +1000,136 @@ fn a_failing_wechat_sheet_is_an_error_and_closes_the_intent() {
         BridgeAnswer::Cancel
     );
     assert_eq!(
-        BridgeAnswer::from_err_msg("system:access_denied"),
+        BridgeAnswer::from_err_msg("get_brand_wcpay_request:fail"),
         BridgeAnswer::Fail
     );
+}
+
+#[test]
+fn an_unknown_word_from_wechat_asks_the_server_and_closes_nothing() {
+    for err_msg in ["system:access_denied", "get_brand_wcpay_request:", ""] {
+        assert_eq!(
+            BridgeAnswer::from_err_msg(err_msg),
+            BridgeAnswer::Unknown,
+            "{err_msg:?}"
+        );
+    }
+    let mut checkout = bridge_open();
+    let commands = checkout.update(Event::WalletReturned(BridgeAnswer::Unknown));
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0,
+            ask_provider: true
+        }],
+        "the server is asked; the intent is not canceled"
+    );
+    assert_eq!(checkout.error, None);
+}
+
+#[test]
+fn a_hand_off_that_does_not_happen_offers_to_try_again_or_choose_another_way() {
+    // A redirect the page held back (a shop's "leave this page?").
+    let mut checkout = choosing();
+    checkout.update(Event::Select(MethodKind::Card));
+    checkout.update(Event::Pay {
+        fresh_key: "k".into(),
+    });
+    let mut card = intent(
+        IntentStatus::RequiresAction,
+        Some(NextAction::Redirect {
+            url: "https://pay.test/".into(),
+            method: FormMethod::Get,
+            fields: vec![],
+        }),
+    );
+    card.method = MethodKind::Card;
+    checkout.update(Event::IntentCreated(card));
+    assert_eq!(checkout.status(), Some(Key::Redirecting));
+    // A stall of another intent is not this one's.
+    assert_eq!(
+        checkout.update(Event::HandOffStalled {
+            intent_id: "pi_old".into()
+        }),
+        []
+    );
+    let commands = checkout.update(Event::HandOffStalled {
+        intent_id: "pi_1".into(),
+    });
+    assert_eq!(checkout.status(), Some(Key::HandOffStalled));
+    assert_eq!(
+        commands,
+        [Command::FetchIntent {
+            intent_id: "pi_1".into(),
+            delay_ms: 0,
+            ask_provider: false
+        }],
+        "the server is watched meanwhile"
+    );
+    // Still open: asked again, slowly.
+    let open = |checkout: &mut Checkout| {
+        let mut open = intent(IntentStatus::RequiresAction, None);
+        open.method = MethodKind::Card;
+        checkout.update(Event::IntentFetched(open))
+    };
+    assert!(matches!(
+        open(&mut checkout)[..],
+        [Command::FetchIntent {
+            delay_ms: 5_000,
+            ..
+        }]
+    ));
+    // "Try again" navigates again, and watches again.
+    let again = checkout.update(Event::RetryHandOff);
+    assert!(matches!(
+        &again[..],
+        [Command::Navigate { .. }, Command::WatchHandOff { .. }]
+    ));
+    assert_eq!(checkout.status(), Some(Key::Redirecting));
+    assert_eq!(
+        checkout.update(Event::RetryHandOff),
+        [],
+        "only once stalled"
+    );
+    // "Choose another way" closes the intent and shows the methods.
+    checkout.update(Event::HandOffStalled {
+        intent_id: "pi_1".into(),
+    });
+    assert_eq!(
+        checkout.update(Event::ChooseAnother),
+        [Command::CancelIntent {
+            intent_id: "pi_1".into()
+        }]
+    );
+    assert!(checkout.can_choose());
+    assert_eq!(checkout.selected, Some(MethodKind::Card));
+}
+
+#[test]
+fn a_wallet_sheet_that_never_answers_can_be_opened_again_and_a_payment_meanwhile_shows() {
+    let mut checkout = bridge_open();
+    checkout.update(Event::HandOffStalled {
+        intent_id: "pi_1".into(),
+    });
+    assert_eq!(checkout.status(), Some(Key::HandOffStalled));
+    assert_eq!(
+        checkout.update(Event::RetryHandOff),
+        [
+            Command::InvokeWechat(jsapi_params()),
+            Command::WatchHandOff {
+                intent_id: "pi_1".into(),
+                delay_ms: HAND_OFF_PATIENCE_MS
+            }
+        ],
+        "the shopper asked: the sheet opens again"
+    );
+    checkout.update(Event::HandOffStalled {
+        intent_id: "pi_1".into(),
+    });
+    // Paid in the sheet, whose answer never came: the server says so.
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Succeeded, None)));
+    assert!(matches!(checkout.phase, Phase::Succeeded(_)));
 }
 
 #[test]
@@ -921,7 +1138,13 @@ fn back_from_wechat_s_authorisation_the_bridge_opens_once() {
     checkout.update(Event::SessionLoaded(session()));
     assert_eq!(
         checkout.update(Event::IntentFetched(jsapi_intent())),
-        [Command::InvokeWechat(jsapi_params())],
+        [
+            Command::InvokeWechat(jsapi_params()),
+            Command::WatchHandOff {
+                intent_id: "pi_1".into(),
+                delay_ms: HAND_OFF_PATIENCE_MS
+            }
+        ],
         "the order was made while the shopper authorised: pay it"
     );
     checkout.update(Event::WalletReturned(BridgeAnswer::Ok));
@@ -1099,7 +1322,7 @@ fn a_reload_onto_an_ended_payment_resumes_nothing_later() {
         error: refused(ErrorCode::NotFound, 404),
     });
     assert!(
-        matches!(checkout.phase, Phase::LoadFailed(_)),
+        matches!(checkout.phase, Phase::Unconfirmed { .. }),
         "{:?}",
         checkout.phase
     );
@@ -1193,9 +1416,15 @@ fn back_from_alipay_s_authorisation_trade_pay_opens_once_for_the_buyer_s_trade()
     checkout.update(Event::SessionLoaded(alipay_session()));
     assert_eq!(
         checkout.update(Event::IntentFetched(trade_pay_intent())),
-        [Command::InvokeAlipay {
-            trade_no: "2026120622001491561000012345".into()
-        }],
+        [
+            Command::InvokeAlipay {
+                trade_no: "2026120622001491561000012345".into()
+            },
+            Command::WatchHandOff {
+                intent_id: "pi_1".into(),
+                delay_ms: HAND_OFF_PATIENCE_MS
+            }
+        ],
         "the trade waits for its buyer, who pays it in Alipay's sheet"
     );
     assert_eq!(checkout.status(), Some(Key::OpeningAlipay));
@@ -1222,8 +1451,8 @@ fn alipay_s_result_codes_are_read_and_a_failure_says_alipay() {
     assert_eq!(BridgeAnswer::from_result_code("6001"), BridgeAnswer::Cancel);
     assert_eq!(BridgeAnswer::from_result_code("4000"), BridgeAnswer::Fail);
     // Processing, a network error, unknown: only the server can tell.
-    for code in ["8000", "6002", "6004"] {
-        assert_eq!(BridgeAnswer::from_result_code(code), BridgeAnswer::Ok);
+    for code in ["8000", "6002", "6004", "7777", ""] {
+        assert_eq!(BridgeAnswer::from_result_code(code), BridgeAnswer::Unknown);
     }
     let (mut checkout, _) = Checkout::returning("pi_1".into());
     checkout.update(Event::SessionLoaded(alipay_session()));

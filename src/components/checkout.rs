@@ -22,7 +22,6 @@ enum Screen {
     LoadFailed,
     Choosing,
     Scan(MethodKind),
-    Leaving,
     Outcome(OutcomeKind),
 }
 
@@ -36,8 +35,15 @@ impl Screen {
             // the screen waits for it, to show the amount and controls.
             Phase::AwaitingScan { .. } if state.session.is_none() => Screen::Loading,
             Phase::AwaitingScan { intent, .. } => Screen::Scan(intent.method),
-            Phase::Redirecting { .. } | Phase::InvokingWallet { .. } => Screen::Leaving,
+            Phase::Redirecting { stalled, .. } | Phase::InvokingWallet { stalled, .. } => {
+                Screen::Outcome(if *stalled {
+                    OutcomeKind::Stalled
+                } else {
+                    OutcomeKind::Leaving
+                })
+            }
             Phase::Checking { .. } => Screen::Outcome(OutcomeKind::Checking),
+            Phase::Unconfirmed { .. } => Screen::Outcome(OutcomeKind::Unconfirmed),
             Phase::Succeeded(_) | Phase::PaidTwice(_) => Screen::Outcome(OutcomeKind::Succeeded),
             Phase::Failed(_) => Screen::Outcome(OutcomeKind::Failed),
             Phase::Canceled(_) => Screen::Outcome(OutcomeKind::Canceled),
@@ -116,7 +122,21 @@ pub fn Checkout(
             });
         }
     });
-    on_cleanup(move || visibility.remove());
+    // Back from the provider's page through the back/forward cache: the
+    // page is shown again as it was left, with no visibility change on
+    // some browsers.
+    let waker = driver.clone();
+    let restored = window_event_listener(leptos::ev::pageshow, move |event| {
+        if event.persisted() {
+            waker.dispatch(Event::CheckNow {
+                ask_provider: false,
+            });
+        }
+    });
+    on_cleanup(move || {
+        visibility.remove();
+        restored.remove();
+    });
     screens(driver, locale)
 }
 
@@ -170,29 +190,40 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                 .map(|session| session.merchant_name.clone())
         })
     };
-    let status = Signal::derive(move || state.with(State::status).map(|key| locale.text(key)));
-    let error = move || state.with(State::error_message).map(|key| locale.text(key));
+    let status_key = Memo::new(move |_| state.with(State::status));
+    let status = Signal::derive(move || status_key.get().map(|key| locale.text(key)));
+    // The status an outcome's heading says as it takes the focus: the live
+    // region then keeps quiet about it, so it is heard once.
+    let focused_status = RwSignal::new(None);
+    let announced = Signal::derive(move || {
+        let key = status_key.get()?;
+        (focused_status.get() != Some(key)).then(|| locale.text(key))
+    });
+    let error = move || state.with(State::error_message);
 
     let root = NodeRef::<leptos::html::Section>::new();
-    // Set once the first screen after loading is up: that one appears with
-    // the page and takes no focus.
-    let settled = StoredValue::new(false);
     let body = {
         let driver = driver.clone();
         move || {
             let current = screen.get();
-            // Focus follows the screen: when the control that had focus went
-            // with the old screen, the new screen's heading (or first
-            // control) takes it.
-            if settled.get_value() {
+            // Focus follows the screen for a shopper who is in the checkout
+            // (the control they were on goes with the old screen): the new
+            // screen's heading (or first control) takes it. A shopper
+            // elsewhere on the storefront's page keeps their place.
+            let engaged = root
+                .get_untracked()
+                .is_some_and(|root| root.matches(":focus-within").unwrap_or(false));
+            if engaged {
                 if let Some(root) = root.get_untracked() {
                     request_animation_frame(move || browser::refocus(&root));
                 }
-            } else if current != Screen::Loading {
-                settled.set_value(true);
             }
+            let heading_says = (engaged && matches!(current, Screen::Outcome(_)))
+                .then(|| status_key.get_untracked())
+                .flatten();
+            focused_status.set(heading_says);
             match current {
-                Screen::Loading | Screen::Leaving => {
+                Screen::Loading => {
                     EitherOf5::A(view! { <div class="ps-skeleton" aria-hidden="true"></div> })
                 }
                 Screen::LoadFailed => {
@@ -212,6 +243,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                     let driver = driver.clone();
                     let on_action = Callback::new(move |action| {
                         driver.dispatch(match action {
+                            OutcomeAction::RetryHandOff => Event::RetryHandOff,
                             OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
                             OutcomeAction::RefreshCode => Event::RefreshCode {
                                 fresh_key: browser::random_key(),
@@ -240,11 +272,22 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                     <strong class="ps-checkout__amount" data-testid="amount">{amount}</strong>
                 </span>
             </header>
-            {move || error().map(|text| view! {
-                <p class="ps-error" role="alert" data-testid="error">{text}</p>
+            {move || error().map(|key| {
+                // The shopper's own act (closing a wallet's sheet) is told
+                // politely, not as an alarm.
+                let notice = key == Key::WalletClosed;
+                view! {
+                    <p
+                        class=if notice { "ps-notice" } else { "ps-error" }
+                        role=if notice { "status" } else { "alert" }
+                        data-testid="error"
+                    >
+                        {locale.text(key)}
+                    </p>
+                }
             })}
             {body}
-            <StatusLine text=status />
+            <StatusLine text=announced />
         </section>
     }
 }

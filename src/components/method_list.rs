@@ -2,6 +2,7 @@ use contract::{Availability, MethodKind, PaymentMethod};
 use leptos::prelude::*;
 
 use crate::i18n::{Key, Locale};
+use crate::money;
 
 /// The methods as one group of native radio buttons. Unavailable methods
 /// stay visible, disabled, with the reason beside them.
@@ -23,6 +24,7 @@ pub fn MethodList(
 ) -> impl IntoView {
     let prefix = super::unique_prefix();
     let group = format!("{prefix}-method");
+    let note_id = format!("{prefix}-note");
     let rows = move || {
         methods
             .get()
@@ -36,7 +38,7 @@ pub fn MethodList(
                     Availability::Unavailable {
                         available_from: Some(at),
                         ..
-                    } => Some(locale.available_from(at)),
+                    } => Some(locale.text_with(Key::AvailableFrom, &money::date(at, locale))),
                     Availability::Unavailable { reason, .. } => {
                         Some(locale.unavailable_reason(reason).to_owned())
                     }
@@ -73,8 +75,11 @@ pub fn MethodList(
             .collect_view()
     };
     view! {
-        <fieldset class="ps-methods" data-testid="method-list">
+        <fieldset class="ps-methods" data-testid="method-list" aria-describedby=note_id>
             <legend class="ps-methods__legend">{locale.text(Key::PaymentMethod)}</legend>
+            <p class="ps-methods__note" id=note_id.clone() data-testid="no-surcharge">
+                {locale.text(Key::NoSurcharge)}
+            </p>
             {rows}
         </fieldset>
     }

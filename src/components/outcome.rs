@@ -5,8 +5,14 @@ use crate::i18n::{Key, Locale};
 /// Which ending (or wait for one) to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeKind {
+    /// Leaving for the provider's page, or opening a wallet's sheet.
+    Leaving,
+    /// That hand-off did not happen in time.
+    Stalled,
     /// Asking the server how the payment went.
     Checking,
+    /// The server will not tell this page how it went.
+    Unconfirmed,
     /// Paid (or paid by another payment first, this one to be refunded:
     /// the same screen, whose headline says which).
     Succeeded,
@@ -21,6 +27,8 @@ pub enum OutcomeKind {
 /// What the shopper can do from an outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeAction {
+    /// Hand off again (navigate, or open the wallet's sheet).
+    RetryHandOff,
     /// Ask the server again.
     CheckAgain,
     /// Make a new code for the same method.
@@ -47,6 +55,15 @@ pub fn Outcome(
     on_action: Callback<OutcomeAction>,
 ) -> impl IntoView {
     let (tone, actions): (&str, &[(OutcomeAction, Key)]) = match kind {
+        OutcomeKind::Leaving => ("pending", &[]),
+        OutcomeKind::Stalled => (
+            "pending",
+            &[
+                (OutcomeAction::RetryHandOff, Key::TryAgain),
+                (OutcomeAction::ChooseAnother, Key::ChooseAnother),
+            ],
+        ),
+        OutcomeKind::Unconfirmed => ("pending", &[(OutcomeAction::CheckAgain, Key::CheckAgain)]),
         OutcomeKind::Checking => (
             "pending",
             &[
@@ -56,8 +73,9 @@ pub fn Outcome(
         ),
         OutcomeKind::Succeeded => ("success", &[]),
         OutcomeKind::Failed => ("failure", &[(OutcomeAction::ChooseAnother, Key::TryAgain)]),
+        // Canceled is no fault: it is said without the alarm colour.
         OutcomeKind::Canceled => (
-            "failure",
+            "pending",
             &[(OutcomeAction::ChooseAnother, Key::ChooseAnother)],
         ),
         OutcomeKind::Expired => (
@@ -86,9 +104,9 @@ pub fn Outcome(
         .collect_view();
     view! {
         <div class=format!("ps-outcome ps-outcome--{tone}") data-testid="outcome">
-            <p class="ps-outcome__headline" data-testid="outcome-headline" tabindex="-1" data-ps-focus>
+            <h2 class="ps-outcome__headline" data-testid="outcome-headline" tabindex="-1" data-ps-focus>
                 {headline}
-            </p>
+            </h2>
             <p class="ps-outcome__amount">{amount}</p>
             <div class="ps-outcome__actions">{buttons}</div>
         </div>
@@ -97,6 +115,7 @@ pub fn Outcome(
 
 fn action_testid(action: OutcomeAction) -> &'static str {
     match action {
+        OutcomeAction::RetryHandOff => "retry-hand-off",
         OutcomeAction::CheckAgain => "check-again",
         OutcomeAction::RefreshCode => "refresh-code",
         OutcomeAction::ChooseAnother => "choose-another",

@@ -39,7 +39,7 @@ pub fn QrPanel(
     };
     view! {
         <div class="ps-qr" data-testid="qr-panel">
-            <p class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</p>
+            <h2 class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</h2>
             <p class="ps-qr__amount" data-testid="qr-amount">{amount}</p>
             <QrCode payload=payload label=locale.text(Key::QrCodeLabel) />
             // The countdown is read on request, not announced every second.

@@ -12,6 +12,11 @@ use crate::browser::Browser;
 /// The stand-in's script for `global.function(name, args, callback)`,
 /// announced by the event `ready`.
 pub fn stand_in(global: &str, function: &str, ready: &str) -> String {
+    stand_in_after(global, function, ready, 800)
+}
+
+/// As [`stand_in`], arriving `delay_ms` after each page.
+pub fn stand_in_after(global: &str, function: &str, ready: &str, delay_ms: u32) -> String {
     format!(
         r#"(() => {{
   window.__bridgeCalls = [];
@@ -23,7 +28,7 @@ pub fn stand_in(global: &str, function: &str, ready: &str) -> String {
       }},
     }};
     document.dispatchEvent(new Event("{ready}"));
-  }}, 800);
+  }}, {delay_ms});
 }})();"#
     )
 }

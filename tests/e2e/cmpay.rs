@@ -61,7 +61,7 @@ async fn a_phone_shopper_declined_at_china_mobile_s_cashier_can_pay_another_way(
     browser.click("[data-testid=cmpay-decline]").await;
     let page = back_at_the_shop(&app, &browser).await;
     page.wait_for_text("outcome-headline", |text| {
-        text == "The payment was declined"
+        text == "The payment institution declined the payment"
     })
     .await;
     page.press("choose-another").await;

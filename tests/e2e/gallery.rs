@@ -1,5 +1,6 @@
 //! The designer gallery, as a designer and as axe-core see it: every state
-//! drawn, in each language and theme, with no accessibility violation.
+//! drawn, in each language and theme, at a desktop's width and a 320 px
+//! phone's, with no accessibility violation.
 
 use serde_json::Value;
 
@@ -12,7 +13,7 @@ fn states() -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_gallery_state_passes_axe_in_every_language_and_theme() {
+async fn every_gallery_state_passes_axe_in_every_language_theme_and_width() {
     let axe = std::env::var("PS_AXE_CORE").expect(
         "PS_AXE_CORE names axe-core's axe.min.js: run the journeys with `cargo xtask test`",
     );
@@ -20,8 +21,16 @@ async fn every_gallery_state_passes_axe_in_every_language_and_theme() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
     for (locale, lang) in [("zh-CN", "zh-CN"), ("zh-TW", "zh-TW"), ("en", "en")] {
-        for theme in ["light", "dark"] {
-            let url = format!("{}?gallery&locale={locale}&theme={theme}", app.url());
+        for (theme, width) in [
+            ("light", "desktop"),
+            ("dark", "desktop"),
+            ("light", "phone"),
+            ("dark", "phone"),
+        ] {
+            let url = format!(
+                "{}?gallery&locale={locale}&theme={theme}&width={width}",
+                app.url()
+            );
             browser.client.goto(&url).await.expect("the gallery opens");
             let drawn = wait_for_states(&browser).await;
             assert_eq!(drawn, states(), "{url}: every state is drawn");
@@ -71,10 +80,38 @@ async fn the_gallery_needs_no_server_and_the_live_checkout_is_one_click_away() {
         .await
         .expect("the page's requests");
     assert_eq!(requests, Value::Array(vec![]), "the gallery asks no server");
+    // Drawn at a phone's width, nothing runs off the side of the page.
+    let overflow = browser
+        .client
+        .execute(
+            "document.querySelector('input[name=ps-gallery-width][value=Phone]').click();
+             return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
+                 done([...document.querySelectorAll('.ps-checkout')]
+                     .filter((c) => c.getBoundingClientRect().width > 320).length))));",
+            vec![],
+        )
+        .await
+        .expect("the phone width");
+    assert_eq!(overflow, Value::from(0), "every checkout fits 320 px");
+    browser
+        .client
+        .set_window_size(412, 823)
+        .await
+        .expect("a phone-sized window");
+    let wider = browser
+        .client
+        .execute(
+            "return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
+                 done(document.documentElement.scrollWidth - document.documentElement.clientWidth))));",
+            vec![],
+        )
+        .await
+        .expect("the page's width");
+    assert_eq!(wider, Value::from(0), "the gallery fits a phone's page");
 
     let live = browser
         .client
-        .find(fantoccini::Locator::LinkText("Live checkout"))
+        .find(fantoccini::Locator::LinkText("实时收银台"))
         .await
         .expect("a link to the live checkout");
     live.click().await.expect("the link is followed");

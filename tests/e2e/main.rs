@@ -9,6 +9,7 @@ mod browser;
 mod checkout_page;
 mod cmpay;
 mod gallery;
+mod hand_off;
 mod shopper;
 mod unionpay;
 mod wechat;

@@ -193,7 +193,7 @@ async fn a_declined_scan_says_declined_and_the_shopper_can_try_again() {
     let declined = page.scan_qr_code().await;
     page.press("simulate-decline").await;
     page.wait_for_text("outcome-headline", |text| {
-        text == "The payment was declined"
+        text == "The payment institution declined the payment"
     })
     .await;
 

@@ -43,7 +43,7 @@ async fn a_phone_shopper_who_declines_on_the_h5_page_is_told_so_and_can_try_agai
     browser.click("[data-testid=h5-decline]").await;
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| {
-        text == "The payment was declined"
+        text == "The payment institution declined the payment"
     })
     .await;
     page.press("choose-another").await;
@@ -143,7 +143,7 @@ async fn inside_wechat_the_shopper_authorises_and_pays_through_the_bridge() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inside_wechat_closing_the_payment_sheet_goes_back_to_the_methods() {
+async fn inside_wechat_closing_the_payment_sheet_says_so_and_pay_tries_again() {
     let app = App::start().await;
     let browser = pay_inside_wechat(&app).await;
     assert_eq!(
@@ -151,33 +151,101 @@ async fn inside_wechat_closing_the_payment_sheet_goes_back_to_the_methods() {
         "get_brand_wcpay_request:cancel"
     );
     let page = CheckoutPage::returned(&browser.client);
-    page.wait_for("method-list").await;
-    // The code is canceled in the background: its answer is in before the
-    // page is read, so an error it brought would be on screen.
+    page.wait_for_text("error", |text| {
+        text == "支付已取消，可再次支付或选择其他支付方式"
+    })
+    .await;
+    assert_eq!(
+        page.chosen().await.as_deref(),
+        Some("wechat_pay"),
+        "WeChat Pay is still chosen"
+    );
+    assert!(page.can_pay().await, "Pay is there to try again");
+    // The code is canceled in the background.
     let mut canceled = false;
     for _ in 0..100 {
-        canceled = browser
-            .client
-            .execute(
-                "return performance.getEntriesByType('resource')
-                    .some((entry) => entry.name.endsWith('/cancel') && entry.responseEnd > 0);",
-                vec![],
-            )
-            .await
-            .ok()
-            .and_then(|done| done.as_bool())
-            .unwrap_or(false);
+        canceled = app.latest_intent().await["status"] == "canceled";
         if canceled {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(canceled, "the page canceled the code it left");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !page.shows("error").await,
-        "closing the sheet is not an error"
+    assert!(canceled, "the page canceled the intent it left");
+    // Pay opens the sheet again, for a new intent.
+    bridge::forget_calls(&browser).await;
+    page.pay().await;
+    assert_eq!(
+        answer_bridge(&app, &browser, "pay").await,
+        "get_brand_wcpay_request:ok"
     );
+    page.wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_wechat_an_answer_the_checkout_does_not_know_asks_the_server_and_closes_nothing() {
+    let app = App::start().await;
+    let browser = pay_inside_wechat(&app).await;
+    let call = bridge::first_call(&browser).await;
+    assert_eq!(call["name"], "getBrandWCPayRequest");
+    bridge::answer(&browser, json!({ "err_msg": "system:access_denied" })).await;
+    let page = CheckoutPage::returned(&browser.client);
+    page.wait_for_text("outcome-headline", |text| text == "正在确认支付结果…")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.latest_intent().await["status"],
+        "requires_action",
+        "the intent stays payable: only the server knows how it went"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_wechat_a_bridge_that_never_comes_is_told_and_a_late_one_opens_nothing() {
+    let app = App::start().await;
+    let browser = Browser::start_as("zh-CN", Device::InWechat).await;
+    // WeChat's bridge arrives 12 s after each page: after the checkout
+    // has given up on it (10 s).
+    browser
+        .on_every_page(&bridge::stand_in_after(
+            "WeixinJSBridge",
+            "invoke",
+            "WeixinJSBridgeReady",
+            12_000,
+        ))
+        .await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    page.pay().await;
+    let page = CheckoutPage::returned(&browser.client);
+    // First the sheet is opening, then, a few seconds on, a way out.
+    page.wait_for_text("outcome-headline", |text| text == "正在打开微信支付…")
+        .await;
+    page.wait_for_text_within(
+        "outcome-headline",
+        |text| text == "支付页面没有打开？请重试，或选择其他支付方式",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(page.shows("retry-hand-off").await);
+    assert!(page.shows("choose-another").await);
+    // Then the checkout gives up: said, with WeChat Pay still chosen.
+    page.wait_for_text_within(
+        "error",
+        |text| text == "微信无法发起支付",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(page.chosen().await.as_deref(), Some("wechat_pay"));
+    // The bridge that comes now opens nothing for the intent just closed.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let calls = browser
+        .client
+        .execute("return window.__bridgeCalls || [];", vec![])
+        .await
+        .expect("the calls");
+    assert_eq!(calls, json!([]), "no sheet opened late");
     browser.close().await;
 }
 

@@ -89,6 +89,7 @@ pub fn run(args: &[String]) -> Result {
         demo.url
     );
     println!("    a phone-sized window with a phone's user agent pays on WeChat's H5 page instead");
+    println!("    edits to src/ and style/ rebuild the page; reload it to see them (no auto-reload mid-payment)");
     println!(
         "    delete {} to start afresh; Ctrl-C stops the demo",
         data_dir().display()
@@ -206,6 +207,9 @@ pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
         // Not dist/: that is the release build the tests and the size check use.
         .args(["--dist", "target/preview"])
         .arg(format!("--proxy-backend=http://{api}/api"))
+        // A shopper back from a provider's page must not have the page
+        // reloaded under them by the dev server: a rebuild waits for F5.
+        .arg("--no-autoreload=true")
         .spawn();
     let trunk = match trunk {
         Ok(trunk) => trunk,

@@ -18,6 +18,12 @@ impl Money {
         Self { value, currency }
     }
 
+    /// True for an amount a shopper may be asked to pay: more than zero,
+    /// in a currency checkouts know ([`Currency::is_known`]).
+    pub fn is_payable(&self) -> bool {
+        self.value > 0 && self.currency.is_known()
+    }
+
     /// The amount as an exact decimal string in major units (`"128.00"`),
     /// for APIs that want yuan rather than fen and for `Intl.NumberFormat`.
     ///
@@ -61,6 +67,32 @@ impl Currency {
     pub const JPY: Currency = Currency(*b"JPY");
     /// US dollar.
     pub const USD: Currency = Currency(*b"USD");
+
+    /// The currencies a checkout shows and a merchant may price in: the
+    /// yuan and the currencies card shoppers in and around China use.
+    pub const KNOWN: [Currency; 16] = [
+        Currency::CNY,
+        Currency::HKD,
+        Currency(*b"MOP"),
+        Currency(*b"TWD"),
+        Currency::USD,
+        Currency(*b"EUR"),
+        Currency(*b"GBP"),
+        Currency::JPY,
+        Currency(*b"KRW"),
+        Currency(*b"SGD"),
+        Currency(*b"AUD"),
+        Currency(*b"CAD"),
+        Currency(*b"CHF"),
+        Currency(*b"NZD"),
+        Currency(*b"THB"),
+        Currency(*b"MYR"),
+    ];
+
+    /// True for a currency in [`Currency::KNOWN`].
+    pub fn is_known(&self) -> bool {
+        Currency::KNOWN.contains(self)
+    }
 
     /// The code, such as `"CNY"`.
     pub fn code(&self) -> &str {
@@ -131,6 +163,16 @@ mod tests {
     fn money_is_an_integer_and_a_code_on_the_wire() {
         let json = serde_json::to_string(&Money::new(12800, Currency::CNY)).unwrap();
         assert_eq!(json, r#"{"value":12800,"currency":"CNY"}"#);
+    }
+
+    #[test]
+    fn only_positive_amounts_in_known_currencies_are_payable() {
+        assert!(Money::new(1, Currency::CNY).is_payable());
+        assert!(Money::new(500, Currency::JPY).is_payable());
+        assert!(!Money::new(0, Currency::CNY).is_payable());
+        assert!(!Money::new(-12800, Currency::CNY).is_payable());
+        let unknown: Currency = "ZZZ".parse().unwrap();
+        assert!(!Money::new(12800, unknown).is_payable());
     }
 
     #[test]

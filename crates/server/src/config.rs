@@ -305,6 +305,11 @@ impl Config {
         if config.currencies.is_empty() {
             return invalid("no currency".into());
         }
+        if let Some(unknown) = config.currencies.iter().find(|c| !c.is_known()) {
+            return invalid(format!(
+                "currency {unknown} is not one the checkout shows (payment_contract::Currency::KNOWN)"
+            ));
+        }
         for merchant in &config.merchants {
             if KeyMode::of_hash(&merchant.secret_key_hash).is_none() {
                 return invalid(format!(

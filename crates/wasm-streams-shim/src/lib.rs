@@ -6,8 +6,10 @@
 //! every bundle: about 2.5 KB brotli of the storefront's checkout, which
 //! has no server functions and never streams. This crate offers the four
 //! calls `server_fn` makes (`from_raw`, `from_stream`, `into_raw`,
-//! `into_stream`) without the classes. A stream made here is empty: a
-//! streaming server function would send and receive nothing. Crates that
+//! `into_stream`) without the classes. Making a stream traps: a
+//! streaming server function stops the wasm at once rather than send or
+//! receive nothing and look as if it worked (the checkout has none;
+//! `tests/patches.rs` checks the patch still applies). Crates that
 //! depend on payment-selector are not affected (`[patch]` applies to this
 //! workspace alone).
 
@@ -25,14 +27,15 @@ impl ReadableStream {
         Self { raw }
     }
 
-    /// An empty browser stream in place of `stream`.
+    /// Not available: traps.
     pub fn from_stream<St>(_stream: St) -> Self
     where
         St: Stream<Item = Result<JsValue, JsValue>> + 'static,
     {
-        let raw = web_sys::ReadableStream::new()
-            .unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into());
-        Self { raw }
+        streams_are_not_shipped();
+        Self {
+            raw: JsValue::UNDEFINED.unchecked_into(),
+        }
     }
 
     /// The browser stream.
@@ -40,8 +43,9 @@ impl ReadableStream {
         self.raw
     }
 
-    /// An empty Rust stream.
+    /// Not available: traps.
     pub fn into_stream(self) -> impl Stream<Item = Result<JsValue, JsValue>> {
+        streams_are_not_shipped();
         stream::empty()
     }
 }
@@ -49,4 +53,9 @@ impl ReadableStream {
 pub mod readable {
     //! Where `wasm_streams` keeps [`ReadableStream`](crate::ReadableStream).
     pub use crate::ReadableStream;
+}
+
+/// Stops the program: this stand-in has no streams to give.
+fn streams_are_not_shipped() {
+    std::process::abort()
 }

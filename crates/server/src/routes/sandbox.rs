@@ -48,7 +48,9 @@ pub async fn demo_session(
         .unwrap_or_else(|| format!("{}/", state.inner.public_url));
     let request = CreateCheckoutSession {
         amount: Money::new(12800, Currency::CNY),
-        reference: crate::auth::random_id("demo"),
+        // What the shopper reads at the provider's cashier, after the
+        // shop's name: an order number, as a shop's would be.
+        reference: demo_order_number(),
         return_url,
         expires_in_seconds: None,
     };
@@ -58,6 +60,12 @@ pub async fn demo_session(
         client_secret: created.client_secret,
     };
     Ok((StatusCode::CREATED, Json(demo)))
+}
+
+/// A ten-digit order number for a demo session, `No.0048213907`.
+fn demo_order_number() -> String {
+    let random = u64::from_str_radix(&crate::auth::random_hex(5), 16).unwrap_or_default();
+    format!("No.{:010}", random % 10_000_000_000)
 }
 
 /// `POST /sandbox/scan`: the shopper's phone scans the code and pays (or
