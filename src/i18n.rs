@@ -139,7 +139,7 @@ macro_rules! keys {
 keys! {
     Loading => ["正在加载支付方式…", "正在載入付款方式…", "Loading payment methods…"],
     Total => ["订单交易金额", "訂單交易金額", "Order transaction amount"],
-    NoSurcharge => ["各支付方式订单交易金额相同，不另收费", "各付款方式訂單交易金額相同，不另收費", "The same amount with every method: no surcharge."],
+    NoSurcharge => ["各支付方式金额相同，不另收费", "各付款方式金額相同，不另收費", "Same amount with every method, no surcharge"],
     PaymentMethod => ["支付方式", "付款方式", "Payment method"],
     Pay => ["支付", "付款", "Pay"],
     ChooseFirst => ["请选择支付方式", "請選擇付款方式", "Choose a payment method"],
@@ -198,8 +198,8 @@ keys! {
     ErrorWechatBridge => ["微信无法发起支付", "微信無法發起付款", "WeChat could not start the payment."],
     ErrorAlipayBridge => ["支付宝无法发起支付", "支付寶無法發起付款", "Alipay could not start the payment."],
     WalletClosed => ["支付已取消，可再次支付或选择其他支付方式", "付款已取消，可再次付款或選擇其他付款方式", "You closed the payment. Pay again, or choose another method."],
-    HandOffStalled => ["支付页面没有打开？请重试，或选择其他支付方式", "付款頁面沒有開啟？請重試，或選擇其他付款方式", "The payment didn't open? Try again, or choose another way to pay."],
-    Unconfirmed => ["此页面无法确认支付结果。如已付款，商家会收到支付机构的通知，请勿重复支付", "此頁面無法確認付款結果。如已付款，商家會收到支付機構的通知，請勿重複付款", "This page can't confirm the payment. If you paid, the shop hears from the payment institution: please don't pay again."],
+    HandOffStalled => ["支付没有打开？请重试或选择其他支付方式", "付款沒有開啟？請重試或選擇其他付款方式", "The payment didn't open? Try again or choose another method."],
+    Unconfirmed => ["此页面无法确认支付结果。如已付款，商家会收到通知，请勿重复支付", "此頁面無法確認付款結果。如已付款，商家會收到通知，請勿重複付款", "This page can't confirm the payment. If you paid, the shop will be told: don't pay again."],
     ErrorMisconfigured => ["收银台配置有误", "收銀台設定有誤", "The checkout is not set up correctly."],
 }
 

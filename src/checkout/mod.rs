@@ -273,10 +273,16 @@ impl BridgeAnswer {
     /// Reads WeChat's `err_msg` (`get_brand_wcpay_request:ok`, `:cancel`,
     /// `:fail`); anything else leaves it to the server.
     pub fn from_err_msg(err_msg: &str) -> BridgeAnswer {
-        match err_msg.rsplit(':').next() {
-            Some("ok") => BridgeAnswer::Ok,
-            Some("cancel") => BridgeAnswer::Cancel,
-            Some("fail") => BridgeAnswer::Fail,
+        // By bytes, not `rsplit`: the bundle then carries no string searcher.
+        let bytes = err_msg.as_bytes();
+        let last = bytes
+            .iter()
+            .rposition(|&byte| byte == b':')
+            .map_or(&[][..], |colon| &bytes[colon + 1..]);
+        match last {
+            b"ok" => BridgeAnswer::Ok,
+            b"cancel" => BridgeAnswer::Cancel,
+            b"fail" => BridgeAnswer::Fail,
             _ => BridgeAnswer::Unknown,
         }
     }
@@ -486,7 +492,7 @@ impl Checkout {
                 }
                 _ => vec![],
             },
-            Event::RetryHandOff => match &self.phase {
+            Event::RetryHandOff => match std::mem::take(&mut self.phase) {
                 Phase::Redirecting {
                     intent,
                     stalled: true,
@@ -495,11 +501,13 @@ impl Checkout {
                     intent,
                     stalled: true,
                 } => {
-                    let intent = intent.clone();
                     self.bridged = None;
                     self.enter_intent(intent)
                 }
-                _ => vec![],
+                phase => {
+                    self.phase = phase;
+                    vec![]
+                }
             },
         }
     }

@@ -190,13 +190,12 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                 .map(|session| session.merchant_name.clone())
         })
     };
-    let status_key = Memo::new(move |_| state.with(State::status));
-    let status = Signal::derive(move || status_key.get().map(|key| locale.text(key)));
+    let status = Signal::derive(move || state.with(State::status).map(|key| locale.text(key)));
     // The status an outcome's heading says as it takes the focus: the live
     // region then keeps quiet about it, so it is heard once.
     let focused_status = RwSignal::new(None);
     let announced = Signal::derive(move || {
-        let key = status_key.get()?;
+        let key = state.with(State::status)?;
         (focused_status.get() != Some(key)).then(|| locale.text(key))
     });
     let error = move || state.with(State::error_message);
@@ -210,16 +209,15 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             // (the control they were on goes with the old screen): the new
             // screen's heading (or first control) takes it. A shopper
             // elsewhere on the storefront's page keeps their place.
-            let engaged = root
-                .get_untracked()
-                .is_some_and(|root| root.matches(":focus-within").unwrap_or(false));
-            if engaged {
-                if let Some(root) = root.get_untracked() {
+            let engaged = match root.get_untracked() {
+                Some(root) if root.matches(":focus-within").unwrap_or(false) => {
                     request_animation_frame(move || browser::refocus(&root));
+                    true
                 }
-            }
+                _ => false,
+            };
             let heading_says = (engaged && matches!(current, Screen::Outcome(_)))
-                .then(|| status_key.get_untracked())
+                .then(|| state.with_untracked(State::status))
                 .flatten();
             focused_status.set(heading_says);
             match current {

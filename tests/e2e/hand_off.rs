@@ -53,7 +53,7 @@ async fn a_card_page_that_never_opens_offers_to_try_again_or_pay_another_way() {
         text == "Taking you to the payment page…"
     })
     .await;
-    let stalled = "The payment didn't open? Try again, or choose another way to pay.";
+    let stalled = "The payment didn't open? Try again or choose another method.";
     page.wait_for_text_within(
         "outcome-headline",
         |text| text == stalled,
@@ -165,7 +165,7 @@ async fn a_return_whose_payment_this_page_cannot_read_never_offers_a_new_payment
         .expect("the page opens");
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for_text("outcome-headline", |text| {
-        text == "此页面无法确认支付结果。如已付款，商家会收到支付机构的通知，请勿重复支付"
+        text == "此页面无法确认支付结果。如已付款，商家会收到通知，请勿重复支付"
     })
     .await;
     for way_to_pay in ["pay-button", "choose-another", "reload", "refresh-code"] {

@@ -224,7 +224,7 @@ async fn inside_wechat_a_bridge_that_never_comes_is_told_and_a_late_one_opens_no
         .await;
     page.wait_for_text_within(
         "outcome-headline",
-        |text| text == "支付页面没有打开？请重试，或选择其他支付方式",
+        |text| text == "支付没有打开？请重试或选择其他支付方式",
         Duration::from_secs(10),
     )
     .await;

@@ -42,6 +42,18 @@ pub fn run() -> Result {
         ]),
     )?;
     run_step(
+        "the library in a Leptos app that renders on its server (no csr)",
+        tools.command("cargo").args([
+            "check",
+            "--package",
+            "payment-selector",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            "leptos/ssr",
+        ]),
+    )?;
+    run_step(
         "native tests",
         tools.command("cargo").args(["test", "--workspace"]),
     )?;

@@ -12,6 +12,7 @@
 mod browser;
 mod load;
 mod pages;
+mod report;
 mod site;
 mod stats;
 
@@ -99,6 +100,6 @@ async fn run(settings: &Settings) -> Result<(), String> {
     println!("==> the server: create-intent at 1, 8 and 64 clients");
     let server = load::create_intents(settings.requests).await?;
 
-    println!("\n{}", stats::table(&throttles, &usable, &pay, &server));
+    println!("\n{}", report::table(&throttles, &usable, &pay, &server));
     Ok(())
 }
