@@ -12,7 +12,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::setup::Tools;
-use crate::{root, size, Result};
+use crate::{names, root, size, Result};
 
 /// The package's three files a page loads, by their stable names.
 pub const SCRIPT: &str = "payment-selector.js";
@@ -68,14 +68,16 @@ fn assemble(built: &Path, out: &Path) -> Result {
         let path = built.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let mut script = read(&glue)?;
+    let glue = String::from_utf8(read(&glue)?).map_err(|e| format!("{glue}: {e}"))?;
+    let (wasm, glue) = names::shorten(&read(&wasm)?, &glue)?;
+    let mut script = glue.into_bytes();
     // The glue may end without a semicolon; the loader starts with a (.
     script.extend_from_slice(b";\n");
     script.extend(read(&loader)?);
     let stable = [
         Asset {
             name: WASM,
-            bytes: read(&wasm)?,
+            bytes: wasm,
         },
         Asset {
             name: STYLESHEET,

@@ -12,6 +12,7 @@
 
 mod bench;
 mod dist;
+mod names;
 mod openapi;
 mod serve;
 mod setup;
