@@ -4,6 +4,7 @@ use contract::{CheckoutSession, ClientContext, MethodKind};
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use super::outcome::{OutcomeAction, OutcomeKind};
 use super::{MethodList, Outcome, PayButton, QrPanel, StatusLine};
@@ -201,6 +202,25 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
     let error = move || state.with(State::error_message);
 
     let root = NodeRef::<leptos::html::Section>::new();
+    // Whether the shopper is in the checkout: focus came into it, and they
+    // have not since clicked or tabbed elsewhere on the page. A control
+    // that is disabled or removed under their focus does not take them out.
+    let engaged = StoredValue::new(false);
+    let clicked_inside = StoredValue::new(false);
+    let clicks = window_event_listener(leptos::ev::pointerdown, move |_| {
+        engaged.set_value(clicked_inside.get_value());
+        clicked_inside.set_value(false);
+    });
+    on_cleanup(move || clicks.remove());
+    let focus_left = move |event: leptos::ev::FocusEvent| {
+        let outside = event.related_target().is_some_and(|to| {
+            root.get_untracked()
+                .is_some_and(|root| !root.contains(to.dyn_ref::<web_sys::Node>()))
+        });
+        if outside {
+            engaged.set_value(false);
+        }
+    };
     let body = {
         let driver = driver.clone();
         move || {
@@ -210,7 +230,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             // screen's heading (or first control) takes it. A shopper
             // elsewhere on the storefront's page keeps their place.
             let engaged = match root.get_untracked() {
-                Some(root) if root.matches(":focus-within").unwrap_or(false) => {
+                Some(root) if engaged.get_value() => {
                     request_animation_frame(move || browser::refocus(&root));
                     true
                 }
@@ -261,6 +281,9 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             lang=locale.tag()
             data-testid="checkout"
             node_ref=root
+            on:focusin=move |_| engaged.set_value(true)
+            on:focusout=focus_left
+            on:pointerdown=move |_| clicked_inside.set_value(true)
         >
             <header class="ps-checkout__header">
                 <span class="ps-checkout__merchant" data-testid="merchant">{merchant}</span>

@@ -85,7 +85,7 @@ async fn a_phone_shopper_refused_at_alipay_s_cashier_is_told_and_can_pay_another
     // Alipay's page says the trade is closed, with a way back to the shop.
     browser.click("[data-testid=alipay-back]").await;
     let page = CheckoutPage::returned(&browser.client);
-    page.wait_for_text("outcome-headline", |text| text == "付款已被關閉")
+    page.wait_for_text("outcome-headline", |text| text == "支付機構已關閉本次付款")
         .await;
     let closed = app.latest_intent().await;
     assert_eq!(
@@ -201,10 +201,11 @@ async fn inside_alipay_closing_the_sheet_goes_back_and_a_refusal_says_so() {
     assert_eq!(answer_bridge(&app, &browser, "cancel").await, "6001");
     let page = CheckoutPage::returned(&browser.client);
     page.wait_for("method-list").await;
-    assert!(
-        !page.shows("error").await,
-        "closing the sheet is not an error"
-    );
+    page.wait_for_text("error", |text| {
+        text == "支付已取消，可再次支付或选择其他支付方式"
+    })
+    .await;
+    assert_eq!(page.chosen().await.as_deref(), Some("alipay"));
 
     // Again, refused by Alipay this time: no second authorisation.
     bridge::forget_calls(&browser).await;

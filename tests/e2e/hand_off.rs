@@ -186,16 +186,26 @@ async fn a_shopper_elsewhere_on_the_page_keeps_their_place_when_the_checkout_mov
     page.choose("wechat_pay").await;
     page.pay().await;
     let code_url = page.scan_qr_code().await;
-    // The shopper clicks away and reads further down the storefront's page.
+    // The shopper clicks on the storefront's page, away from the checkout,
+    // and reads further down.
+    browser
+        .client
+        .execute(
+            "const more = document.createElement('p');
+             more.id = 'shop-footer';
+             more.textContent = 'Free delivery on orders over ¥99.';
+             more.style.marginBottom = '3000px';
+             document.body.append(more);
+             return true;",
+            vec![],
+        )
+        .await
+        .expect("the shop's footer");
+    browser.click("#shop-footer").await;
     let (top, focused) = browser
         .client
         .execute(
-            "const more = document.createElement('div');
-             more.id = 'shop-footer';
-             more.style.height = '3000px';
-             document.body.append(more);
-             document.activeElement.blur();
-             window.scrollTo(0, 2000);
+            "window.scrollTo(0, 2000);
              return [window.scrollY, document.activeElement.tagName];",
             vec![],
         )

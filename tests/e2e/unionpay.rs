@@ -111,7 +111,7 @@ async fn a_card_short_of_funds_is_declined_and_the_shopper_can_pay_another_way()
     page.pay().await;
     pay_on_unionpay_s_page(&browser, SHORT_OF_FUNDS).await;
     let page = back_at_the_shop(&app, &browser).await;
-    page.wait_for_text("outcome-headline", |text| text == "付款遭拒")
+    page.wait_for_text("outcome-headline", |text| text == "支付機構拒絕了本次付款")
         .await;
     let declined = app.latest_intent().await;
     assert_eq!(
