@@ -202,16 +202,10 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
     let error = move || state.with(State::error_message);
 
     let root = NodeRef::<leptos::html::Section>::new();
-    // Whether the shopper is in the checkout: focus came into it, and they
-    // have not since clicked or tabbed elsewhere on the page. A control
-    // that is disabled or removed under their focus does not take them out.
+    // Whether the shopper is in the checkout: focus came into it and has
+    // not moved to another element of the page since. A control disabled
+    // or removed under their focus does not take them out.
     let engaged = StoredValue::new(false);
-    let clicked_inside = StoredValue::new(false);
-    let clicks = window_event_listener(leptos::ev::pointerdown, move |_| {
-        engaged.set_value(clicked_inside.get_value());
-        clicked_inside.set_value(false);
-    });
-    on_cleanup(move || clicks.remove());
     let focus_left = move |event: leptos::ev::FocusEvent| {
         let outside = event.related_target().is_some_and(|to| {
             root.get_untracked()
@@ -283,7 +277,6 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             node_ref=root
             on:focusin=move |_| engaged.set_value(true)
             on:focusout=focus_left
-            on:pointerdown=move |_| clicked_inside.set_value(true)
         >
             <header class="ps-checkout__header">
                 <span class="ps-checkout__merchant" data-testid="merchant">{merchant}</span>

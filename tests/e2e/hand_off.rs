@@ -179,29 +179,29 @@ async fn a_return_whose_payment_this_page_cannot_read_never_offers_a_new_payment
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shopper_elsewhere_on_the_page_keeps_their_place_when_the_checkout_moves_on() {
+async fn a_shopper_at_the_storefront_s_own_form_keeps_focus_and_place_when_the_checkout_moves_on() {
     let app = App::start().await;
     let browser = Browser::start("en-US").await;
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
     page.choose("wechat_pay").await;
     page.pay().await;
     let code_url = page.scan_qr_code().await;
-    // The shopper clicks on the storefront's page, away from the checkout,
-    // and reads further down.
+    // The shopper goes on to the storefront's own form further down the
+    // page (a gift note), and reads on.
     browser
         .client
         .execute(
-            "const more = document.createElement('p');
-             more.id = 'shop-footer';
-             more.textContent = 'Free delivery on orders over ¥99.';
-             more.style.marginBottom = '3000px';
-             document.body.append(more);
+            "const note = document.createElement('input');
+             note.id = 'gift-note';
+             note.setAttribute('aria-label', 'Gift note');
+             note.style.marginBottom = '3000px';
+             document.body.append(note);
              return true;",
             vec![],
         )
         .await
-        .expect("the shop's footer");
-    browser.click("#shop-footer").await;
+        .expect("the shop's form");
+    browser.click("#gift-note").await;
     let (top, focused) = browser
         .client
         .execute(
@@ -212,7 +212,7 @@ async fn a_shopper_elsewhere_on_the_page_keeps_their_place_when_the_checkout_mov
         .await
         .map(|read| (read[0].clone(), read[1].clone()))
         .expect("the page scrolls");
-    assert_eq!(focused, "BODY");
+    assert_eq!(focused, "INPUT");
     // Paid on the phone: the checkout shows it while the shopper is away.
     assert!(app.sandbox_scan(&code_url).await.status().is_success());
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
@@ -235,7 +235,7 @@ async fn a_shopper_elsewhere_on_the_page_keeps_their_place_when_the_checkout_mov
         .expect("the page is read");
     assert_eq!(
         (after[0].clone(), after[1].clone()),
-        (top, json!("BODY")),
+        (top, json!("INPUT")),
         "the page neither scrolled nor took the shopper's focus"
     );
     browser.close().await;
