@@ -245,13 +245,13 @@ async fn a_phone_shopper_refused_at_the_cashier_hears_the_order_was_closed() {
 
 /// Follows Alipay's silent authorisation (`auth_base`) for an in-Alipay
 /// intent.
-async fn authorise(world: &World, intent: &PaymentIntent) {
+pub async fn authorise(world: &World, intent: &PaymentIntent) {
     let at = format!("{}/alipay/oauth2/publicAppAuthorize.htm?", world.sandbox);
     let url = world.authorise(intent, &at, "/oauth/alipay/demo?").await;
     assert!(url.contains("scope=auth_base"), "{url}");
 }
 
-fn trade_no(intent: &PaymentIntent) -> String {
+pub fn trade_no(intent: &PaymentIntent) -> String {
     match &intent.next_action {
         Some(NextAction::InvokeAlipayTradePay { trade_no }) => trade_no.clone(),
         other => panic!("no tradePay: {other:?}"),

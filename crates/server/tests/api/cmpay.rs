@@ -11,7 +11,7 @@ use md5::Md5;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::pages::{come_back, form_of};
+use crate::pages::{come_back, press};
 use crate::world::{desktop, phone, send, with_other_merchant, World};
 
 /// The sandbox merchant's key (`crates/sandbox`'s demo).
@@ -42,28 +42,6 @@ async fn open_cashier(world: &World, intent: &PaymentIntent) -> String {
     let page = page.unwrap().text().await.unwrap();
     assert!(page.contains("128.00"), "the amount on the cashier: {page}");
     page
-}
-
-/// The shopper presses `testid` on the cashier, the form's button for
-/// `outcome`: the page it leads to.
-async fn press(world: &World, page: &str, testid: &str, outcome: &str) -> String {
-    let (action, mut inputs) = form_of(page, testid);
-    inputs.push(("outcome".into(), outcome.into()));
-    let action = if action.starts_with('/') {
-        format!("{}{action}", world.sandbox)
-    } else {
-        action
-    };
-    world
-        .http
-        .post(&action)
-        .form(&inputs)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// A China Mobile Pay intent on `client`, paid at the cashier; the intent

@@ -2,6 +2,8 @@
 //! against the provider sandbox (the WeChat Pay v3 and Alipay OpenAPI
 //! emulators, the webhook receiver), on a real SQLite file.
 //!
+//! - `amounts`: every method, in every context, shown, sent and paid at
+//!   the session's amount;
 //! - `sessions`: the contract's sessions, credentials and idempotency;
 //! - `one_payment`: one payable intent per session, and a second payment
 //!   kept for a refund;
@@ -19,6 +21,7 @@
 //! the contract's OpenAPI document on the way (`conformance`).
 
 mod alipay;
+mod amounts;
 mod cmpay;
 mod conformance;
 mod merchant;

@@ -59,3 +59,25 @@ pub async fn come_back(world: &World, page: &str, testid: &str) -> String {
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     back.headers()["location"].to_str().unwrap().to_owned()
 }
+
+/// The shopper presses `testid` on a provider's page, the form's button
+/// for `outcome`: the page it leads to.
+pub async fn press(world: &World, page: &str, testid: &str, outcome: &str) -> String {
+    let (action, mut inputs) = form_of(page, testid);
+    inputs.push(("outcome".into(), outcome.into()));
+    let action = if action.starts_with('/') {
+        format!("{}{action}", world.sandbox)
+    } else {
+        action
+    };
+    world
+        .http
+        .post(&action)
+        .form(&inputs)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::pages::{come_back, hidden};
 use crate::world::{desktop, phone, send, with_other_merchant, World};
 
-const DEBIT: &str = "6216261000000000018";
+pub const DEBIT: &str = "6216261000000000018";
 const SHORT_OF_FUNDS: &str = "6216261000000000026";
 const SMS: &str = "111111";
 
@@ -68,7 +68,7 @@ async fn open_card_page(world: &World, intent: &PaymentIntent) -> String {
 }
 
 /// The shopper enters `card` and the SMS code: the page at the end.
-async fn pay_by_card(world: &World, token: &str, card: &str) -> String {
+pub async fn pay_by_card(world: &World, token: &str, card: &str) -> String {
     let step = |path: &'static str, form: Vec<(&'static str, String)>| async move {
         world
             .http
@@ -237,7 +237,7 @@ async fn quickpass_code(
     (intent, payload)
 }
 
-async fn quickpass_scan(world: &World, code: &str, outcome: &str) -> Value {
+pub async fn quickpass_scan(world: &World, code: &str, outcome: &str) -> Value {
     let answer = world
         .http
         .post(format!("{}/unionpay/phone/scan", world.sandbox))

@@ -155,7 +155,7 @@ async fn an_h5_url_is_asked_for_again_rather_than_replayed_after_four_minutes() 
 
 /// Follows WeChat's web authorisation (`snsapi_base`) for an in-WeChat
 /// intent.
-async fn authorise(world: &World, intent: &PaymentIntent) {
+pub async fn authorise(world: &World, intent: &PaymentIntent) {
     let at = format!("{}/wechat-open/connect/oauth2/authorize?", world.sandbox);
     let url = world
         .authorise(intent, &at, "/oauth/wechat-pay/demo?")
@@ -167,7 +167,7 @@ async fn authorise(world: &World, intent: &PaymentIntent) {
 }
 
 /// The bridge's arguments, checked as WeChat's client checks them.
-fn bridge_params(intent: &PaymentIntent) -> Value {
+pub fn bridge_params(intent: &PaymentIntent) -> Value {
     let Some(NextAction::InvokeWechatJsapi { params }) = &intent.next_action else {
         panic!("no bridge arguments: {intent:?}");
     };
@@ -197,7 +197,7 @@ fn bridge_params(intent: &PaymentIntent) -> Value {
 }
 
 /// What WeChat's client says after `getBrandWCPayRequest`.
-async fn bridge(world: &World, params: &Value, outcome: &str) -> String {
+pub async fn bridge(world: &World, params: &Value, outcome: &str) -> String {
     let mut request = params.clone();
     request["outcome"] = json!(outcome);
     let answer: Value = world

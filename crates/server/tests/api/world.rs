@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use contract::{CreatedCheckoutSession, ErrorBody, ErrorCode, PaymentIntent};
+use contract::{CheckoutSession, CreatedCheckoutSession, ErrorBody, ErrorCode, PaymentIntent};
 use payment_server::clock::ManualClock;
 use payment_server::{AppState, Config, ServerOptions};
 use reqwest::StatusCode;
@@ -95,6 +95,11 @@ pub fn in_wechat() -> Value {
 /// Alipay's own browser's.
 pub fn in_alipay() -> Value {
     json!({"device": "mobile", "in_app": "alipay"})
+}
+
+/// UnionPay QuickPass's own browser's (or a bank app's that embeds it).
+pub fn in_quickpass() -> Value {
+    json!({"device": "mobile", "in_app": "quickpass"})
 }
 
 /// The sandbox (emulators, webhook receiver) and a server that uses it.
@@ -251,6 +256,28 @@ impl World {
     pub async fn session_of(&self, key: &str) -> CreatedCheckoutSession {
         let response = self.create_session_as(key, order(12800)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("a session")
+    }
+
+    /// The session as the component reads it for a shopper in `client`'s
+    /// context (`device`, `in_app`), with the client secret.
+    pub async fn session_in(
+        &self,
+        created: &CreatedCheckoutSession,
+        client: &Value,
+    ) -> CheckoutSession {
+        let context: Vec<(&str, &str)> = ["device", "in_app"]
+            .into_iter()
+            .filter_map(|name| Some((name, client[name].as_str()?)))
+            .collect();
+        let response = send(
+            self.http
+                .get(self.url(&format!("/checkout-sessions/{}", created.session.id)))
+                .query(&context)
+                .bearer_auth(&created.client_secret),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "{client}");
         response.json().await.expect("a session")
     }
 
@@ -476,8 +503,14 @@ impl World {
 
     /// The shopper's statement on the emulator's phone page.
     pub async fn phone_statement(&self) -> String {
+        self.sandbox_page("/phone").await
+    }
+
+    /// A page of the sandbox, such as a wallet's statement
+    /// (`/alipay/phone`).
+    pub async fn sandbox_page(&self, path: &str) -> String {
         self.http
-            .get(format!("{}/phone", self.sandbox))
+            .get(format!("{}{path}", self.sandbox))
             .send()
             .await
             .expect("the sandbox answers")
