@@ -142,13 +142,12 @@ pub(super) fn open(alipay: &Arc<Alipay>, headers: &HeaderMap, params: &Params) -
          <button type=\"submit\" name=\"outcome\" value=\"decline\" class=\"secondary\" data-testid=\"alipay-decline\">模拟风控拒绝</button>\
          <button type=\"submit\" name=\"outcome\" value=\"quit\" class=\"plain\" data-testid=\"alipay-quit\">放弃付款</button>\
          </form>\
-         <p class=\"note\">付款账户 {logon_id} · 商户订单号 {out_trade_no}</p>\
+         <p class=\"note\">付款账户 {logon_id}</p>\
          </section>",
         subject = escape(&trade.params.subject),
         amount = yuan(trade.params.total),
         token = escape(&token),
         logon_id = escape(&alipay.shopper.logon_id),
-        out_trade_no = escape(&trade.params.out_trade_no),
     );
     page(StatusCode::OK, TITLE, &body)
 }

@@ -151,13 +151,11 @@ pub(super) async fn h5_page(
          <button type=\"submit\" name=\"outcome\" value=\"decline\" class=\"secondary\" data-testid=\"h5-decline\">模拟失败</button>\
          <button type=\"submit\" name=\"outcome\" value=\"cancel\" class=\"plain\" data-testid=\"h5-cancel\">取消</button>\
          </form>\
-         <p class=\"note\">商户订单号 {out_trade_no}</p>\
          </section>",
         description = escape(&order.params.description),
         amount = yuan(order.params.total),
         prepay_id = escape(&prepay_id),
         package = escape(&package),
-        out_trade_no = escape(&order.params.out_trade_no),
     );
     drop(state);
     page(StatusCode::OK, TITLE, &body)
