@@ -72,14 +72,11 @@ pub fn qr_path(payload: &str) -> Option<(i32, String)> {
     for y in 0..width {
         let mut x = 0;
         while x < width {
-            let mut run = 0;
-            while x + run < width && code.get_module(x + run, y) {
-                run += 1;
-            }
+            let run = (x..width).take_while(|&i| code.get_module(i, y)).count();
             if run > 0 {
                 let _ = write!(path, "M{x} {y}h{run}v1h-{run}z");
             }
-            x += run.max(1);
+            x += run.max(1) as i32;
         }
     }
     Some((width, path))
