@@ -3,7 +3,8 @@
 //!
 //! - [`checkout`]: the checkout state machine, pure and browser-free;
 //! - [`api`]: the HTTP client for the merchant backend's contract;
-//! - [`components`]: the Leptos views, with [`components::Checkout`] on top;
+//! - [`components`]: the Leptos views, with [`components::Checkout`] on top
+//!   (QR codes from Project Nayuki's `qrcodegen` crate);
 //! - [`driver`]: runs the state machine's commands in the browser;
 //! - [`i18n`], [`money`], [`context`]: words, amounts and the shopper's device.
 
@@ -21,4 +22,3 @@ pub mod i18n;
 mod js;
 pub mod money;
 pub mod preview;
-pub mod qr;

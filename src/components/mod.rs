@@ -13,7 +13,7 @@ pub use checkout::{Checkout, CheckoutFixture};
 pub use method_list::MethodList;
 pub use outcome::Outcome;
 pub use pay_button::PayButton;
-pub use qr_code::QrCode;
+pub use qr_code::{encode_qr, QrCode};
 pub use qr_panel::QrPanel;
 pub use status_line::StatusLine;
 

@@ -1,6 +1,7 @@
 use std::fmt::Write;
 
 use leptos::prelude::*;
+use qrcodegen::{Mask, QrCodeEcc, QrSegment, Version};
 
 /// `payload` as a QR code: an SVG drawn here from the code's modules (never
 /// markup from the server), with no inline styles. Colours come from CSS.
@@ -34,20 +35,48 @@ pub fn qr_svg(payload: &str, label: &str) -> String {
     }
 }
 
+/// `payload` as the component encodes it: one byte-mode segment, error
+/// correction level M, the smallest version (1 to 40) that holds it, and
+/// `mask`, or with `None` the mask of lowest penalty (what the component
+/// draws); `None` when the payload is longer than level M holds (2331
+/// bytes).
+///
+/// ```
+/// use payment_selector::components::encode_qr;
+///
+/// let code = encode_qr("weixin://wxpay/bizpayurl?pr=AbCdEfG1234", None).unwrap();
+/// assert_eq!(code.size(), 29);
+/// assert!(code.get_module(0, 0), "a finder pattern's corner is dark");
+/// ```
+pub fn encode_qr(payload: &str, mask: Option<Mask>) -> Option<qrcodegen::QrCode> {
+    let segment = QrSegment::make_bytes(payload.as_bytes());
+    // Level M even where the version chosen would have room for more
+    // (qrcodegen's `boostecl`): the level these codes have always carried.
+    qrcodegen::QrCode::encode_segments_advanced(
+        &[segment],
+        QrCodeEcc::Medium,
+        Version::MIN,
+        Version::MAX,
+        mask,
+        false,
+    )
+    .ok()
+}
+
 /// The code's width in modules and an SVG path with one rectangle per run
 /// of dark modules in a row; `None` when the payload is too long.
-pub fn qr_path(payload: &str) -> Option<(usize, String)> {
-    let code = crate::qr::Qr::encode(payload.as_bytes())?;
-    let width = code.size;
+pub fn qr_path(payload: &str) -> Option<(i32, String)> {
+    let code = encode_qr(payload, None)?;
+    let width = code.size();
     let mut path = String::new();
     for y in 0..width {
         let mut x = 0;
         while x < width {
-            let run = (x..width).take_while(|&i| code.dark(i, y)).count();
+            let run = (x..width).take_while(|&i| code.get_module(i, y)).count();
             if run > 0 {
                 let _ = write!(path, "M{x} {y}h{run}v1h-{run}z");
             }
-            x += run.max(1);
+            x += run.max(1) as i32;
         }
     }
     Some((width, path))
