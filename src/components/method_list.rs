@@ -46,6 +46,7 @@ pub fn MethodList(
                 view! {
                     <div
                         class="ps-method"
+                        part="method"
                         class:ps-method--unavailable=unavailable
                         data-testid=format!("method-{}", kind.as_str())
                     >
@@ -73,7 +74,7 @@ pub fn MethodList(
             .collect_view()
     };
     view! {
-        <fieldset class="ps-methods" data-testid="method-list">
+        <fieldset class="ps-methods" part="methods" data-testid="method-list">
             <legend class="ps-methods__legend">{locale.text(Key::PaymentMethod)}</legend>
             {rows}
         </fieldset>

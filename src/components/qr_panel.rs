@@ -38,7 +38,7 @@ pub fn QrPanel(
         _ => Key::ScanWithApp,
     };
     view! {
-        <div class="ps-qr" data-testid="qr-panel">
+        <div class="ps-qr" part="qr" data-testid="qr-panel">
             <p class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</p>
             <p class="ps-qr__amount" data-testid="qr-amount">{amount}</p>
             <QrCode payload=payload label=locale.text(Key::QrCodeLabel) />

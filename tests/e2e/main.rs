@@ -9,6 +9,7 @@ mod browser;
 mod checkout_page;
 mod cmpay;
 mod gallery;
+mod package;
 mod shopper;
 mod unionpay;
 mod wechat;

@@ -13,6 +13,7 @@
 mod bench;
 mod dist;
 mod openapi;
+mod package;
 mod serve;
 mod setup;
 mod size;
