@@ -55,7 +55,7 @@ const TWICE: &str = r#"<!DOCTYPE html>
 /// session and then loads the package.
 const BARE: &str = r#"<!DOCTYPE html>
 <html lang="en">
-  <head><meta charset="utf-8" /><title>Checkout</title><link rel="stylesheet" href="shop.css" /></head>
+  <head><meta charset="utf-8" /><title>Checkout</title></head>
   <body><main class="shop"><payment-selector api-base="/api"></payment-selector></main></body>
 </html>
 "#;
@@ -188,6 +188,17 @@ async fn a_session_set_before_the_element_is_defined_is_the_one_it_shows() {
         json!(true),
         "the element holds the session through its accessor"
     );
+    assert_eq!(
+        run(
+            &browser,
+            "const style = getComputedStyle(document.querySelector('payment-selector'));
+             return [style.display, style.minHeight];",
+            vec![],
+        )
+        .await,
+        json!(["block", "320px"]),
+        "on a page that styles nothing, the element is a block with room for two methods"
+    );
     assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
 }
@@ -315,7 +326,7 @@ fn pinned_page(script: &str, integrity: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_them_altered() {
+async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that_differs() {
     let files = package_integrity();
     let script = hashed_name(&files, "payment-selector.js");
     let wasm = hashed_name(&files, "payment-selector_bg.wasm");
@@ -350,26 +361,30 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_them_altere
     assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
 
-    // The same page, its wasm altered on the server (one word of the
-    // checkout's text): the script refuses it and says so.
+    // The pinned script again, expecting other bytes than the server's wasm
+    // (as when the wasm was altered on the server): it refuses the wasm and
+    // says so.
     let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
-    let original = std::fs::read(
+    let pinned = std::fs::read_to_string(
         std::path::Path::new(&dist)
             .join("payment-selector")
-            .join(&wasm),
+            .join(&script),
     )
-    .expect("the hashed wasm");
-    let needle = b"Payment succeeded";
-    let at = original
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .expect("the wasm holds its English text");
-    let mut altered = original.clone();
-    altered[at..at + needle.len()].copy_from_slice(b"Payment succeedeD");
-    let altered_path = format!("payment-selector/{wasm}");
+    .expect("the hashed script");
+    let wasm_hash = files[&wasm].as_str().expect("a hash");
+    assert!(
+        pinned.contains(wasm_hash),
+        "the pinned script carries its wasm's hash"
+    );
+    let other_hash = format!("sha384-{}", "A".repeat(64));
+    let expecting_other = pinned.replace(wasm_hash, &other_hash);
+    let other_page = pinned_page("expecting-other.js", "").replace(" integrity=\"\"", "");
     let app = App::start_shop_with(&[
-        ("pinned.html", page_html.as_bytes()),
-        (&altered_path, &altered),
+        ("pinned.html", other_page.as_bytes()),
+        (
+            "payment-selector/expecting-other.js",
+            expecting_other.as_bytes(),
+        ),
     ])
     .await;
     let browser = Browser::start("en-US").await;
@@ -433,5 +448,32 @@ async fn a_phone_shopper_of_the_plain_html_shop_pays_on_the_h5_cashier_and_comes
         .await;
     let fresh = CheckoutPage::open_element(&browser.client, &app.url()).await;
     assert_eq!(fresh.chosen().await, None, "a new order to pay");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_does_not_move_when_the_checkout_appears() {
+    let app = App::start_shop().await;
+    let browser = Browser::start("en-US").await;
+    // Where the shop's line under the checkout is when the page is parsed
+    // (the package defined, its wasm still on the way).
+    browser
+        .on_every_page(
+            "document.addEventListener('DOMContentLoaded', () => {
+               window.__before = document.querySelector('.shop__result').getBoundingClientRect().top;
+             });",
+        )
+        .await;
+    CheckoutPage::open_element(&browser.client, &app.url()).await;
+    let moved = run(
+        &browser,
+        "return document.querySelector('.shop__result').getBoundingClientRect().top - window.__before;",
+        vec![],
+    )
+    .await;
+    assert!(
+        moved.as_f64().is_some_and(|px| px.abs() < 2.0),
+        "the shop's line moved {moved}px"
+    );
     browser.close().await;
 }
