@@ -27,17 +27,18 @@ wasm_bindgen().then((widget) => {
 });
 "#;
 
-/// The shop's page with the package's classic script twice (the second
-/// after the other widget's glue) and its ES module once.
+/// The shop's page with the package's ES module (which defines the
+/// element: deferred scripts run in order) and its classic script twice,
+/// the second after the other widget's glue.
 const TWICE: &str = r#"<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <title>Demo Tea House · Checkout</title>
+    <script type="module" src="payment-selector/payment-selector.mjs"></script>
     <script src="payment-selector/payment-selector.js" defer></script>
     <script src="other-widget.js" defer></script>
     <script src="payment-selector/payment-selector.js" defer></script>
-    <script type="module" src="payment-selector/payment-selector.mjs"></script>
     <script src="shop.js" defer></script>
     <link rel="stylesheet" href="shop.css" />
   </head>
@@ -128,6 +129,17 @@ async fn the_shop_takes_a_payment_with_the_package_loaded_twice_beside_another_w
         .wait_for_text("other-widget", |text| text == "The other widget says 42")
         .await;
     assert_eq!(page.amount().await, "¥128.00");
+    let wasm = run(
+        &browser,
+        "return performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname).filter((path) => path.endsWith('.wasm'));",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        wasm,
+        json!(["/payment-selector/payment-selector_bg.wasm"]),
+        "the module found its wasm beside it, and the copies loaded none"
+    );
     pay_by_scanning(&browser, &page).await;
     assert_eq!(mounts(&browser).await, 1, "one checkout, mounted once");
     assert_eq!(
