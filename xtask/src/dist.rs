@@ -2,8 +2,12 @@
 //!
 //! Trunk builds `xtask/element.html` (the element's wasm, its glue, the
 //! loader and the stylesheet, minified); this module assembles what a
-//! storefront serves: stable names, content-hashed copies that load each
-//! other, subresource-integrity hashes, and `.br`/`.gz` siblings.
+//! storefront serves: the glue and loader in one function scope, as a
+//! classic script and an ES module, stable names, content-hashed copies
+//! that load each other checked by their subresource-integrity hashes,
+//! `integrity.json`, `.br`/`.gz` siblings, what a toolchain reads
+//! (`package.json`, typings, `custom-elements.json`: see `package.rs`), and
+//! the whole again under `dist/payment-selector@<version>/`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
