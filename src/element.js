@@ -2,43 +2,73 @@
 // loads the wasm once, mounts a checkout into each element's shadow root,
 // and tells the page how the payment ended with DOM events
 // (`payment-selector:succeeded`, `:failed`, `:canceled`, `:expired`, with
-// `detail.intentId`), bubbling out of the shadow root.
+// `detail.intentId`; `:error` when the checkout cannot start), bubbling out
+// of the shadow root.
+//
+// `cargo xtask dist` puts this after wasm-bindgen's glue inside one
+// function, `(function (files) { glue; loader })({...})`, so that the
+// glue's `wasm_bindgen` stays out of the page's global scope (where a
+// second copy, or another widget's glue, would collide with it). `files`
+// says where the wasm and the stylesheet are, and with which
+// subresource-integrity hashes to load them (the content-hashed script's
+// own; none for stable names, which go with whatever is deployed beside
+// them).
 (() => {
-  const script = document.currentScript;
-  const asset = (name) => new URL(name, script ? script.src : location.href).href;
+  const { wasm: wasmUrl, wasmIntegrity, style: styleUrl, styleIntegrity } = files;
   let wasm;
   const load = () =>
     (wasm =
       wasm ||
-      wasm_bindgen({ module_or_path: asset("payment-selector_bg.wasm") }).then(() => wasm_bindgen));
+      wasm_bindgen({ module_or_path: new Request(wasmUrl, { integrity: wasmIntegrity }) }).then(
+        () => wasm_bindgen,
+      ));
+  const tell = (element, kind, detail) =>
+    element.dispatchEvent(new CustomEvent("payment-selector:" + kind, { detail, bubbles: true, composed: true }));
 
   // No getters or setters in class syntax: trunk's minifier turns them
   // into plain methods. The accessors are defined below instead.
   class PaymentSelector extends HTMLElement {
     connectedCallback() {
+      // A `session` set before the element was defined (React 19 sets
+      // properties) is the instance's own, hiding the accessor: pass it on.
+      if (this.hasOwnProperty("session")) {
+        const created = this.session;
+        delete this.session;
+        this.session = created;
+      }
       if (!this.shadowRoot) {
         const root = this.attachShadow({ mode: "open" });
         const style = document.createElement("link");
         style.rel = "stylesheet";
-        style.href = asset("payment-selector.css");
+        if (styleIntegrity) {
+          style.integrity = styleIntegrity;
+          style.crossOrigin = "anonymous";
+        }
+        style.href = styleUrl;
         // The checkout is mounted once its styles are in (or failed): a
         // slow stylesheet must not show it unstyled first.
         this.styled = new Promise((done) => (style.onload = style.onerror = done));
         root.append(style, document.createElement("div"));
       }
       this.theme();
-      this.render();
+      // Moved to another place on the page: the checkout is still mounted.
+      if (this.handle == null) this.render();
     }
 
     disconnectedCallback() {
-      this.stop();
+      // A move (out and back in before the page's script yields) keeps the
+      // shopper's checkout; only an element left out is unmounted.
+      queueMicrotask(() => this.isConnected || this.stop());
     }
 
-    attributeChangedCallback(name) {
-      if (!this.shadowRoot || !this.isConnected) return;
-      // A theme is only styles: the checkout keeps its place.
+    attributeChangedCallback(name, old, value) {
+      // Frameworks set attributes again with the same value on re-render.
+      if (!this.shadowRoot || !this.isConnected || old === value) return;
+      // A theme is only styles, a language only words: the checkout keeps
+      // its place. Another session or server is another checkout.
       if (name === "theme") this.theme();
-      else this.render();
+      else if (name !== "locale") this.render();
+      else if (this.handle != null) this.language();
     }
 
     // `theme="dark"` or `"light"` forces a preset; without it the checkout
@@ -48,6 +78,21 @@
       const box = this.shadowRoot.lastChild;
       if (theme) box.setAttribute("data-ps-theme", theme);
       else box.removeAttribute("data-ps-theme");
+    }
+
+    // The checkout redraws its screen in the new language; the control the
+    // shopper was on (found again by its test hook) gets the focus back.
+    language() {
+      const root = this.shadowRoot;
+      const focused = root.activeElement;
+      const hook = focused && focused.closest("[data-testid]");
+      wasm_bindgen.set_locale(this.handle, this.getAttribute("locale") || undefined);
+      if (hook)
+        setTimeout(() => {
+          const again = root.querySelector('[data-testid="' + hook.dataset.testid + '"]');
+          const control = again && (hook === focused ? again : again.querySelector(focused.localName));
+          if (control && !root.activeElement) control.focus();
+        });
     }
 
     stop() {
@@ -67,8 +112,8 @@
       }
       // Not given a session yet (the page may still be fetching one).
       if (!created && !(attribute("session-id") && attribute("client-secret"))) return this.stop();
-      Promise.all([load(), this.styled]).then(
-        ([exports]) => {
+      Promise.all([load(), this.styled])
+        .then(([exports]) => {
           if (turn !== this.turn || !this.isConnected) return;
           this.stop();
           performance.mark("payment-selector:mount");
@@ -82,22 +127,15 @@
               created,
               returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
             },
-            (kind, intentId) =>
-              this.dispatchEvent(
-                new CustomEvent("payment-selector:" + kind, {
-                  detail: { intentId },
-                  bubbles: true,
-                  composed: true,
-                }),
-              ),
+            (kind, intentId) => tell(this, kind, { intentId }),
           );
           performance.measure("payment-selector:mount", "payment-selector:mount");
-        },
-        (error) => {
+        })
+        .catch((error) => {
+          // The next render loads the wasm afresh.
           wasm = null;
-          this.dispatchEvent(new CustomEvent("payment-selector:error", { detail: { error }, bubbles: true, composed: true }));
-        },
-      );
+          tell(this, "error", { error });
+        });
     }
   }
 
@@ -112,6 +150,7 @@
       if (this.shadowRoot && this.isConnected) this.render();
     },
   });
+  // The package loaded twice (or two versions of it) defines it once.
   if (!customElements.get("payment-selector")) customElements.define("payment-selector", PaymentSelector);
 
   // The checkout formats its amount with Intl.NumberFormat, and a switch-on

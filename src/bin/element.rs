@@ -10,6 +10,13 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue, emit: js_sys::Functio
     payment_selector::element::mount(root, options, emit)
 }
 
+/// Switches a checkout's language; see
+/// [`payment_selector::element::set_locale`].
+#[wasm_bindgen]
+pub fn set_locale(handle: u32, tag: Option<String>) {
+    payment_selector::element::set_locale(handle, tag)
+}
+
 /// Unmounts a checkout [`mount`] made.
 #[wasm_bindgen]
 pub fn unmount(handle: u32) {

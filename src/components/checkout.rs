@@ -75,9 +75,11 @@ pub fn Checkout(
     /// The session's client secret, handed to the page by the merchant's server.
     #[prop(into)]
     client_secret: String,
-    /// The shopper's language; from the browser's languages when absent.
-    #[prop(optional)]
-    locale: Option<Locale>,
+    /// The shopper's language; from the browser's languages when absent. A
+    /// change redraws the screen in place: the payment and the shopper's
+    /// choice stay.
+    #[prop(optional, into)]
+    locale: Option<Signal<Locale>>,
     /// The intent named by a provider's return URL, when the page is that
     /// return: the checkout then asks the server how the payment went.
     #[prop(optional_no_strip)]
@@ -95,7 +97,6 @@ pub fn Checkout(
     #[prop(optional)]
     on_complete: Option<Callback<(Completion, String)>>,
 ) -> impl IntoView {
-    let locale = locale.unwrap_or_else(browser::preferred_locale);
     let context = context.unwrap_or_else(browser::client_context);
     let (mut initial, mut commands) = match returning_intent {
         Some(intent_id) => State::returning(intent_id),
@@ -138,7 +139,12 @@ pub fn Checkout(
         visibility.remove();
         restored.remove();
     });
-    screens(driver, locale)
+    // A new language draws the screens again from the same state: the
+    // payment and the shopper's choice stay.
+    move || {
+        let locale = locale.map_or_else(browser::preferred_locale, |locale| locale.get());
+        screens(driver.clone(), locale)
+    }
 }
 
 /// A checkout shown in `state` and talking to no server: what the designer
@@ -272,6 +278,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
     view! {
         <section
             class="ps-checkout"
+            part="checkout"
             lang=locale.tag()
             data-testid="checkout"
             node_ref=root
@@ -294,6 +301,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                     <p
                         class=if notice { "ps-notice" } else { "ps-error" }
                         role=if notice { "status" } else { "alert" }
+                        part="error"
                         data-testid="error"
                     >
                         {locale.text(key)}

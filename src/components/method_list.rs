@@ -48,6 +48,7 @@ pub fn MethodList(
                 view! {
                     <div
                         class="ps-method"
+                        part="method"
                         class:ps-method--unavailable=unavailable
                         data-testid=format!("method-{}", kind.as_str())
                     >
@@ -75,7 +76,7 @@ pub fn MethodList(
             .collect_view()
     };
     view! {
-        <fieldset class="ps-methods" data-testid="method-list" aria-describedby=note_id>
+        <fieldset class="ps-methods" part="methods" data-testid="method-list" aria-describedby=note_id>
             <legend class="ps-methods__legend">{locale.text(Key::PaymentMethod)}</legend>
             <p class="ps-methods__note" id=note_id.clone() data-testid="no-surcharge">
                 {locale.text(Key::NoSurcharge)}

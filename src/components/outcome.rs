@@ -103,7 +103,7 @@ pub fn Outcome(
         })
         .collect_view();
     view! {
-        <div class=format!("ps-outcome ps-outcome--{tone}") data-testid="outcome">
+        <div class=format!("ps-outcome ps-outcome--{tone}") part="outcome" data-testid="outcome">
             <h2 class="ps-outcome__headline" data-testid="outcome-headline" tabindex="-1" data-ps-focus>
                 {headline}
             </h2>

@@ -29,6 +29,7 @@ pub fn PayButton(
     view! {
         <button
             class="ps-pay"
+            part="pay-button"
             class:ps-pay--busy=busy
             type="submit"
             data-testid="pay-button"

@@ -38,7 +38,7 @@ pub fn QrPanel(
         _ => Key::ScanWithApp,
     };
     view! {
-        <div class="ps-qr" data-testid="qr-panel">
+        <div class="ps-qr" part="qr" data-testid="qr-panel">
             <h2 class="ps-qr__instruction" tabindex="-1" data-ps-focus>{locale.text(instruction)}</h2>
             <p class="ps-qr__amount" data-testid="qr-amount">{amount}</p>
             <QrCode payload=payload label=locale.text(Key::QrCodeLabel) />

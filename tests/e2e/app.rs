@@ -41,6 +41,12 @@ impl App {
     /// `examples/plain-html` with the package beside it, as a storefront
     /// would deploy them.
     pub async fn start_shop() -> App {
+        App::start_shop_with(&[]).await
+    }
+
+    /// As [`App::start_shop`], with `files` (path in the site, contents)
+    /// written over the shop's and the package's.
+    pub async fn start_shop_with(files: &[(&str, &[u8])]) -> App {
         let site = tempfile::tempdir().expect("a site directory");
         let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/plain-html");
         copy_folder(&example, site.path());
@@ -48,6 +54,9 @@ impl App {
             &dist().join("payment-selector"),
             &site.path().join("payment-selector"),
         );
+        for (path, contents) in files {
+            std::fs::write(site.path().join(path), contents).expect("a file of the site");
+        }
         App::serving(site.path().to_owned(), Some(site)).await
     }
 

@@ -39,6 +39,15 @@ impl CheckoutPage {
         }
     }
 
+    /// The `<payment-selector>` element's checkout on the page the browser
+    /// is on now (after a provider sent the shopper back, say).
+    pub fn returned_element(client: &Client) -> CheckoutPage {
+        CheckoutPage {
+            client: client.clone(),
+            host: Some("payment-selector"),
+        }
+    }
+
     /// Opens a page whose checkout is the `<payment-selector>` element and
     /// waits for its methods to show.
     pub async fn open_element(client: &Client, url: &str) -> CheckoutPage {

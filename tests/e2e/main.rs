@@ -10,6 +10,7 @@ mod checkout_page;
 mod cmpay;
 mod gallery;
 mod hand_off;
+mod package;
 mod shopper;
 mod unionpay;
 mod wechat;

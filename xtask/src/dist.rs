@@ -2,8 +2,12 @@
 //!
 //! Trunk builds `xtask/element.html` (the element's wasm, its glue, the
 //! loader and the stylesheet, minified); this module assembles what a
-//! storefront serves: stable names, content-hashed copies that load each
-//! other, subresource-integrity hashes, and `.br`/`.gz` siblings.
+//! storefront serves: the glue and loader in one function scope, as a
+//! classic script and an ES module, stable names, content-hashed copies
+//! that load each other checked by their subresource-integrity hashes,
+//! `integrity.json`, `.br`/`.gz` siblings, what a toolchain reads
+//! (`package.json`, typings, `custom-elements.json`: see `package.rs`), and
+//! the whole again under `dist/payment-selector@<version>/`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::setup::Tools;
-use crate::{names, root, size, Result};
+use crate::{names, package, root, size, Result};
 
 /// The package's three files a page loads, by their stable names.
 pub const SCRIPT: &str = "payment-selector.js";
@@ -31,15 +35,15 @@ pub fn run(tools: &Tools) -> Result {
     let built = root().join("target").join("element");
     size::trunk_release(tools, "xtask/element.html", &built, "the element")?;
     assemble(&built, &dir())?;
-    println!("==> wrote {}", dir().display());
+    let pinned = package::versioned_dir(&version()?);
+    copy_folder(&dir(), &pinned)?;
+    println!("==> wrote {} and {}", dir().display(), pinned.display());
     Ok(())
 }
 
-/// One file of the package, before it is written.
-struct Asset {
-    name: &'static str,
-    bytes: Vec<u8>,
-}
+/// The package's ES module: the same element, for bundlers and
+/// `import "payment-selector"`.
+pub const MODULE: &str = "payment-selector.mjs";
 
 fn assemble(built: &Path, out: &Path) -> Result {
     let files = list(built)?;
@@ -63,65 +67,45 @@ fn assemble(built: &Path, out: &Path) -> Result {
         &|n| n.starts_with("payment-selector-") && n.ends_with(".css"),
         "stylesheet",
     )?;
-
     let read = |name: &str| {
         let path = built.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let glue = String::from_utf8(read(&glue)?).map_err(|e| format!("{glue}: {e}"))?;
+    let text = |name: &str| read(name).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let (glue, loader) = (text(&glue)?, text(&loader)?);
+    if !glue.contains("let wasm_bindgen") || !loader.contains("files") {
+        return Err("trunk's glue or loader is no longer what the package wraps".into());
+    }
     let (wasm, glue) = names::shorten(&read(&wasm)?, &glue)?;
-    let mut script = glue.into_bytes();
-    // The glue may end without a semicolon; the loader starts with a (.
-    script.extend_from_slice(b";\n");
-    script.extend(read(&loader)?);
-    let stable = [
-        Asset {
-            name: WASM,
-            bytes: wasm,
-        },
-        Asset {
-            name: STYLESHEET,
-            bytes: read(&css)?,
-        },
-        Asset {
-            name: SCRIPT,
-            bytes: script,
-        },
-    ];
+    let css = read(&css)?;
+    let hashed_wasm = hashed(WASM, &wasm);
+    let hashed_css = hashed(STYLESHEET, &css);
+
+    let script = package_script(&glue, &loader, &classic_files(WASM, STYLESHEET, None));
+    // The content-hashed script names the hashed wasm and stylesheet and
+    // checks them against their hashes: a page that pins one script (with
+    // its own integrity attribute) gets exactly that build's parts.
+    let pinned = classic_files(&hashed_wasm, &hashed_css, Some((&sri(&wasm), &sri(&css))));
+    let hashed_script_text = package_script(&glue, &loader, &pinned);
+    let module = package_script(&glue, &loader, &module_files());
+    let hashed_script = hashed(SCRIPT, hashed_script_text.as_bytes());
 
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut integrity = Vec::new();
-    for asset in &stable {
-        write(out, asset.name, &asset.bytes)?;
-        integrity.push((asset.name.to_owned(), sri(&asset.bytes)));
-    }
-    // The hashed copies: the script names the hashed wasm and stylesheet,
-    // so a page that loads one version gets that version's parts.
-    let hashed_wasm = hashed(WASM, &stable[0].bytes);
-    let hashed_css = hashed(STYLESHEET, &stable[1].bytes);
-    let mut script_text = String::from_utf8_lossy(&stable[2].bytes).into_owned();
-    for quote in ['"', '\'', '`'] {
-        for (from, to) in [(WASM, &hashed_wasm), (STYLESHEET, &hashed_css)] {
-            script_text = script_text.replace(
-                &format!("{quote}{from}{quote}"),
-                &format!("{quote}{to}{quote}"),
-            );
-        }
-    }
-    if !script_text.contains(&hashed_wasm) || !script_text.contains(&hashed_css) {
-        return Err("the loader no longer names its wasm and stylesheet as literals".into());
-    }
-    let hashed_script = hashed(SCRIPT, script_text.as_bytes());
     for (name, bytes) in [
-        (hashed_wasm, stable[0].bytes.clone()),
-        (hashed_css, stable[1].bytes.clone()),
-        (hashed_script, script_text.into_bytes()),
+        (WASM.to_owned(), &wasm),
+        (STYLESHEET.to_owned(), &css),
+        (SCRIPT.to_owned(), &script.into_bytes()),
+        (MODULE.to_owned(), &module.into_bytes()),
+        (hashed_wasm, &wasm),
+        (hashed_css, &css),
+        (hashed_script, &hashed_script_text.into_bytes()),
     ] {
-        write(out, &name, &bytes)?;
-        integrity.push((name, sri(&bytes)));
+        write(out, &name, bytes)?;
+        integrity.push((name, sri(bytes)));
     }
     let manifest = integrity
         .iter()
@@ -132,7 +116,68 @@ fn assemble(built: &Path, out: &Path) -> Result {
         out,
         "integrity.json",
         format!("{{\n{manifest}\n}}\n").as_bytes(),
+    )?;
+    package::write(out, &version()?)
+}
+
+/// The glue and the loader in one function, so that neither leaves a name
+/// in the page's global scope: the glue's `let wasm_bindgen` would make a
+/// second copy of the script, or another wasm-bindgen widget, throw. `files`
+/// is an expression for where the wasm and stylesheet are (see
+/// `src/element.js`).
+fn package_script(glue: &str, loader: &str, files: &str) -> String {
+    // The glue may end without a semicolon; the loader starts with a (.
+    format!("(function(files){{{glue};\n{loader}\n}})({files});\n")
+}
+
+/// A classic script's files: beside the script (its `src`), with their
+/// integrity hashes when the names are content-hashed.
+fn classic_files(wasm: &str, css: &str, integrity: Option<(&str, &str)>) -> String {
+    let (wasm_integrity, css_integrity) = integrity.unwrap_or_default();
+    format!(
+        "(b=>({{wasm:new URL(\"{wasm}\",b).href,wasmIntegrity:\"{wasm_integrity}\",\
+         style:new URL(\"{css}\",b).href,styleIntegrity:\"{css_integrity}\"}}))\
+         (document.currentScript?document.currentScript.src:location.href)"
     )
+}
+
+/// The module's files: `new URL("./…", import.meta.url)`, the form bundlers
+/// recognise and copy the file for.
+fn module_files() -> String {
+    format!(
+        "{{wasm:new URL(\"./{WASM}\",import.meta.url).href,wasmIntegrity:\"\",\
+         style:new URL(\"./{STYLESHEET}\",import.meta.url).href,styleIntegrity:\"\"}}"
+    )
+}
+
+/// The component's version, from the root `Cargo.toml`.
+pub fn version() -> Result<String> {
+    let path = root().join("Cargo.toml");
+    let manifest =
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    manifest
+        .split("\n[")
+        .find(|section| section.starts_with("package]"))
+        .and_then(|section| {
+            section.lines().find_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                (key.trim() == "version").then(|| value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .ok_or_else(|| format!("{}: no [package] version", path.display()))
+}
+
+/// A copy of the package under its versioned name, replacing any before.
+fn copy_folder(from: &Path, to: &Path) -> Result {
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for name in list(from)? {
+        std::fs::copy(from.join(&name), to.join(&name))
+            .map_err(|e| format!("{}: {e}", to.join(&name).display()))?;
+    }
+    Ok(())
 }
 
 fn list(dir: &Path) -> Result<Vec<String>> {

@@ -14,6 +14,7 @@ mod bench;
 mod dist;
 mod names;
 mod openapi;
+mod package;
 mod serve;
 mod setup;
 mod size;

@@ -10,6 +10,10 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132";
 /// The accessibility checker the end-to-end tests inject into the gallery.
 const AXE_VERSION: &str = "4.14.1";
+/// What `cargo xtask test` type-checks the package's typings and the
+/// examples with: TypeScript, and React's and Vue's own typings (a
+/// storefront's, which ours augment).
+const TYPECHECK_PACKAGES: [&str; 3] = ["typescript@5.9.3", "@types/react@19.3.3", "vue@3.5.47"];
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// The toolchain of the size-optimised release build (`-Zbuild-std`),
 /// pinned by date so that a new nightly cannot change the bundle (or break
@@ -57,6 +61,7 @@ pub fn run() -> Result<Tools> {
     wasm_bindgen(&tools)?;
     binaryen(&tools)?;
     axe_core()?;
+    typecheck_tools()?;
     browser()?;
     println!("==> tools ready");
     Ok(tools)
@@ -267,6 +272,33 @@ fn axe_core() -> Result {
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&dir)
             .arg(format!("axe-core@{AXE_VERSION}")),
+    )
+}
+
+/// The folder holding TypeScript and the typings it checks against, in
+/// its `node_modules`.
+pub fn typecheck_dir() -> PathBuf {
+    npm_cache().join(format!(
+        "typecheck-{}",
+        TYPECHECK_PACKAGES.join("-").replace('/', "+")
+    ))
+}
+
+fn typecheck_tools() -> Result {
+    let dir = typecheck_dir();
+    if dir.join("node_modules/.bin/tsc").exists() {
+        return Ok(());
+    }
+    if output_of("npm", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    run_step(
+        &format!("install {} from npm", TYPECHECK_PACKAGES.join(", ")),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .args(TYPECHECK_PACKAGES),
     )
 }
 

@@ -65,6 +65,7 @@ pub fn run() -> Result {
     )?;
     size::build_preview(&tools)?;
     crate::dist::run(&tools)?;
+    typecheck()?;
     let dist = root().join("dist");
     run_step(
         "end-to-end journeys (real browser, real server, release page)",
@@ -87,6 +88,62 @@ pub fn run() -> Result {
     demo_stays_put(&tools)?;
     size::run(&tools, false, false)?;
     println!("\nall checks passed");
+    Ok(())
+}
+
+/// The package's typings as a storefront's toolchain reads them: a
+/// TypeScript consumer (a page, React 19's JSX, Vue's components) and the
+/// plain HTML shop's script, checked by `tsc` against the built package.
+fn typecheck() -> Result {
+    let modules = setup::typecheck_dir().join("node_modules");
+    // The consumer's node_modules, as `npm install` would leave it: the
+    // package, and React's and Vue's typings.
+    let linked = root().join("examples/typescript/node_modules");
+    if linked.exists() {
+        std::fs::remove_dir_all(&linked).map_err(|e| format!("{}: {e}", linked.display()))?;
+    }
+    std::fs::create_dir_all(&linked).map_err(|e| format!("{}: {e}", linked.display()))?;
+    let link = |from: &std::path::Path, name: &std::ffi::OsStr| {
+        std::os::unix::fs::symlink(from, linked.join(name))
+            .map_err(|e| format!("{}: {e}", linked.join(name).display()))
+    };
+    // A copy, not a link: its typings find React's and Vue's where an
+    // installed package would, in the node_modules around it.
+    let package = linked.join("payment-selector");
+    std::fs::create_dir_all(&package).map_err(|e| format!("{}: {e}", package.display()))?;
+    let dist = crate::dist::dir();
+    for entry in std::fs::read_dir(&dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        std::fs::copy(entry.path(), package.join(entry.file_name()))
+            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+    }
+    for entry in std::fs::read_dir(&modules).map_err(|e| format!("{}: {e}", modules.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            link(&entry.path(), &entry.file_name())?;
+        }
+    }
+    let tsc = modules.join("typescript/bin/tsc");
+    for (what, project) in [
+        (
+            "a TypeScript storefront (page, React, Vue)",
+            "examples/typescript",
+        ),
+        (
+            "the plain HTML shop's script",
+            "examples/plain-html/jsconfig.json",
+        ),
+    ] {
+        run_step(
+            &format!("tsc: {what} against the package's typings"),
+            std::process::Command::new("node").arg(&tsc).args([
+                "--project",
+                project,
+                "--pretty",
+                "false",
+            ]),
+        )?;
+    }
     Ok(())
 }
 
