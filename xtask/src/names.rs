@@ -4,7 +4,8 @@
 //! each closure trampoline after its full Rust type; every name is written
 //! twice, in the wasm and in the script, and the hashes do not compress;
 //! every import also names the glue's file. The names are renamed in both,
-//! the same way; the code is not touched.
+//! the same way; the code is not touched. Custom sections (the producers,
+//! the target features), which no browser reads, are left out.
 
 use std::collections::HashMap;
 
@@ -80,6 +81,9 @@ pub fn shorten(wasm: &[u8], script: &str) -> Result<(Vec<u8>, String)> {
                 }
                 module.section(&exports);
             }
+            // The producers, target features and the like: the browser
+            // reads none of them.
+            Payload::CustomSection(_) => {}
             other => {
                 if let Some((id, range)) = other.as_section() {
                     module.section(&RawSection {
