@@ -16,7 +16,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::setup::Tools;
-use crate::{names, package, root, size, Result};
+use crate::{names, package, release, root, Result};
 
 /// The package's three files a page loads, by their stable names.
 pub const SCRIPT: &str = "payment-selector.js";
@@ -33,7 +33,7 @@ pub fn dir() -> PathBuf {
 /// Builds the element with trunk and writes the package.
 pub fn run(tools: &Tools) -> Result {
     let built = root().join("target").join("element");
-    size::trunk_release(tools, "xtask/element.html", &built, "the element")?;
+    release::trunk_release(tools, "xtask/element.html", &built, "the element")?;
     assemble(&built, &dir())?;
     let pinned = package::versioned_dir(&version()?);
     copy_folder(&dir(), &pinned)?;
@@ -193,7 +193,7 @@ fn write(out: &Path, name: &str, bytes: &[u8]) -> Result {
     let path = out.join(name);
     let fail = |e: std::io::Error| format!("{}: {e}", path.display());
     std::fs::write(&path, bytes).map_err(fail)?;
-    std::fs::write(out.join(format!("{name}.br")), size::brotli(bytes)?).map_err(fail)?;
+    std::fs::write(out.join(format!("{name}.br")), release::brotli(bytes)?).map_err(fail)?;
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(bytes).map_err(fail)?;
     std::fs::write(out.join(format!("{name}.gz")), gzip.finish().map_err(fail)?).map_err(fail)

@@ -15,6 +15,7 @@ mod dist;
 mod names;
 mod openapi;
 mod package;
+mod release;
 mod serve;
 mod setup;
 mod size;

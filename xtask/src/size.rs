@@ -2,45 +2,9 @@
 //! a page loads, raw and brotli, checked against `size-budget.toml`; with
 //! `--why`, the largest functions (twiggy on a build that keeps names).
 
-use std::io::Write;
-use std::path::Path;
-
+use crate::release::brotli;
 use crate::setup::{self, Tools};
 use crate::{dist, root, run_step, Result};
-
-/// The environment of every release build: the standard library rebuilt
-/// for size, panics abort at once (no messages, no formatting machinery),
-/// no panic locations, no `Debug` output. That needs nightly's
-/// `-Zbuild-std`; only these builds use it, in their own target directory.
-pub fn trunk_release(tools: &Tools, target: &str, dist: &Path, what: &str) -> Result {
-    let mut trunk = tools.command("trunk");
-    trunk
-        .args(["build", "--release", "true", "--dist"])
-        .arg(dist)
-        .arg(target)
-        .env("RUSTUP_TOOLCHAIN", setup::SIZE_TOOLCHAIN)
-        .env("CARGO_TARGET_DIR", root().join("target").join("size"))
-        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
-        );
-    run_step(
-        &format!("trunk build --release {target}: {what} (nightly build-std, for size)"),
-        &mut trunk,
-    )
-}
-
-/// The preview page, released into `dist/` for the end-to-end journeys.
-pub fn build_preview(tools: &Tools) -> Result {
-    trunk_release(
-        tools,
-        "index.html",
-        &root().join("dist"),
-        "the preview page",
-    )
-}
 
 /// Prints the package's size and fails when its brotli total is over
 /// budget; with `why`, also what in the wasm is largest.
@@ -119,16 +83,6 @@ fn largest(tools: &Tools) -> Result {
             .args(["top", "-n", "40"])
             .arg(&optimised),
     )
-}
-
-/// `bytes`, brotli -q 11.
-pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 1 << 16, 11, 22);
-        writer.write_all(bytes).map_err(|e| e.to_string())?;
-    }
-    Ok(out)
 }
 
 /// `max_brotli_bytes` from `size-budget.toml`.

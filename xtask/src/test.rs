@@ -3,7 +3,7 @@
 
 use crate::serve::{self, Ports};
 use crate::setup::{self, CHROMEDRIVER};
-use crate::{root, run_step, size, Result};
+use crate::{release, root, run_step, size, Result};
 
 const WASM: &str = "wasm32-unknown-unknown";
 
@@ -63,7 +63,7 @@ pub fn run() -> Result {
             .command("cargo")
             .args(["test", "--package", "payment-selector", "--target", WASM]),
     )?;
-    size::build_preview(&tools)?;
+    release::build_preview(&tools)?;
     crate::dist::run(&tools)?;
     typecheck()?;
     let dist = root().join("dist");
