@@ -208,7 +208,7 @@ async fn a_session_set_before_the_element_is_defined_is_the_one_it_shows() {
             vec![],
         )
         .await,
-        json!(["block", "320px"]),
+        json!(["block", "340px"]),
         "on a page that styles nothing, the element is a block with room for two methods"
     );
     assert_eq!(errors(&browser).await, json!([]));
