@@ -6,7 +6,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use contract::{Availability, Currency, Flow, MethodKind, Money, PaymentMethod, UnavailableReason};
+use contract::{
+    Availability, CheckoutSession, Currency, Flow, MethodKind, Money, PaymentMethod,
+    UnavailableReason,
+};
 use leptos::prelude::*;
 use payment_selector::components::{Checkout, MethodList, PayButton, QrPanel, StatusLine};
 use payment_selector::i18n::Locale;
@@ -322,4 +325,33 @@ async fn an_answer_that_is_not_the_contract_is_an_error_not_a_crash() {
             .as_deref(),
         Some("zh-CN")
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_asks_for_a_negative_amount_is_refused_not_shown() {
+    // A lying answer (the page's inline session): the amount negated.
+    let lying = CheckoutSession {
+        id: "cs_lie".into(),
+        amount: Money::new(-12800, Currency::CNY),
+        merchant_name: "Demo".into(),
+        expires_at: 4_000_000_000,
+        livemode: true,
+        status: contract::SessionStatus::Open,
+        paid_intent: None,
+        methods: methods(),
+    };
+    let page = mount(move || {
+        view! {
+            <Checkout api_base="http://127.0.0.1:9/api" session_id="cs_lie" client_secret="secret"
+                locale=Locale::En session=Some(lying) />
+        }
+    });
+    let error = page.wait_for("[data-testid=error]").await;
+    assert_eq!(
+        error.text_content().unwrap_or_default(),
+        "The payment server sent an unexpected answer. Please try again."
+    );
+    let shown = page.text("[data-testid=checkout]");
+    assert!(!shown.contains("128"), "no amount is shown: {shown}");
+    assert!(page.find("[data-testid=pay-button]").is_none());
 }
