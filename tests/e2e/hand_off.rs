@@ -28,6 +28,21 @@ async fn forbid_forms_elsewhere(browser: &Browser) {
         .expect("the policy is added");
 }
 
+/// A desktop shopper pays by card on a page whose own policy holds the
+/// card page's form back: the checkout says it is taking them there.
+async fn paying_by_card_held_back(app: &App) -> (Browser, CheckoutPage) {
+    let browser = Browser::start("en-US").await;
+    let page = CheckoutPage::open(&browser.client, &app.url()).await;
+    forbid_forms_elsewhere(&browser).await;
+    page.choose("card").await;
+    page.pay().await;
+    page.wait_for_text("outcome-headline", |text| {
+        text == "Taking you to the payment page…"
+    })
+    .await;
+    (browser, page)
+}
+
 /// Waits until the server holds the newest intent as `status`.
 async fn intent_becomes(app: &App, status: &str) -> Value {
     let mut intent = Value::Null;
@@ -44,15 +59,7 @@ async fn intent_becomes(app: &App, status: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_page_that_never_opens_offers_to_try_again_or_pay_another_way() {
     let app = App::start().await;
-    let browser = Browser::start("en-US").await;
-    let page = CheckoutPage::open(&browser.client, &app.url()).await;
-    forbid_forms_elsewhere(&browser).await;
-    page.choose("card").await;
-    page.pay().await;
-    page.wait_for_text("outcome-headline", |text| {
-        text == "Taking you to the payment page…"
-    })
-    .await;
+    let (browser, page) = paying_by_card_held_back(&app).await;
     let stalled = "The payment didn't open? Try again or choose another method.";
     page.wait_for_text_within(
         "outcome-headline",
@@ -94,15 +101,7 @@ async fn a_card_page_that_never_opens_offers_to_try_again_or_pay_another_way() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_through_the_back_forward_cache_the_checkout_asks_the_server() {
     let app = App::start().await;
-    let browser = Browser::start("en-US").await;
-    let page = CheckoutPage::open(&browser.client, &app.url()).await;
-    forbid_forms_elsewhere(&browser).await;
-    page.choose("card").await;
-    page.pay().await;
-    page.wait_for_text("outcome-headline", |text| {
-        text == "Taking you to the payment page…"
-    })
-    .await;
+    let (browser, page) = paying_by_card_held_back(&app).await;
     // What the browser fires when it shows the page again from its
     // back/forward cache (some fire no visibility change then).
     browser
