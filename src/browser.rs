@@ -270,7 +270,19 @@ pub const ALIPAY: Bridge = Bridge {
 /// `said` gets what the wallet said, which is only a hint: only the server
 /// can tell whether the shopper paid. A bridge that cannot be called, or
 /// never comes (the page is not in that app after all), says `Fail`.
-pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(BridgeAnswer)>) {
+/// `wanted` says whether the checkout still waits for this payment when a
+/// late bridge arrives. A newer call makes this one's wait moot.
+pub fn invoke_wallet(
+    bridge: &'static Bridge,
+    args: JsValue,
+    wanted: Rc<dyn Fn() -> bool>,
+    said: Rc<dyn Fn(BridgeAnswer)>,
+) {
+    let call = WALLET_CALLS.with(|calls| {
+        calls.set(calls.get().wrapping_add(1));
+        calls.get()
+    });
+    let current = move || WALLET_CALLS.with(Cell::get) == call;
     let invoke = {
         let said = said.clone();
         move || -> Option<()> {
@@ -306,8 +318,9 @@ pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(Bri
     let given_up = Rc::new(Cell::new(false));
     let (done, late) = (invoked.clone(), given_up.clone());
     let on_ready = wasm_bindgen::closure::Closure::once_into_js(move || {
-        // Too late: the shopper was told it failed and its intent closed.
-        if late.get() {
+        // Too late: the shopper was told it failed and its intent closed,
+        // or has moved on, or tried again.
+        if late.get() || !current() || !wanted() {
             return;
         }
         // A bridge that came but could not be called counts as missing.
@@ -326,13 +339,27 @@ pub fn invoke_wallet(bridge: &'static Bridge, args: JsValue, said: Rc<dyn Fn(Bri
     }
     leptos::prelude::set_timeout(
         move || {
-            if !invoked.get() {
+            if !invoked.get() && current() {
                 given_up.set(true);
                 said(BridgeAnswer::Fail);
             }
         },
         std::time::Duration::from_secs(10),
     );
+}
+
+thread_local! {
+    /// How many wallet calls the page has made: only the latest may still
+    /// open a sheet or give up.
+    static WALLET_CALLS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Stops a navigation the page has started (the provider's page is still
+/// loading) so that it does not land later.
+pub fn stop_loading() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.stop();
+    }
 }
 
 /// `tradePay`'s argument: `{tradeNO}`.

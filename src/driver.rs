@@ -216,6 +216,7 @@ impl Driver {
             Command::InvokeAlipay { trade_no } => {
                 invoke_wallet(driver, &browser::ALIPAY, browser::trade_pay_args(&trade_no));
             }
+            Command::StopLeaving => browser::stop_loading(),
             Command::WatchHandOff {
                 intent_id,
                 delay_ms,
@@ -270,10 +271,27 @@ impl Driver {
 }
 
 /// Starts a payment in a wallet's sheet; what it says comes back as events.
+/// A bridge that arrives once the checkout has moved on (another method, a
+/// payment seen meanwhile) opens nothing.
 fn invoke_wallet(driver: Driver, bridge: &'static browser::Bridge, args: wasm_bindgen::JsValue) {
+    let state = driver.state;
+    let intent_id = state
+        .try_with_untracked(|checkout| checkout.awaited_intent().map(str::to_owned))
+        .flatten();
+    let wanted = move || {
+        state
+            .try_with_untracked(|checkout| {
+                matches!(
+                    checkout.phase,
+                    crate::checkout::Phase::InvokingWallet { .. }
+                ) && checkout.awaited_intent() == intent_id.as_deref()
+            })
+            .unwrap_or(false)
+    };
     browser::invoke_wallet(
         bridge,
         args,
+        std::rc::Rc::new(wanted),
         std::rc::Rc::new(move |answer| driver.dispatch(Event::WalletReturned(answer))),
     );
 }

@@ -134,7 +134,7 @@
         .catch((error) => {
           // The next render loads the wasm afresh.
           wasm = null;
-          tell(this, "error", { error });
+          if (turn === this.turn) tell(this, "error", { error });
         });
     }
   }
@@ -146,6 +146,8 @@
       return this.created;
     },
     set(created) {
+      // A framework's re-render hands the same answer again: same checkout.
+      if (created === this.created) return;
       this.created = created;
       if (this.shadowRoot && this.isConnected) this.render();
     },

@@ -282,7 +282,8 @@ impl BridgeAnswer {
         match last {
             b"ok" => BridgeAnswer::Ok,
             b"cancel" => BridgeAnswer::Cancel,
-            b"fail" => BridgeAnswer::Fail,
+            // `fail`, or `fail_invalid appid` and the like.
+            last if last.starts_with(b"fail") => BridgeAnswer::Fail,
             _ => BridgeAnswer::Unknown,
         }
     }
@@ -326,6 +327,9 @@ pub enum Command {
         /// Which intent.
         intent_id: String,
     },
+    /// Stop a navigation still under way (a stalled redirect the shopper
+    /// has given up on: it must not land on an order about to be closed).
+    StopLeaving,
     /// Send [`Event::HandOffStalled`] for this intent after `delay_ms`
     /// (a page that has left never does).
     WatchHandOff {
@@ -496,8 +500,12 @@ impl Checkout {
                 Phase::Redirecting {
                     intent,
                     stalled: true,
+                } => {
+                    let mut commands = vec![Command::StopLeaving];
+                    commands.extend(self.enter_intent(intent));
+                    commands
                 }
-                | Phase::InvokingWallet {
+                Phase::InvokingWallet {
                     intent,
                     stalled: true,
                 } => {
@@ -812,10 +820,21 @@ impl Checkout {
         {
             return self.enter_intent(intent);
         }
-        if matches!(
-            intent.status,
-            IntentStatus::Processing | IntentStatus::RequiresReview
-        ) && matches!(self.phase, Phase::AwaitingScan { .. })
+        // Being paid (not an Alipay trade waiting in the wallet for its
+        // buyer), or paid and checked by the shop.
+        let waits_in_alipay = matches!(
+            intent.next_action,
+            Some(NextAction::InvokeAlipayTradePay { .. })
+        );
+        let under_way = intent.status == IntentStatus::RequiresReview
+            || (intent.status == IntentStatus::Processing && !waits_in_alipay);
+        if under_way
+            && matches!(
+                self.phase,
+                Phase::AwaitingScan { .. }
+                    | Phase::Redirecting { stalled: true, .. }
+                    | Phase::InvokingWallet { stalled: true, .. }
+            )
         {
             // Scanned and being paid (or paid, and checked by the shop): the
             // code has done its job, and must not be expired or canceled
@@ -849,8 +868,14 @@ impl Checkout {
             | Phase::InvokingWallet { stalled: true, .. } => {
                 vec![fetch(intent.id, RETRY_AFTER_FAILURE_MS)]
             }
-            // The server answers again (a "check again"): it is watched
-            // until it ends, never handed off anew from here.
+            // The server answers again (a "check again"): a code still
+            // payable is shown again; anything else is watched until it
+            // ends, never handed off anew from here.
+            Phase::Unconfirmed { .. }
+                if matches!(intent.next_action, Some(NextAction::DisplayQrCode { .. })) =>
+            {
+                self.enter_intent(intent)
+            }
             Phase::Unconfirmed { .. } => self.check(intent.id),
             // Otherwise redirecting and the wallets wait for the page to
             // leave or the bridge to answer, not for polls.
@@ -875,17 +900,22 @@ impl Checkout {
             self.choose_for_the_shopper();
             return vec![];
         }
-        if !error.is_transient() {
-            if matches!(
-                self.phase,
-                Phase::Redirecting { .. } | Phase::InvokingWallet { .. }
-            ) {
-                // The hand-off's own controls stay.
-                return vec![];
+        // The server will not tell this page how the payment went (the
+        // intent is not this session's): the shopper may have paid, so
+        // nothing here offers to pay again. Any other refusal (a proxy's
+        // page, a firewall) is retried, slowly, like a dropped connection.
+        let foreign = matches!(
+            error,
+            CheckoutError::Refused {
+                code: ErrorCode::NotFound | ErrorCode::Unauthorized,
+                ..
             }
-            // The server will not tell this page how the payment went (the
-            // intent is not this session's): the shopper may have paid, so
-            // nothing here offers to pay again.
+        );
+        let handing_off = matches!(
+            self.phase,
+            Phase::Redirecting { .. } | Phase::InvokingWallet { .. }
+        );
+        if foreign && !handing_off {
             self.phase = Phase::Unconfirmed { intent_id };
             return vec![];
         }
@@ -963,7 +993,7 @@ impl Checkout {
         let paid_meanwhile = matches!(
             error,
             CheckoutError::Refused {
-                code: ErrorCode::IntentPaid,
+                code: ErrorCode::IntentPaid | ErrorCode::IntentFinished,
                 ..
             }
         );
@@ -981,10 +1011,6 @@ impl Checkout {
             // it so it cannot be paid too (a payment made meanwhile makes
             // the server refuse, and the checkout shows that payment).
             Phase::AwaitingScan { intent, .. }
-            | Phase::Redirecting {
-                intent,
-                stalled: true,
-            }
             | Phase::InvokingWallet {
                 intent,
                 stalled: true,
@@ -992,6 +1018,17 @@ impl Checkout {
                 vec![Command::CancelIntent {
                     intent_id: intent.id.clone(),
                 }]
+            }
+            Phase::Redirecting {
+                intent,
+                stalled: true,
+            } => {
+                vec![
+                    Command::StopLeaving,
+                    Command::CancelIntent {
+                        intent_id: intent.id.clone(),
+                    },
+                ]
             }
             // The shopper may have paid on the provider's page with the
             // notification still on its way: canceling could lose a payment.

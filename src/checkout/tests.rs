@@ -1003,6 +1003,10 @@ fn a_failing_wechat_sheet_is_an_error_and_closes_the_intent() {
         BridgeAnswer::from_err_msg("get_brand_wcpay_request:fail"),
         BridgeAnswer::Fail
     );
+    assert_eq!(
+        BridgeAnswer::from_err_msg("get_brand_wcpay_request:fail_invalid appid"),
+        BridgeAnswer::Fail
+    );
 }
 
 #[test]
@@ -1080,11 +1084,16 @@ fn a_hand_off_that_does_not_happen_offers_to_try_again_or_choose_another_way() {
             ..
         }]
     ));
-    // "Try again" navigates again, and watches again.
+    // "Try again" stops the page's loading, navigates again, and watches
+    // again.
     let again = checkout.update(Event::RetryHandOff);
     assert!(matches!(
         &again[..],
-        [Command::Navigate { .. }, Command::WatchHandOff { .. }]
+        [
+            Command::StopLeaving,
+            Command::Navigate { .. },
+            Command::WatchHandOff { .. }
+        ]
     ));
     assert_eq!(checkout.status(), Some(Key::Redirecting));
     assert_eq!(
@@ -1098,12 +1107,68 @@ fn a_hand_off_that_does_not_happen_offers_to_try_again_or_choose_another_way() {
     });
     assert_eq!(
         checkout.update(Event::ChooseAnother),
-        [Command::CancelIntent {
-            intent_id: "pi_1".into()
-        }]
+        [
+            Command::StopLeaving,
+            Command::CancelIntent {
+                intent_id: "pi_1".into()
+            }
+        ],
+        "a navigation still loading must not land on the closed order"
     );
     assert!(checkout.can_choose());
     assert_eq!(checkout.selected, Some(MethodKind::Card));
+}
+
+#[test]
+fn a_stalled_hand_off_found_being_paid_or_under_review_offers_no_second_payment() {
+    for said in [IntentStatus::Processing, IntentStatus::RequiresReview] {
+        let mut checkout = bridge_open();
+        checkout.update(Event::HandOffStalled {
+            intent_id: "pi_1".into(),
+        });
+        let mut paying = jsapi_intent();
+        paying.status = said;
+        checkout.update(Event::IntentFetched(paying));
+        assert!(
+            matches!(checkout.phase, Phase::Checking { .. }),
+            "{said:?}: {:?}",
+            checkout.phase
+        );
+        assert_eq!(checkout.update(Event::RetryHandOff), [], "{said:?}");
+    }
+    // And a cancel refused because the intent has finished shows it.
+    let mut checkout = bridge_open();
+    checkout.update(Event::HandOffStalled {
+        intent_id: "pi_1".into(),
+    });
+    checkout.update(Event::ChooseAnother);
+    let commands = checkout.update(Event::CancelRefused {
+        intent_id: "pi_1".into(),
+        error: CheckoutError::Refused {
+            status: 409,
+            code: ErrorCode::IntentFinished,
+            message: String::new(),
+        },
+    });
+    assert!(matches!(commands[..], [Command::FetchIntent { .. }]));
+    assert!(!checkout.can_choose());
+}
+
+#[test]
+fn a_code_whose_poll_gets_a_proxy_s_page_stays_on_screen_and_is_asked_again() {
+    let mut checkout = awaiting_scan();
+    let commands = checkout.update(Event::FetchFailed {
+        intent_id: "pi_1".into(),
+        error: CheckoutError::BadResponse("an HTML page".into()),
+    });
+    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+    assert!(matches!(
+        commands[..],
+        [Command::FetchIntent {
+            delay_ms: 5_000,
+            ..
+        }]
+    ));
 }
 
 #[test]

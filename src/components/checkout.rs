@@ -213,10 +213,19 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
     // or removed under their focus does not take them out.
     let engaged = StoredValue::new(false);
     let focus_left = move |event: leptos::ev::FocusEvent| {
-        let outside = event.related_target().is_some_and(|to| {
-            root.get_untracked()
-                .is_some_and(|root| !root.contains(to.dyn_ref::<web_sys::Node>()))
-        });
+        let outside = match event.related_target() {
+            Some(to) => root
+                .get_untracked()
+                .is_some_and(|root| !root.contains(to.dyn_ref::<web_sys::Node>())),
+            // Focus went nowhere: the shopper clicked away (or into a
+            // frame), unless the control was taken from under them.
+            None => event
+                .target()
+                .and_then(|from| from.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|from| {
+                    from.is_connected() && !from.matches(":disabled").unwrap_or(true)
+                }),
+        };
         if outside {
             engaged.set_value(false);
         }
