@@ -129,6 +129,8 @@
             },
             (kind, intentId) => tell(this, kind, { intentId }),
           );
+          // Drawn: the room reserved for the first screen is released.
+          this.setAttribute("data-ps-ready", "");
           performance.measure("payment-selector:mount", "payment-selector:mount");
         })
         .catch((error) => {

@@ -203,13 +203,15 @@ async fn a_session_set_before_the_element_is_defined_is_the_one_it_shows() {
     assert_eq!(
         run(
             &browser,
-            "const style = getComputedStyle(document.querySelector('payment-selector'));
-             return [style.display, style.minHeight];",
+            "const e = document.querySelector('payment-selector');
+             const drawn = e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;
+             return [getComputedStyle(e).display, e.hasAttribute('data-ps-ready'),
+                     Math.abs(e.getBoundingClientRect().height - drawn) < 2];",
             vec![],
         )
         .await,
-        json!(["block", "340px"]),
-        "on a page that styles nothing, the element is a block with room for two methods"
+        json!(["block", true, true]),
+        "on a page that styles nothing, the element is a block as tall as its checkout once drawn"
     );
     assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
@@ -451,6 +453,20 @@ async fn a_phone_shopper_of_the_plain_html_shop_pays_on_the_h5_cashier_and_comes
         .wait_for_text("shop-result", |text| !text.is_empty())
         .await;
     assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
+    // The outcome is shorter than the methods were: the room reserved for
+    // them is not left blank above the shop's line.
+    let blank = run(
+        &browser,
+        "const e = document.querySelector('payment-selector');
+         return e.getBoundingClientRect().height
+             - e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;",
+        vec![],
+    )
+    .await;
+    assert!(
+        blank.as_f64().is_some_and(|px| px.abs() < 2.0),
+        "{blank}px left blank under the outcome"
+    );
 
     // A reload of the return keeps telling the same story; the shop's next
     // visit (no intent in the address) gets a new order.
