@@ -42,7 +42,20 @@ thread_local! {
 /// says, whatever the phone's clock says.
 pub fn now() -> UnixSeconds {
     let ahead = SERVER_AHEAD_MS.with(std::cell::Cell::get);
-    ((js_sys::Date::now() + ahead) / 1000.0).floor() as UnixSeconds
+    ((date_now_ms() + ahead) / 1000.0).floor() as UnixSeconds
+}
+
+#[cfg(target_arch = "wasm32")]
+fn date_now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Natively (a server drawing the first screen), the system's clock.
+#[cfg(not(target_arch = "wasm32"))]
+fn date_now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64() * 1000.0)
 }
 
 /// Learns the server's clock from an answer's `Date` header.

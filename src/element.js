@@ -22,6 +22,16 @@
       wasm_bindgen({ module_or_path: new Request(wasmUrl, { integrity: wasmIntegrity }) }).then(
         () => wasm_bindgen,
       ));
+  // How long a first screen waits for the checkout before saying it could
+  // not load (a tapped Pay is held until then).
+  const LATE = 10000;
+  // Focus back on the control the shopper was on, found again in the new
+  // screen by its test hook.
+  const refocus = (root, hook, focused) => {
+    const again = root.querySelector('[data-testid="' + hook.dataset.testid + '"]');
+    const control = again && (hook === focused ? again : again.querySelector(focused.localName));
+    if (control && (!root.activeElement || !root.activeElement.isConnected)) control.focus();
+  };
   const tell = (element, kind, detail) =>
     element.dispatchEvent(new CustomEvent("payment-selector:" + kind, { detail, bubbles: true, composed: true }));
 
@@ -36,23 +46,96 @@
         delete this.session;
         this.session = created;
       }
-      if (!this.shadowRoot) {
-        const root = this.attachShadow({ mode: "open" });
-        const style = document.createElement("link");
-        style.rel = "stylesheet";
-        if (styleIntegrity) {
-          style.integrity = styleIntegrity;
-          style.crossOrigin = "anonymous";
-        }
-        style.href = styleUrl;
-        // The checkout is mounted once its styles are in (or failed): a
-        // slow stylesheet must not show it unstyled first.
-        this.styled = new Promise((done) => (style.onload = style.onerror = done));
-        root.append(style, document.createElement("div"));
-      }
+      if (!this.box) this.prepare();
       this.theme();
       // Moved to another place on the page: the checkout is still mounted.
       if (this.handle == null) this.render();
+    }
+
+    // The shadow root: the one the page came with, holding the first
+    // screen a server drew (`GET /checkout-sessions/{id}/first-screen`), or
+    // a new one for the checkout to be drawn into.
+    prepare() {
+      const first = this.shadowRoot && this.shadowRoot.querySelector("[data-ps-first-screen]");
+      if (first) return this.adopt(first);
+      const root = this.shadowRoot || this.attachShadow({ mode: "open" });
+      const style = document.createElement("link");
+      style.rel = "stylesheet";
+      if (styleIntegrity) {
+        style.integrity = styleIntegrity;
+        style.crossOrigin = "anonymous";
+      }
+      style.href = styleUrl;
+      // The checkout is mounted once its styles are in (or failed): a
+      // slow stylesheet must not show it unstyled first.
+      this.styled = new Promise((done) => (style.onload = style.onerror = done));
+      this.box = document.createElement("div");
+      root.replaceChildren(style, this.box);
+    }
+
+    // The server-drawn first screen works until the wasm takes it over: a
+    // choice enables Pay, and a Pay tapped is held and carried out by the
+    // checkout. A browser that cannot run the checkout says so, and so does
+    // one still without it after LATE ms (the hold is then let go).
+    adopt(first) {
+      this.first = this.box = first;
+      this.setAttribute("data-ps-loading", "");
+      const pay = first.querySelector("[data-testid=pay-button]");
+      if (!pay) return;
+      const radios = [...first.querySelectorAll("input")];
+      const unavailable = radios.map((radio) => radio.disabled);
+      const chosen = () => first.querySelector("input:checked");
+      const failed = () => this.hasAttribute("data-ps-failed");
+      const busy = (on) => {
+        pay.disabled = on;
+        pay.classList.toggle("ps-pay--busy", on);
+        pay.setAttribute("aria-busy", on);
+        pay.textContent = on ? first.dataset.psBusy : first.dataset.psPay;
+        radios.forEach((radio, at) => (radio.disabled = on || unavailable[at]));
+      };
+      const ready = () => {
+        if (!this.paying && !failed() && chosen()) busy(false);
+      };
+      this.unable = () => {
+        if (this.first !== first) return;
+        this.setAttribute("data-ps-failed", "");
+        if (this.paying) busy(false);
+        this.paying = false;
+        pay.disabled = true;
+      };
+      first.addEventListener("change", ready);
+      first.addEventListener("submit", (event) => {
+        event.preventDefault();
+        if (this.paying || failed() || !chosen()) return;
+        this.paying = true;
+        busy(true);
+      });
+      // Chosen before this script ran.
+      ready();
+      if (typeof WebAssembly !== "object") this.unable();
+      setTimeout(this.unable, LATE);
+    }
+
+    // The checkout just drawn replaces the first screen in the same task
+    // (no frame shows neither), and is given what the shopper did there as
+    // they did it: the method `chosen` picked, Pay pressed if it was held,
+    // the focus where it was.
+    takeOver(first, chosen) {
+      const root = this.shadowRoot;
+      const focused = root.activeElement;
+      const hook = focused && first.contains(focused) && focused.closest("[data-testid]");
+      const control = (selector) => this.box.querySelector(selector);
+      const radio = chosen && control('input[value="' + chosen.value + '"]');
+      if (radio && !radio.checked) radio.click();
+      const form = control("form");
+      if (radio && this.paying && form) form.requestSubmit();
+      this.paying = false;
+      first.remove();
+      const notice = root.querySelector(".ps-unloaded");
+      if (notice) notice.remove();
+      this.removeAttribute("data-ps-loading");
+      this.removeAttribute("data-ps-failed");
+      if (hook) refocus(root, hook, focused);
     }
 
     disconnectedCallback() {
@@ -75,9 +158,8 @@
     // follows the system's colour scheme.
     theme() {
       const theme = this.getAttribute("theme");
-      const box = this.shadowRoot.lastChild;
-      if (theme) box.setAttribute("data-ps-theme", theme);
-      else box.removeAttribute("data-ps-theme");
+      if (theme) this.box.setAttribute("data-ps-theme", theme);
+      else this.box.removeAttribute("data-ps-theme");
     }
 
     // The checkout redraws its screen in the new language; the control the
@@ -87,12 +169,7 @@
       const focused = root.activeElement;
       const hook = focused && focused.closest("[data-testid]");
       wasm_bindgen.set_locale(this.handle, this.getAttribute("locale") || undefined);
-      if (hook)
-        setTimeout(() => {
-          const again = root.querySelector('[data-testid="' + hook.dataset.testid + '"]');
-          const control = again && (hook === focused ? again : again.querySelector(focused.localName));
-          if (control && !root.activeElement) control.focus();
-        });
+      if (hook) setTimeout(() => refocus(root, hook, focused));
     }
 
     stop() {
@@ -117,18 +194,30 @@
           if (turn !== this.turn || !this.isConnected) return;
           this.stop();
           performance.mark("payment-selector:mount");
+          const first = this.first;
+          const chosen = first && first.querySelector("input:checked");
+          if (first) {
+            this.box = document.createElement("div");
+            first.after(this.box);
+            this.theme();
+          }
           this.handle = exports.mount(
-            this.shadowRoot.lastChild,
+            this.box,
             {
               sessionId: attribute("session-id"),
               clientSecret: attribute("client-secret"),
               apiBase: attribute("api-base"),
-              locale: attribute("locale"),
+              // The first screen's language, unless the page says.
+              locale: attribute("locale") || (first && first.firstElementChild.lang) || undefined,
               created,
               returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
             },
             (kind, intentId) => tell(this, kind, { intentId }),
           );
+          if (first) {
+            this.first = null;
+            this.takeOver(first, chosen);
+          }
           // Drawn: the room reserved for the first screen is released.
           this.setAttribute("data-ps-ready", "");
           performance.measure("payment-selector:mount", "payment-selector:mount");
@@ -136,6 +225,7 @@
         .catch((error) => {
           // The next render loads the wasm afresh.
           wasm = null;
+          if (this.first && this.unable) this.unable();
           if (turn === this.turn) tell(this, "error", { error });
         });
     }
@@ -156,14 +246,4 @@
   });
   // The package loaded twice (or two versions of it) defines it once.
   if (!customElements.get("payment-selector")) customElements.define("payment-selector", PaymentSelector);
-
-  // The checkout formats its amount with Intl.NumberFormat, and a switch-on
-  // date with Intl.DateTimeFormat; the first of each a page builds loads
-  // the browser's data: 60 ms of main thread on a fast machine, 250 ms and
-  // more on a slow phone. Load it now, while the wasm downloads (the
-  // elements above have started it), not when the shopper waits.
-  try {
-    new Intl.NumberFormat("en", { style: "currency", currency: "CNY" }).format(0);
-    new Intl.DateTimeFormat("en", { month: "short", day: "numeric" }).format(0);
-  } catch (_) {}
 })();

@@ -16,7 +16,7 @@ pub enum Locale {
 }
 
 impl Locale {
-    /// The BCP 47 tag, for `lang` attributes and `Intl`.
+    /// The BCP 47 tag, for `lang` attributes.
     pub fn tag(self) -> &'static str {
         match self {
             Locale::ZhCn => "zh-CN",

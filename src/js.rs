@@ -1,5 +1,5 @@
 //! Plain JavaScript objects built from Rust, as browser APIs (`fetch`,
-//! `Intl`, the wallets' bridges) take their options.
+//! the wallets' bridges) take their options.
 
 use wasm_bindgen::JsValue;
 

@@ -6,6 +6,7 @@
 //! - [`components`]: the Leptos views, with [`components::Checkout`] on top
 //!   (QR codes from Project Nayuki's `qrcodegen` crate);
 //! - [`driver`]: runs the state machine's commands in the browser;
+//! - `first_screen` (feature `ssr`): the first screen as HTML, for a server;
 //! - [`i18n`], [`money`], [`context`]: words, amounts and the shopper's device.
 
 pub mod api;
@@ -17,6 +18,8 @@ pub mod decode;
 pub mod driver;
 pub mod element;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod first_screen;
 pub mod gallery;
 pub mod i18n;
 mod js;

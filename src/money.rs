@@ -1,40 +1,95 @@
-//! Amounts for people to read. Money stays integer minor units until this
-//! point; the browser's `Intl.NumberFormat` formats an exact decimal string.
+//! Amounts and dates for people to read. Money stays integer minor units
+//! until this point. The words are this crate's own, not the browser's
+//! `Intl`: a server drawing the first screen writes exactly what the
+//! browser will draw over it, and a slow phone does not spend a quarter of
+//! a second loading `Intl`'s data. `tests/components.rs` checks every
+//! currency and month against Chromium's `Intl` in each language.
 
-use contract::Money;
+use contract::{Currency, Money};
 
 use crate::i18n::Locale;
 
-/// The amount as the shopper's locale writes it, such as `¥128.00`.
+/// The amount as the shopper's locale writes it, such as `¥128.00`,
+/// `US$1,234.50` (zh-CN) or `CHF 12.00`.
 pub fn format(money: &Money, locale: Locale) -> String {
-    intl_format(money, locale).unwrap_or_else(|| fallback(money))
+    let exact = money.to_major_string();
+    let (sign, digits) = match exact.strip_prefix('-') {
+        Some(digits) => ("-", digits),
+        None => ("", exact.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
+    };
+    let mut written = String::from(sign);
+    match symbol(money.currency, locale) {
+        Some(symbol) => written.push_str(symbol),
+        // CLDR has no symbol: the code, then a no-break space.
+        None => {
+            written.push_str(money.currency.code());
+            written.push('\u{a0}');
+        }
+    }
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            written.push(',');
+        }
+        written.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        written.push('.');
+        written.push_str(fraction);
+    }
+    written
 }
 
-/// Without `Intl` (natively, or in a browser that refuses the options):
-/// the code and the exact amount.
-fn fallback(money: &Money) -> String {
-    format!("{} {}", money.currency, money.to_major_string())
+/// The currency's symbol in `locale` (CLDR's, as `Intl` shows it with
+/// `currencyDisplay: "symbol"`; the yuan's narrow "¥", this checkout's home
+/// currency, rather than "CN¥").
+fn symbol(currency: Currency, locale: Locale) -> Option<&'static str> {
+    let zh = locale != Locale::En;
+    Some(match currency.code() {
+        "CNY" => "¥",
+        "HKD" => "HK$",
+        "TWD" if locale == Locale::ZhTw => "$",
+        "TWD" => "NT$",
+        "USD" if zh => "US$",
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" if locale == Locale::ZhCn => "JP¥",
+        "JPY" => "¥",
+        "KRW" if locale == Locale::ZhTw => "￦",
+        "KRW" => "₩",
+        "AUD" if zh => "AU$",
+        "AUD" => "A$",
+        "CAD" => "CA$",
+        "NZD" => "NZ$",
+        _ => return None,
+    })
 }
-
-/// Switch-on dates are days in Beijing, whatever the shopper's time zone:
-/// a method switched on at midnight there is not "available from" the day
-/// before in Europe.
-#[cfg(target_arch = "wasm32")]
-const BEIJING: &str = "Asia/Shanghai";
 
 /// Beijing's offset from UTC, in seconds (no daylight saving since 1991).
 const BEIJING_OFFSET: i64 = 8 * 3600;
 
 /// A day in Beijing as the shopper's locale writes it (`Jan 15`,
-/// `1月15日`), for a method's switch-on date.
+/// `1月15日`), for a method's switch-on date: a method switched on at
+/// midnight there is not "available from" the day before in Europe.
 pub fn date(at: contract::UnixSeconds, locale: Locale) -> String {
-    intl_date(at, locale).unwrap_or_else(|| iso_date(at))
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_, month, day) = civil_date(at + BEIJING_OFFSET);
+    match locale {
+        Locale::En => format!("{} {day}", MONTHS[(month - 1) as usize % 12]),
+        Locale::ZhCn | Locale::ZhTw => format!("{month}月{day}日"),
+    }
 }
 
-/// `YYYY-MM-DD` (Beijing), where `Intl` is missing.
-fn iso_date(at: contract::UnixSeconds) -> String {
-    // Days to a civil date (Howard Hinnant's algorithm).
-    let days = (at + BEIJING_OFFSET).div_euclid(86_400) + 719_468;
+/// The UTC civil date (year, month 1-12, day) of a Unix time (Howard
+/// Hinnant's days-to-civil algorithm).
+fn civil_date(at: contract::UnixSeconds) -> (i64, i64, i64) {
+    let days = at.div_euclid(86_400) + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
     let year_of_era =
@@ -47,89 +102,33 @@ fn iso_date(at: contract::UnixSeconds) -> String {
     } else {
         month_index - 9
     };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year}-{month:02}-{day:02}")
-}
-
-#[cfg(target_arch = "wasm32")]
-fn intl_date(at: contract::UnixSeconds, locale: Locale) -> Option<String> {
-    use crate::js::set;
-    use js_sys::{Array, Date, Intl, Object};
-    use wasm_bindgen::JsValue;
-
-    let options = Object::new();
-    set(&options, "month", &"short".into());
-    set(&options, "day", &"numeric".into());
-    set(&options, "timeZone", &BEIJING.into());
-    let locales = Array::of1(&locale.tag().into());
-    let formatter = Intl::DateTimeFormat::new(&locales, &options);
-    let day = Date::new(&JsValue::from_f64(at as f64 * 1000.0));
-    formatter
-        .format()
-        .call1(&JsValue::NULL, &day)
-        .ok()?
-        .as_string()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn intl_date(_: contract::UnixSeconds, _: Locale) -> Option<String> {
-    None
-}
-
-#[cfg(target_arch = "wasm32")]
-fn intl_format(money: &Money, locale: Locale) -> Option<String> {
-    use crate::js::set;
-    use contract::Currency;
-    use js_sys::{Array, Intl, Object};
-    use wasm_bindgen::{JsCast, JsValue};
-
-    let options = Object::new();
-    set(&options, "style", &"currency".into());
-    set(&options, "currency", &money.currency.code().into());
-    // "¥" rather than "CN¥": this checkout's home currency is the yuan.
-    if money.currency == Currency::CNY {
-        set(&options, "currencyDisplay", &"narrowSymbol".into());
-    }
-    let locales = Array::of1(&locale.tag().into());
-    let formatter = Intl::NumberFormat::new(&locales, &options);
-    // A string is formatted as an exact decimal, with no float in between.
-    let formatted = formatter
-        .format()
-        .call1(&JsValue::NULL, &money.to_major_string().into())
-        .ok()?;
-    formatted
-        .dyn_into::<js_sys::JsString>()
-        .ok()
-        .map(String::from)
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn intl_format(_: &Money, _: Locale) -> Option<String> {
-    None
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
 mod tests {
-    use contract::Currency;
-
     use super::*;
 
     #[test]
-    fn without_intl_a_day_is_an_iso_date_in_beijing() {
-        assert_eq!(date(1_799_978_400, Locale::En), "2027-01-15");
+    fn a_day_is_the_day_in_beijing() {
+        assert_eq!(date(1_799_978_400, Locale::En), "Jan 15");
         // Midnight in Beijing is still the 14th in UTC.
-        assert_eq!(date(1_799_942_400, Locale::En), "2027-01-15");
-        assert_eq!(date(1_799_942_399, Locale::En), "2027-01-14");
-        assert_eq!(date(0, Locale::En), "1970-01-01");
-        assert_eq!(date(951_782_400, Locale::En), "2000-02-29");
+        assert_eq!(date(1_799_942_400, Locale::ZhCn), "1月15日");
+        assert_eq!(date(1_799_942_399, Locale::ZhTw), "1月14日");
+        assert_eq!(date(951_782_400, Locale::En), "Feb 29");
+        assert_eq!(civil_date(0), (1970, 1, 1));
     }
 
     #[test]
-    fn without_intl_the_code_and_exact_amount_are_shown() {
+    fn amounts_are_grouped_with_their_symbol_or_code() {
+        let yuan = Money::new(12_345_678, Currency::CNY);
+        assert_eq!(format(&yuan, Locale::ZhCn), "¥123,456.78");
+        assert_eq!(format(&Money::new(5, Currency::JPY), Locale::ZhCn), "JP¥5");
+        let francs = Money::new(1_200, "CHF".parse().unwrap());
+        assert_eq!(format(&francs, Locale::En), "CHF\u{a0}12.00");
         assert_eq!(
-            format(&Money::new(12800, Currency::CNY), Locale::En),
-            "CNY 128.00"
+            format(&Money::new(100, Currency::USD), Locale::ZhTw),
+            "US$1.00"
         );
-        assert_eq!(format(&Money::new(5, Currency::JPY), Locale::En), "JPY 5");
     }
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use payment_selector::components::{Checkout, MethodList, PayButton, QrPanel, StatusLine};
 use payment_selector::i18n::Locale;
 use payment_selector::money;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
@@ -148,23 +148,67 @@ async fn the_method_list_is_one_group_of_labelled_native_radios() {
     assert_eq!(*picked.lock().unwrap(), [MethodKind::Card]);
 }
 
+/// What Chromium's `Intl` writes for `options` in `locale`: the
+/// independent hand the crate's own amounts and dates are checked against.
+fn intl(
+    locale: Locale,
+    options: &[(&str, &str)],
+    format: impl Fn(&js_sys::Function) -> JsValue,
+) -> String {
+    let settings = js_sys::Object::new();
+    for (key, value) in options {
+        js_sys::Reflect::set(&settings, &(*key).into(), &(*value).into()).unwrap();
+    }
+    let locales = js_sys::Array::of1(&locale.tag().into());
+    let formatter: js_sys::Function = if options.iter().any(|(key, _)| *key == "currency") {
+        js_sys::Intl::NumberFormat::new(&locales, &settings).format()
+    } else {
+        js_sys::Intl::DateTimeFormat::new(&locales, &settings).format()
+    };
+    format(&formatter).as_string().unwrap()
+}
+
 #[wasm_bindgen_test]
-async fn amounts_are_formatted_by_the_browser_for_each_locale() {
-    let price = Money::new(12800, Currency::CNY);
-    assert_eq!(money::format(&price, Locale::ZhCn), "¥128.00");
-    assert_eq!(money::format(&price, Locale::En), "¥128.00");
-    assert_eq!(
-        money::format(&Money::new(1, Currency::CNY), Locale::ZhTw),
-        "¥0.01"
-    );
-    assert_eq!(
-        money::format(&Money::new(500, Currency::JPY), Locale::En),
-        "¥500"
-    );
-    assert_eq!(
-        money::format(&Money::new(123456, Currency::USD), Locale::En),
-        "$1,234.56"
-    );
+async fn amounts_and_dates_are_written_as_the_browser_s_intl_writes_them() {
+    for locale in [Locale::ZhCn, Locale::ZhTw, Locale::En] {
+        for currency in Currency::KNOWN {
+            for value in [1, 999, 12_800, 123_456, 100_000_000, 9_876_543_210] {
+                let money = Money::new(value, currency);
+                let display = if currency == Currency::CNY {
+                    "narrowSymbol"
+                } else {
+                    "symbol"
+                };
+                let options = [
+                    ("style", "currency"),
+                    ("currency", currency.code()),
+                    ("currencyDisplay", display),
+                ];
+                let exact = money.to_major_string();
+                let expected = intl(locale, &options, |f| {
+                    f.call1(&JsValue::NULL, &exact.clone().into()).unwrap()
+                });
+                assert_eq!(
+                    money::format(&money, locale),
+                    expected,
+                    "{currency} {value} in {locale:?}"
+                );
+            }
+        }
+        // Each month's 1st and last day, at Beijing midnight and the second before.
+        for month_start in (0..24).map(|m| 1_767_196_800 + m * 2_629_746) {
+            for at in [month_start, month_start - 1, month_start + 86_399] {
+                let options = [
+                    ("month", "short"),
+                    ("day", "numeric"),
+                    ("timeZone", "Asia/Shanghai"),
+                ];
+                let day = js_sys::Date::new(&JsValue::from_f64(at as f64 * 1000.0));
+                let expected = intl(locale, &options, |f| f.call1(&JsValue::NULL, &day).unwrap());
+                assert_eq!(money::date(at, locale), expected, "{at} in {locale:?}");
+            }
+        }
+    }
 }
 
 #[wasm_bindgen_test]

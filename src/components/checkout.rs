@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use contract::{CheckoutSession, ClientContext, MethodKind};
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
@@ -165,21 +163,24 @@ pub fn CheckoutFixture(
 fn screens(driver: Driver, locale: Locale) -> impl IntoView {
     let state = driver.state();
     let now = RwSignal::new(browser::now());
-    let ticker = driver.clone();
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            let time = browser::now();
-            now.set(time);
-            ticker.dispatch(Event::Tick { now: time });
-        },
-        Duration::from_secs(1),
-    ) {
-        on_cleanup(move || handle.clear());
+    // A server drawing the first screen has no clock to run.
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ticker = driver.clone();
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                let time = browser::now();
+                now.set(time);
+                ticker.dispatch(Event::Tick { now: time });
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
     }
 
     let screen = Memo::new(move |_| state.with(Screen::of));
-    // Formatting builds an Intl.NumberFormat, which is slow on a slow phone:
-    // once per amount, not once per read or per poll.
+    // Formatted once per amount, not once per read or per poll.
     let total = Memo::new(move |_| {
         state.with(|s| s.session.as_ref().map(|session| session.amount.clone()))
     });

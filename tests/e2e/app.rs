@@ -147,6 +147,46 @@ impl App {
             .expect("the sandbox answers")
     }
 
+    /// Writes a file into the shop's site (started with
+    /// [`App::start_shop_with`]), as a storefront's server renders a page.
+    pub fn put(&self, path: &str, contents: &str) {
+        let site = self._site.as_ref().expect("a shop's site");
+        std::fs::write(site.path().join(path), contents).expect("a page of the site");
+    }
+
+    /// What a storefront's server does for one shopper's page: a demo
+    /// session, and its first screen for the shopper's `user_agent` and
+    /// `language`, to write inside `<payment-selector>`.
+    pub async fn first_screen(&self, user_agent: &str, language: &str) -> String {
+        let http = reqwest::Client::new();
+        let demo: serde_json::Value = http
+            .post(format!("http://{}/api/dev/demo-session", self.addr))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a demo session");
+        let answer = http
+            .get(format!(
+                "http://{}/api/checkout-sessions/{}/first-screen",
+                self.addr,
+                demo["session_id"].as_str().expect("its id")
+            ))
+            .bearer_auth(demo["client_secret"].as_str().expect("its secret"))
+            .header("User-Agent", user_agent)
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(
+            answer.status().is_success(),
+            "first screen: {}",
+            answer.status()
+        );
+        answer.text().await.expect("its HTML")
+    }
+
     /// The Content-Security-Policy the page is served with.
     pub async fn page_policy(&self) -> String {
         let page = reqwest::get(self.url()).await.expect("the server answers");

@@ -8,6 +8,7 @@ mod bridge;
 mod browser;
 mod checkout_page;
 mod cmpay;
+mod first_screen;
 mod gallery;
 mod hand_off;
 mod package;

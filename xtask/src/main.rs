@@ -4,6 +4,8 @@
 //! - `serve`: the demo: reference server with SQLite, and `trunk serve`
 //!   (`--port`, `--api-port` to move it);
 //! - `test`: every check CI runs, ending with the bundle's size;
+//! - `e2e [filter…]`: build the page and package, then the end-to-end
+//!   journeys whose names contain a filter (all without one);
 //! - `dist`: the storefront package, `dist/payment-selector/`;
 //! - `size`: build the package and check it against the budget (`--why`:
 //!   what is largest in it);
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run().map(drop),
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
+        Some("e2e") => test::e2e(&args[1..]),
         Some("size") => {
             let why = args.iter().any(|arg| arg == "--why");
             setup::run().and_then(|tools| size::run(&tools, true, why))
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
         Some("openapi") => openapi::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | serve | test | dist | size [--why] | bench | openapi>"
+                "usage: cargo xtask <setup | serve | test | e2e [filter…] | dist | size [--why] | bench | openapi>"
             );
             return ExitCode::from(2);
         }

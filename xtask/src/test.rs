@@ -50,7 +50,7 @@ pub fn run() -> Result {
             "--lib",
             "--no-default-features",
             "--features",
-            "leptos/ssr",
+            "ssr",
         ]),
     )?;
     run_step(
@@ -66,6 +66,24 @@ pub fn run() -> Result {
     release::build_preview(&tools)?;
     crate::dist::run(&tools)?;
     typecheck()?;
+    journeys(&tools, &[])?;
+    demo_stays_put(&tools)?;
+    size::run(&tools, false, false)?;
+    println!("\nall checks passed");
+    Ok(())
+}
+
+/// `cargo xtask e2e [filter…]`: the release page and package built, then
+/// the end-to-end journeys (those whose names contain a filter, or all).
+pub fn e2e(filters: &[String]) -> Result {
+    let tools = setup::run()?;
+    release::build_preview(&tools)?;
+    crate::dist::run(&tools)?;
+    journeys(&tools, filters)
+}
+
+/// The end-to-end journeys against the built page and package.
+fn journeys(tools: &setup::Tools, filters: &[String]) -> Result {
     let dist = root().join("dist");
     run_step(
         "end-to-end journeys (real browser, real server, release page)",
@@ -79,16 +97,14 @@ pub fn run() -> Result {
                 "e2e",
                 "--test",
                 "e2e",
+                "--",
             ])
+            .args(filters)
             .env("PS_DIST_DIR", &dist)
             .env("PS_AXE_CORE", setup::axe_core_script())
             .env("PS_CHROMEDRIVER", CHROMEDRIVER)
             .env("PS_CHROMIUM", setup::CHROMIUM),
-    )?;
-    demo_stays_put(&tools)?;
-    size::run(&tools, false, false)?;
-    println!("\nall checks passed");
-    Ok(())
+    )
 }
 
 /// The package's typings as a storefront's toolchain reads them: a

@@ -26,6 +26,12 @@ impl Drop for Driver {
 /// The shopper's phone: a 412×823 screen.
 pub const PHONE: (u32, u32) = (412, 823);
 
+/// The browser's user agent, which the shop's server forwards for the
+/// first screen: a desktop's (the phone's screen is emulated, its user
+/// agent is not, so the checkout offers the desktop's codes either way).
+pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
 impl Driver {
     /// Starts chromedriver on a free port.
     pub async fn start() -> Result<Driver, String> {
@@ -68,6 +74,7 @@ impl Driver {
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                 "--disable-extensions", "--lang=en-US",
+                format!("--user-agent={USER_AGENT}"),
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });

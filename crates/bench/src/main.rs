@@ -82,7 +82,7 @@ async fn run(settings: &Settings) -> Result<(), String> {
     let site = site::Site::start(&settings.package).await?;
     println!("payment-bench: {}", site.describe());
     if settings.serve {
-        println!("  checkout: {}", site.checkout_page().await?);
+        println!("  checkout: {}", site.checkout_page(true).await?);
         println!("  static:   {}", site.url("static.html"));
         println!("serving until stopped (Ctrl-C)");
         return tokio::signal::ctrl_c().await.map_err(|e| e.to_string());

@@ -9,11 +9,17 @@ use crate::browser::Driver;
 use crate::site::Site;
 use crate::stats::Sample;
 
-/// Records `window.__psUsable` (ms from navigation start) in the first
-/// frame that shows an enabled, visible radio button, in the page or in a
-/// `<payment-selector>` element's shadow root.
-const WATCH_USABLE: &str = r#"(() => {
-  const usable = () => {
+/// Records in `window.__ps`, in ms from navigation start, the first frame
+/// that shows an enabled, visible radio button (in the page or in a
+/// `<payment-selector>` element's shadow root: `choosable`), the first in
+/// which the element's script holds a Pay tapped (`held`), and the first in
+/// which Pay works: the static page's at once, the element's once its
+/// checkout is drawn (`working`); and every layout shift, summed (`shift`).
+const WATCH: &str = r#"(() => {
+  const ps = (window.__ps = { shift: 0 });
+  new PerformanceObserver((list) => list.getEntries().forEach((entry) => (ps.shift += entry.value)))
+    .observe({ type: "layout-shift", buffered: true });
+  const choosable = () => {
     const roots = [document];
     for (const host of document.querySelectorAll("payment-selector")) {
       if (host.shadowRoot) roots.push(host.shadowRoot);
@@ -25,9 +31,15 @@ const WATCH_USABLE: &str = r#"(() => {
     }
     return false;
   };
+  const host = () => document.querySelector("payment-selector");
+  const working = () => (host() ? host().hasAttribute("data-ps-ready") : choosable());
+  const held = () => working() || (host() && host().hasAttribute("data-ps-loading"));
   const frame = () => {
-    if (usable()) window.__psUsable = performance.now();
-    else requestAnimationFrame(frame);
+    const now = performance.now();
+    if (ps.choosable == null && choosable()) ps.choosable = now;
+    if (ps.held == null && held()) ps.held = now;
+    if (ps.working == null && working()) ps.working = now;
+    if (ps.working == null || ps.choosable == null) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 })();"#;
@@ -82,43 +94,67 @@ pub async fn check_throttles(site: &Site) -> Result<Throttles, String> {
     })
 }
 
-/// Time to usable for both pages, and where the checkout's time went.
+/// Time to usable for the pages, and where the checkout's time went.
 #[derive(Default)]
 pub struct Usable {
     /// The static page with three radio buttons: the floor.
     pub floor: Sample,
-    /// The `<payment-selector>` page.
+    /// The `<payment-selector>` page with its session inline, no first
+    /// screen: when its wasm has drawn the methods (and Pay works).
     pub checkout: Sample,
-    /// When the checkout's wasm had arrived (its response's end).
+    /// The page with the server's first screen inside the element: its
+    /// first choosable method.
+    pub first_choosable: Sample,
+    /// When its script holds a Pay tapped for the checkout.
+    pub first_held: Sample,
+    /// When its checkout has taken over: Pay works.
+    pub first_working: Sample,
+    /// The layout shift the page had by then (the takeover's), summed.
+    pub first_shift: Sample,
+    /// When its wasm had arrived (its response's end).
     pub wasm_arrived: Sample,
     /// The mount: the wasm's first render of the checkout.
     pub mount: Sample,
 }
 
-/// The throttled, cold time to a usable payment method for the static
-/// page and the checkout, `runs` times each after one warm-up of each.
+/// The throttled, cold times for the static page, the checkout with its
+/// session inline and the checkout with its first screen, `runs` times
+/// each after one warm-up of each.
 pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> {
     let driver = Driver::start().await?;
     let mut usable = Usable::default();
     for run in 0..=runs {
-        let (static_ms, _) = cold_load(&driver, &site.url("static.html")).await?;
-        let (checkout_ms, timings) = cold_load(&driver, &site.checkout_page().await?).await?;
-        let (wasm_ms, mount_ms) = (item(&timings, 0)?, item(&timings, 1)?);
+        let plain = cold_load(&driver, &site.url("static.html")).await?;
+        let inline = cold_load(&driver, &site.checkout_page(false).await?).await?;
+        let first = cold_load(&driver, &site.checkout_page(true).await?).await?;
+        let (wasm_ms, mount_ms) = (item(&first.timings, 0)?, item(&first.timings, 1)?);
         if wasm_ms < 0.0 || mount_ms < 0.0 {
             return Err(format!(
-                "the checkout page had no wasm or mount timing: {timings}"
+                "the checkout page had no wasm or mount timing: {}",
+                first.timings
             ));
         }
         if run > 0 {
-            usable.floor.push(static_ms);
-            usable.checkout.push(checkout_ms);
+            usable.floor.push(plain.choosable);
+            usable.checkout.push(inline.choosable);
+            usable.first_choosable.push(first.choosable);
+            usable.first_held.push(first.held);
+            usable.first_working.push(first.working);
+            usable.first_shift.push(first.shift);
             usable.wasm_arrived.push(wasm_ms);
             usable.mount.push(mount_ms);
         }
         println!(
-            "    run {run}{}: static {static_ms:.0} ms, checkout {checkout_ms:.0} ms \
+            "    run {run}{}: static {:.0} ms; session inline {:.0} ms; first screen: \
+             choosable {:.0}, Pay held {:.0}, working {:.0} ms, shift {:.3} \
              (wasm in at {wasm_ms:.0}, mount {mount_ms:.0})",
-            if run == 0 { " (warm-up)" } else { "" }
+            if run == 0 { " (warm-up)" } else { "" },
+            plain.choosable,
+            inline.choosable,
+            first.choosable,
+            first.held,
+            first.working,
+            first.shift,
         );
     }
     Ok(usable)
@@ -132,30 +168,48 @@ const TIMINGS: &str = r#"const wasm = performance.getEntriesByType("resource")
   const mount = performance.getEntriesByName("payment-selector:mount", "measure")[0];
   return [wasm ? wasm.responseEnd : -1, mount ? mount.duration : -1];"#;
 
+/// What one cold load of a page measured ([`WATCH`]), in ms from
+/// navigation start, and the page's [`TIMINGS`].
+struct Loaded {
+    choosable: f64,
+    held: f64,
+    working: f64,
+    shift: f64,
+    timings: Value,
+}
+
 /// One cold load of `url` on a slowed phone: a fresh browser and profile.
-/// Answers the time to usable and the page's [`TIMINGS`].
-async fn cold_load(driver: &Driver, url: &str) -> Result<(f64, Value), String> {
+async fn cold_load(driver: &Driver, url: &str) -> Result<Loaded, String> {
     let browser = driver.browser(true).await?;
     browser.throttle(4).await?;
-    browser.on_every_page(WATCH_USABLE).await?;
+    browser.on_every_page(WATCH).await?;
     browser.client.goto(url).await.map_err(|e| e.to_string())?;
-    let mut usable = None;
+    let mut seen = Value::Null;
     for _ in 0..600 {
-        let seen = browser
+        seen = browser
             .client
-            .execute("return window.__psUsable ?? null;", vec![])
+            .execute("return window.__ps ?? null;", vec![])
             .await
             .map_err(|e| e.to_string())?;
-        if let Some(ms) = seen.as_f64() {
-            usable = Some(ms);
+        if seen["working"].is_f64() && seen["choosable"].is_f64() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let timings = browser.client.execute(TIMINGS, vec![]).await;
     browser.close().await;
-    let usable = usable.ok_or_else(|| format!("{url} offered no usable method within 30 s"))?;
-    Ok((usable, timings.map_err(|e| e.to_string())?))
+    let time = |name: &str| {
+        seen[name]
+            .as_f64()
+            .ok_or_else(|| format!("{url}: no {name} within 30 s ({seen})"))
+    };
+    Ok(Loaded {
+        choosable: time("choosable")?,
+        held: time("held")?,
+        working: time("working")?,
+        shift: seen["shift"].as_f64().unwrap_or_default(),
+        timings: timings.map_err(|e| e.to_string())?,
+    })
 }
 
 /// Clicks Pay and waits for the code's frame, `tries` times, in one page
@@ -166,7 +220,7 @@ pub async fn pay_to_qr(site: &Site, tries: usize) -> Result<Sample, String> {
     let browser = driver.browser(false).await?;
     browser
         .client
-        .goto(&site.checkout_page().await?)
+        .goto(&site.checkout_page(false).await?)
         .await
         .map_err(|e| e.to_string())?;
     let script = r#"const [tries, done] = arguments;

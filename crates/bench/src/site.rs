@@ -78,8 +78,9 @@ impl Site {
     }
 
     /// A fresh checkout page, as a shop's server renders it: a new session
-    /// created with the merchant's key and written into the element.
-    pub async fn checkout_page(&self) -> Result<String, String> {
+    /// created with the merchant's key and written into the element, with
+    /// the checkout's first screen drawn by the server when `first_screen`.
+    pub async fn checkout_page(&self, first_screen: bool) -> Result<String, String> {
         let body = serde_json::json!({
             "amount": {"value": 12800, "currency": "CNY"},
             "reference": format!("bench-{}", self.pages.load(Ordering::SeqCst)),
@@ -101,10 +102,47 @@ impl Site {
             "checkout-{}.html",
             self.pages.fetch_add(1, Ordering::SeqCst)
         );
-        // `</` cannot end the data block early once escaped.
-        let page = CHECKOUT_PAGE.replace("{session}", &created.replace("</", "<\\/"));
+        let inside = if first_screen {
+            self.first_screen(&created).await?
+        } else {
+            // `</` cannot end the data block early once escaped.
+            format!(
+                r#"<script type="application/json">{}</script>"#,
+                created.replace("</", "<\\/")
+            )
+        };
+        let page = CHECKOUT_PAGE.replace("{inside}", &inside);
         std::fs::write(self.folder.path().join(&name), page).map_err(|e| e.to_string())?;
         Ok(self.url(&name))
+    }
+}
+
+impl Site {
+    /// The element's content for the session `created` answers, from the
+    /// server's first-screen call, for the measuring browser (its user
+    /// agent and language).
+    async fn first_screen(&self, created: &str) -> Result<String, String> {
+        let created: serde_json::Value =
+            serde_json::from_str(created).map_err(|e| format!("the session: {e}"))?;
+        let (Some(id), Some(secret)) = (
+            created["session"]["id"].as_str(),
+            created["client_secret"].as_str(),
+        ) else {
+            return Err(format!("a session without id or secret: {created}"));
+        };
+        let answer = self
+            .http
+            .get(self.url(&format!("api/checkout-sessions/{id}/first-screen")))
+            .bearer_auth(secret)
+            .header("User-Agent", crate::browser::USER_AGENT)
+            .header("Accept-Language", "en-US")
+            .send()
+            .await
+            .map_err(|e| format!("the first screen: {e}"))?;
+        if !answer.status().is_success() {
+            return Err(format!("the first screen: {}", answer.status()));
+        }
+        answer.text().await.map_err(|e| e.to_string())
     }
 }
 
@@ -124,7 +162,8 @@ pub async fn start_sandbox() -> Result<String, String> {
     Ok(url)
 }
 
-/// A shop's checkout page: the package preloaded and the session inline.
+/// A shop's checkout page: the package preloaded and the session (and the
+/// first screen) inside the element.
 const CHECKOUT_PAGE: &str = r#"<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -137,7 +176,7 @@ const CHECKOUT_PAGE: &str = r#"<!DOCTYPE html>
 </head>
 <body>
 <h1>Demo Tea House</h1>
-<payment-selector api-base="/api"><script type="application/json">{session}</script></payment-selector>
+<payment-selector api-base="/api">{inside}</payment-selector>
 </body>
 </html>
 "#;

@@ -218,6 +218,10 @@ fn paths() -> Paths {
         .path("/checkout-sessions", post(create_checkout_session()))
         .path("/checkout-sessions/{id}", get(get_checkout_session()))
         .path(
+            "/checkout-sessions/{id}/first-screen",
+            get(get_first_screen()),
+        )
+        .path(
             "/checkout-sessions/{id}/intents",
             post(create_payment_intent()),
         )
@@ -384,6 +388,77 @@ fn get_checkout_session() -> Operation {
                         ErrorCode::NotFound,
                         "no such session, or not this merchant's",
                     )]),
+                )
+                .response("500", internal())
+                .response("503", too_long()),
+        )
+        .build()
+}
+
+fn get_first_screen() -> Operation {
+    OperationBuilder::new()
+        .tag(SESSIONS)
+        .operation_id(Some("getFirstScreen"))
+        .summary(Some("The checkout's first screen, as HTML for the page"))
+        .description(Some(
+            "For the storefront's server, while it renders the page that \
+             shows the checkout: the inside of `<payment-selector>`, written \
+             as it comes between `<payment-selector …>` and its closing tag. \
+             It is a declarative shadow root (`<template \
+             shadowrootmode=\"open\">`) holding the stylesheet link and the \
+             checkout's first screen (the amount, the methods for the \
+             shopper's device with their radio buttons and reasons, Pay), \
+             drawn by the same views the browser runs, then a `<script \
+             type=\"application/json\">` with the session as the browser \
+             reads it and its client secret. The shopper sees and chooses a \
+             method before any script arrives; the element takes the screen \
+             over when its wasm is in, keeping the choice and the focus, and \
+             carries out a Pay tapped meanwhile. Forward the shopper's \
+             `User-Agent` (the device and in-app browser) and \
+             `Accept-Language` (the language, unless `locale` is given) on \
+             this request. The answer is for one shopper: do not cache it \
+             across shoppers.",
+        ))
+        .securities(Some([needs(CLIENT_SECRET)]))
+        .parameter(id("The session id (`cs_…`)."))
+        .parameter(query_string(
+            "locale",
+            false,
+            "`zh-CN`, `zh-TW` or `en`; from `Accept-Language` when absent \
+             (English when it names none of them). Give the element the same \
+             `locale` attribute.",
+        ))
+        .parameter(query_string(
+            "stylesheet",
+            false,
+            "Where the page serves the package's `payment-selector.css` \
+             (default `/payment-selector/payment-selector.css`).",
+        ))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The element's content.")
+                        .content(
+                            "text/html",
+                            ContentBuilder::new()
+                                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .response(
+                    "400",
+                    failure(&[(
+                        ErrorCode::InvalidRequest,
+                        "`locale` is not one the checkout speaks, or `stylesheet` is not a path or URL",
+                    )]),
+                )
+                .response("401", unauthorized())
+                .response(
+                    "404",
+                    failure(&[(ErrorCode::NotFound, "no such session")]),
                 )
                 .response("500", internal())
                 .response("503", too_long()),

@@ -4,6 +4,7 @@
 //! secrets and payment states), bodies no larger than the contract needs.
 
 mod events;
+mod first_screen;
 mod intents;
 mod notify;
 mod oauth;
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/checkout-sessions", post(sessions::create))
         .route("/checkout-sessions/{id}", get(sessions::read))
+        .route(
+            "/checkout-sessions/{id}/first-screen",
+            get(first_screen::first_screen),
+        )
         .route("/checkout-sessions/{id}/intents", post(intents::create))
         .route("/intents", get(intents::list))
         .route("/intents/{id}", get(intents::read))

@@ -375,3 +375,101 @@ async fn a_retried_create_session_with_its_key_opens_one_session() {
     .unwrap();
     assert!(!sealed.contains(&answers[0].client_secret));
 }
+
+#[tokio::test]
+async fn the_first_screen_is_the_element_s_content_for_this_shopper_s_device_and_language() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let first_screen = |query: &'static str, user_agent: &'static str, language: &'static str| {
+        let world = &world;
+        let created = &created;
+        async move {
+            send(
+                world
+                    .http
+                    .get(world.url(&format!(
+                        "/checkout-sessions/{}/first-screen{query}",
+                        created.session.id
+                    )))
+                    .bearer_auth(&created.client_secret)
+                    .header("User-Agent", user_agent)
+                    .header("Accept-Language", language),
+            )
+            .await
+        }
+    };
+    const DESKTOP: &str =
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36";
+    const IN_WECHAT: &str =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit Mobile MicroMessenger/8.0.49";
+
+    let answer = first_screen("", DESKTOP, "zh-TW,zh;q=0.9,en;q=0.8").await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["content-type"], "text/html; charset=utf-8");
+    let html = answer.text().await.unwrap();
+    assert!(
+        html.starts_with(r#"<template shadowrootmode="open"><link rel="stylesheet" href="/payment-selector/payment-selector.css">"#),
+        "{html}"
+    );
+    // Drawn in the shopper's language, with the session's amount and the
+    // desktop's methods as radio buttons.
+    assert!(
+        html.contains(r#"lang="zh-TW""#) && html.contains("訂單交易金額"),
+        "{html}"
+    );
+    assert!(html.contains("¥128.00"), "{html}");
+    assert!(html.contains(r#"type="radio""#) && html.contains(r#"value="wechat_pay""#));
+    // Then the session this browser reads, with its client secret, inline.
+    let (_, inline) = html
+        .split_once(r#"</template><script type="application/json">"#)
+        .expect("the session follows the template");
+    let inline = inline
+        .strip_suffix("</script>")
+        .expect("and ends the answer");
+    let inline: CreatedCheckoutSession = serde_json::from_str(inline).unwrap();
+    assert_eq!(inline.client_secret, created.client_secret);
+    let wechat = |session: &CheckoutSession| {
+        session
+            .methods
+            .iter()
+            .find(|m| m.kind == MethodKind::WechatPay)
+            .map(|m| m.flow)
+    };
+    assert_eq!(wechat(&inline.session), Some(Flow::QrCode));
+
+    // Inside WeChat: its in-app flow, in the language asked for.
+    let html = first_screen("?locale=en", IN_WECHAT, "zh-CN")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Order transaction amount"), "{html}");
+    let inline = html
+        .split_once(r#"<script type="application/json">"#)
+        .unwrap()
+        .1;
+    let inline: CreatedCheckoutSession =
+        serde_json::from_str(inline.strip_suffix("</script>").unwrap()).unwrap();
+    assert_eq!(wechat(&inline.session), Some(Flow::WechatJsapi));
+
+    // A language it does not speak, or a stylesheet that would break out of
+    // its attribute, is refused; without the client secret, nothing.
+    for query in [
+        "?locale=fr",
+        "?stylesheet=%22%3E%3Cscript%3E",
+        "?stylesheet=//evil.example/x.css",
+    ] {
+        let answer = first_screen(query, DESKTOP, "en").await;
+        assert_eq!(
+            error_of(answer).await,
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{query}"
+        );
+    }
+    let anonymous = send(world.http.get(world.url(&format!(
+        "/checkout-sessions/{}/first-screen",
+        created.session.id
+    ))))
+    .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,87 @@
+//! The checkout's first screen as HTML, drawn natively by the same views
+//! the browser runs (Leptos renders them to a string with the `ssr`
+//! feature), for a storefront's server to write into the page inside
+//! `<payment-selector>`: the amount, the methods and their radio buttons
+//! show and can be chosen before any script has arrived. The element's
+//! loader takes the screen over when the wasm is in, keeping the choice.
+//!
+//! ```
+//! # use contract::*;
+//! # use payment_selector::i18n::Locale;
+//! # let session = CheckoutSession {
+//! #     id: "cs_1".into(), amount: Money::new(12800, Currency::CNY),
+//! #     merchant_name: "Demo Tea House".into(), expires_at: 0, livemode: false,
+//! #     status: SessionStatus::Open, paid_intent: None, methods: vec![],
+//! # };
+//! let html = payment_selector::first_screen::render(&session, Locale::ZhCn, "/ps/payment-selector.css");
+//! assert!(html.starts_with(r#"<template shadowrootmode="open">"#));
+//! assert!(html.contains("¥128.00"));
+//! ```
+
+use contract::CheckoutSession;
+use leptos::prelude::*;
+
+use crate::checkout::{Checkout, Event};
+use crate::components::CheckoutFixture;
+use crate::i18n::{Key, Locale};
+use crate::money;
+
+/// The element's shadow root as a declarative template: the stylesheet at
+/// `stylesheet`, the checkout choosing a method for `session` in `locale`,
+/// and the notice a shopper gets if the package never comes.
+pub fn render(session: &CheckoutSession, locale: Locale, stylesheet: &str) -> String {
+    let mut state = Checkout::start().0;
+    state.update(Event::SessionLoaded(session.clone()));
+    let owner = Owner::new();
+    let checkout = owner.with(|| untrack(|| view! { <CheckoutFixture state locale /> }.to_html()));
+    format!(
+        concat!(
+            r#"<template shadowrootmode="open">"#,
+            r#"<link rel="stylesheet" href="{stylesheet}">"#,
+            r#"<div data-ps-first-screen data-ps-pay="{pay}" data-ps-busy="{busy}">{checkout}</div>"#,
+            r#"<p class="ps-unloaded" part="error" role="alert" lang="{tag}">{unloaded}</p>"#,
+            "</template>"
+        ),
+        stylesheet = escape(stylesheet),
+        checkout = checkout,
+        // What Pay says once a method is chosen, and once tapped, before
+        // the checkout has taken over.
+        pay = escape(&format!(
+            "{} {}",
+            locale.text(Key::Pay),
+            money::format(&session.amount, locale)
+        )),
+        busy = escape(locale.text(Key::Creating)),
+        tag = locale.tag(),
+        unloaded = unloaded(locale),
+    )
+}
+
+/// `text` safe in an attribute or an element's content.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// What a shopper reads if the checkout's script or wasm never runs (a
+/// browser without WebAssembly, a blocked download). Only a server writes
+/// it, so it is not among the wasm's texts.
+fn unloaded(locale: Locale) -> &'static str {
+    match locale {
+        Locale::ZhCn => "支付组件未能加载，请刷新页面，或换用其他浏览器后重试",
+        Locale::ZhTw => "付款元件未能載入，請重新整理頁面，或換用其他瀏覽器後重試",
+        Locale::En => {
+            "The checkout could not load in this browser. Reload the page, or try another browser."
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The first screen with the page: a storefront's server writes the
+//! checkout's first screen (from `GET /checkout-sessions/{id}/first-screen`)
+//! inside `<payment-selector>`, and the shopper sees and chooses a method
+//! before any script runs. The element takes the screen over without a
+//! shift, keeping the choice and the focus, carries out a Pay tapped while
+//! its wasm was still on the way, and says so plainly when it cannot come.
+
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::browser::Browser;
+use crate::checkout_page::CheckoutPage;
+
+/// A desktop Chromium's user agent, as the shop's server forwards it.
+const DESKTOP: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+
+/// The shop's page as its server renders it, `first` inside the element;
+/// the package's script comes with the page unless `script` is false.
+fn page(first: &str, script: bool) -> String {
+    let script = if script {
+        r#"<script src="payment-selector/payment-selector.js" defer></script>"#
+    } else {
+        ""
+    };
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Demo Tea House · Checkout</title>
+    {script}
+    <script src="shop.js" defer></script>
+    <link rel="stylesheet" href="shop.css" />
+  </head>
+  <body>
+    <main class="shop">
+      <h1 class="shop__title">Demo Tea House</h1>
+      <payment-selector api-base="/api">{first}</payment-selector>
+      <p class="shop__result" role="status" data-testid="shop-result"></p>
+    </main>
+  </body>
+</html>
+"#
+    )
+}
+
+/// Every layout shift the page has had, summed (whatever the input before
+/// it), gathered from the first frame.
+const WATCH_SHIFTS: &str = "window.__shifts = 0;
+    new PerformanceObserver((list) => list.getEntries().forEach((entry) => (window.__shifts += entry.value)))
+      .observe({ type: 'layout-shift', buffered: true });";
+
+/// The checkout's screen as a shopper meets it: each element's tag, class,
+/// test hook, state and words, and where it is (ids left out: the server's
+/// and the browser's differ, unseen).
+const SCREEN: &str = "const host = document.querySelector('payment-selector');
+    const section = host.shadowRoot.querySelector('.ps-checkout');
+    const draw = (el) => {
+      const box = el.getBoundingClientRect();
+      return [el.localName, el.className, el.dataset.testid || '', !!el.disabled, !!el.checked,
+              [Math.round(box.x), Math.round(box.y), Math.round(box.width), Math.round(box.height)],
+              el.children.length ? [...el.children].map(draw) : el.textContent];
+    };
+    return { ready: host.hasAttribute('data-ps-ready'), screen: draw(section) };";
+
+async fn run(browser: &Browser, script: &str) -> Value {
+    browser
+        .client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// The page's downloads slowed to `bytes_per_second` (the wasm then takes
+/// seconds to come), as on a slow phone line.
+async fn slow_line(browser: &Browser, bytes_per_second: u32) {
+    browser.devtools("Network.enable", json!({})).await;
+    browser
+        .devtools(
+            "Network.emulateNetworkConditions",
+            json!({
+                "offline": false,
+                "latency": 0,
+                "downloadThroughput": bytes_per_second,
+                "uploadThroughput": 10_000_000,
+            }),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkout_takes_the_server_s_first_screen_over_unchanged_with_the_choice_and_focus() {
+    let app = App::start_shop().await;
+    app.put(
+        "first.html",
+        &page(&app.first_screen(DESKTOP, "en-US,en").await, true),
+    );
+    let browser = Browser::start("en-US").await;
+    browser.on_every_page(WATCH_SHIFTS).await;
+    slow_line(&browser, 25_000).await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}first.html", app.url())).await;
+
+    // Before the wasm: the amount and the methods are there, and one can
+    // be chosen (with the keyboard's focus on it).
+    let before = run(&browser, SCREEN).await;
+    assert_eq!(
+        before["ready"],
+        json!(false),
+        "the wasm has not taken over yet"
+    );
+    assert_eq!(page.amount().await, "¥128.00");
+    assert!(!page.can_pay().await, "nothing chosen yet");
+    page.choose("alipay").await;
+    assert_eq!(page.chosen().await.as_deref(), Some("alipay"));
+    assert!(
+        page.can_pay().await,
+        "a choice enables Pay before the checkout is in"
+    );
+    assert_eq!(page.text("pay-button").await, "Pay ¥128.00");
+    let chosen = run(&browser, SCREEN).await;
+    assert_eq!(chosen["ready"], json!(false), "still the server's screen");
+    assert_eq!(browser.focused().await, "ps-method__radio");
+
+    // The checkout takes over: the same screen, in the same place, the
+    // choice and the focus kept, nothing on the page moved.
+    for _ in 0..200 {
+        if run(&browser, SCREEN).await["ready"] == json!(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let after = run(&browser, SCREEN).await;
+    assert_eq!(after["ready"], json!(true), "the checkout took over");
+    assert_eq!(
+        after["screen"], chosen["screen"],
+        "the wasm draws what the server drew"
+    );
+    assert_eq!(page.chosen().await.as_deref(), Some("alipay"));
+    assert_eq!(
+        run(&browser, "let at = document.activeElement; while (at.shadowRoot && at.shadowRoot.activeElement) at = at.shadowRoot.activeElement; return at.value;").await,
+        json!("alipay"),
+        "the focus is on the chosen method's radio"
+    );
+    assert_eq!(
+        run(&browser, "return window.__shifts;").await,
+        json!(0),
+        "no layout shift"
+    );
+    assert_eq!(
+        run(&browser, "return document.querySelector('payment-selector').shadowRoot.querySelectorAll('.ps-checkout, .ps-unloaded').length;").await,
+        json!(1),
+        "one checkout, and no notice"
+    );
+
+    // It works as the checkout: Pay shows Alipay's code.
+    page.pay().await;
+    page.wait_for("qr-code").await;
+    assert_eq!(app.latest_intent().await["method"], json!("alipay"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pay_tapped_before_the_wasm_arrives_is_carried_out_when_it_does() {
+    let app = App::start_shop().await;
+    app.put(
+        "first.html",
+        &page(&app.first_screen(DESKTOP, "zh-CN").await, true),
+    );
+    let browser = Browser::start("zh-CN").await;
+    slow_line(&browser, 25_000).await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}first.html", app.url())).await;
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    assert_eq!(
+        run(&browser, SCREEN).await["ready"],
+        json!(false),
+        "tapped before the checkout was in"
+    );
+    assert_eq!(page.text("pay-button").await, "正在发起支付…");
+    assert!(!page.can_pay().await, "held, not tapped twice");
+    page.scan_qr_code().await;
+    assert_eq!(app.latest_intent().await["method"], json!("wechat_pay"));
+    page.press("simulate-scan").await;
+    page.wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_that_cannot_run_the_checkout_says_so_at_once_and_one_without_its_script_soon() {
+    let app = App::start_shop().await;
+    let first = app.first_screen(DESKTOP, "en").await;
+    app.put("first.html", &page(&first, true));
+    app.put("scriptless.html", &page(&first, false));
+    let notice = "return (() => { const host = document.querySelector('payment-selector');
+        const notice = host.shadowRoot.querySelector('.ps-unloaded');
+        return notice && notice.checkVisibility({ visibilityProperty: true }) ? notice.textContent : null; })();";
+
+    // An old in-app browser without WebAssembly.
+    let browser = Browser::start("en-US").await;
+    browser.on_every_page("delete window.WebAssembly;").await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}first.html", app.url())).await;
+    let told = run(&browser, notice).await;
+    assert_eq!(
+        told,
+        json!(
+            "The checkout could not load in this browser. Reload the page, or try another browser."
+        ),
+    );
+    page.choose("wechat_pay").await;
+    assert!(!page.can_pay().await, "no dead button that seems to work");
+    browser.close().await;
+
+    // No script at all (blocked, or never arrived): the page itself says
+    // so after a few seconds; the methods show meanwhile.
+    let browser = Browser::start("en-US").await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}scriptless.html", app.url())).await;
+    assert_eq!(run(&browser, notice).await, json!(null), "not at first");
+    assert_eq!(page.amount().await, "¥128.00");
+    tokio::time::sleep(std::time::Duration::from_secs(9)).await;
+    assert!(run(&browser, notice).await.is_string(), "told within 9 s");
+    browser.close().await;
+}
