@@ -13,8 +13,9 @@
 //! #     merchant_name: "Demo Tea House".into(), expires_at: 0, livemode: false,
 //! #     status: SessionStatus::Open, paid_intent: None, methods: vec![],
 //! # };
-//! let html = payment_selector::first_screen::render(&session, Locale::ZhCn, "/ps/payment-selector.css");
-//! assert!(html.starts_with(r#"<template shadowrootmode="open">"#));
+//! use payment_selector::first_screen::{render, Styles};
+//! let html = render(&session, Locale::ZhCn, Styles::Linked("/ps/payment-selector.css"));
+//! assert!(html.starts_with(r#"<template shadowrootmode="open"><link rel="stylesheet""#));
 //! assert!(html.contains("¥128.00"));
 //! ```
 
@@ -26,10 +27,47 @@ use crate::components::CheckoutFixture;
 use crate::i18n::{Key, Locale};
 use crate::money;
 
-/// The element's shadow root as a declarative template: the stylesheet at
-/// `stylesheet`, the checkout choosing a method for `session` in `locale`,
-/// and the notice a shopper gets if the package never comes.
-pub fn render(session: &CheckoutSession, locale: Locale, stylesheet: &str) -> String {
+/// Where the first screen's styles come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Styles<'a> {
+    /// In a `<style>` in the template ([`inline_styles`]): the screen
+    /// paints with the page, with no request before it. A page under a
+    /// Content-Security-Policy allows it by the SHA-256 of
+    /// [`inline_styles`] in `style-src`.
+    Inline,
+    /// A `<link rel="stylesheet">` to the package's stylesheet at this
+    /// address: cached across pages, one request before the screen paints.
+    Linked(&'a str),
+}
+
+/// The stylesheet as the first screen inlines it: the package's own
+/// (`style/payment-selector.css`), without its comments and runs of
+/// white space.
+pub fn inline_styles() -> &'static str {
+    static STYLES: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| minify(include_str!("../style/payment-selector.css")));
+    &STYLES
+}
+
+/// The CSS without comments, and each run of white space one space (the
+/// stylesheet has no string that holds `/*` or white space that matters).
+fn minify(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The element's shadow root as a declarative template: the styles, the
+/// checkout choosing a method for `session` in `locale`, and the notice a
+/// shopper gets if the package never comes.
+pub fn render(session: &CheckoutSession, locale: Locale, styles: Styles) -> String {
     let mut state = Checkout::start().0;
     state.update(Event::SessionLoaded(session.clone()));
     let owner = Owner::new();
@@ -37,12 +75,15 @@ pub fn render(session: &CheckoutSession, locale: Locale, stylesheet: &str) -> St
     format!(
         concat!(
             r#"<template shadowrootmode="open">"#,
-            r#"<link rel="stylesheet" href="{stylesheet}">"#,
+            "{styles}",
             r#"<div data-ps-first-screen data-ps-pay="{pay}" data-ps-busy="{busy}">{checkout}</div>"#,
             r#"<p class="ps-unloaded" part="error" role="alert" lang="{tag}">{unloaded}</p>"#,
             "</template>"
         ),
-        stylesheet = escape(stylesheet),
+        styles = match styles {
+            Styles::Inline => format!("<style>{}</style>", inline_styles()),
+            Styles::Linked(href) => format!(r#"<link rel="stylesheet" href="{}">"#, escape(href)),
+        },
         checkout = checkout,
         // What Pay says once a method is chosen, and once tapped, before
         // the checkout has taken over.
@@ -83,5 +124,24 @@ fn unloaded(locale: Locale) -> &'static str {
         Locale::En => {
             "The checkout could not load in this browser. Reload the page, or try another browser."
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inlined_styles_keep_every_rule_and_drop_comments() {
+        assert_eq!(
+            minify("a  {\n  b: c; /* why */\n}\n/* x */ d{}"),
+            "a { b: c; } d{}"
+        );
+        let styles = inline_styles();
+        assert!(!styles.contains("/*") && !styles.contains('\n'));
+        let rules = |css: &str| css.matches('{').count();
+        let source = include_str!("../style/payment-selector.css");
+        assert_eq!(rules(styles), rules(source));
+        assert!(styles.contains(":host { display: block; }"), "{styles}");
     }
 }

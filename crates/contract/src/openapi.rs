@@ -431,8 +431,11 @@ fn get_first_screen() -> Operation {
         .parameter(query_string(
             "stylesheet",
             false,
-            "Where the page serves the package's `payment-selector.css` \
-             (default `/payment-selector/payment-selector.css`).",
+            "Where the page serves the package's `payment-selector.css`: \
+             the screen then links it (cached across pages, but a request \
+             before the screen paints). Without it the screen carries its \
+             styles inline, allowed by the `Payment-Selector-Style-Src` \
+             source.",
         ))
         .responses(
             ResponsesBuilder::new()
@@ -440,6 +443,18 @@ fn get_first_screen() -> Operation {
                     "200",
                     ResponseBuilder::new()
                         .description("The element's content.")
+                        .header(
+                            "Payment-Selector-Style-Src",
+                            HeaderBuilder::new()
+                                .schema(ObjectBuilder::new().schema_type(Type::String))
+                                .description(Some(
+                                    "The `'sha256-…'` source a page's \
+                                     Content-Security-Policy adds to `style-src` for \
+                                     the screen's inline styles (the same for every \
+                                     answer of one server version).",
+                                ))
+                                .build(),
+                        )
                         .content(
                             "text/html",
                             ContentBuilder::new()

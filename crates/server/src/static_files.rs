@@ -73,7 +73,8 @@ pub fn is_hashed(path: &str) -> bool {
         .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The policy for a page: `'self'` everywhere, no inline styles, scripts
+/// The policy for a page: `'self'` everywhere, no inline styles but the
+/// checkout's first screen's (by SHA-256), scripts
 /// only from this origin plus the page's inline scripts by SHA-256, forms
 /// only to this origin and `form_targets` (`form-action` does not fall
 /// back to `default-src`: without it a form could go anywhere).
@@ -88,11 +89,23 @@ pub fn content_security_policy(html: &str, form_targets: &[String]) -> String {
         })
         .collect();
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self' {}; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'",
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self' {}; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self' {}; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'",
         hashes.join(" "),
+        first_screen_styles(),
         form_targets.join(" ")
+    )
+}
+
+/// The `style-src` source that allows the checkout's first screen's inline
+/// styles (`payment_selector::first_screen::inline_styles`) and nothing else
+/// inline.
+pub fn first_screen_styles() -> String {
+    let styles = payment_selector::first_screen::inline_styles();
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(styles.as_bytes()))
     )
 }
 
@@ -118,8 +131,8 @@ mod tests {
         let digest = Sha256::digest(b"import init from '/a.js';");
         let expected = base64::engine::general_purpose::STANDARD.encode(digest);
         assert!(policy.contains(&format!("'sha256-{expected}'")), "{policy}");
-        assert_eq!(policy.matches("'sha256-").count(), 1);
-        assert!(policy.contains("style-src 'self';"));
+        assert_eq!(policy.matches("'sha256-").count(), 2);
+        assert!(policy.contains(&format!("style-src 'self' {};", first_screen_styles())));
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("form-action 'self' https://gateway.95516.com;"));
     }

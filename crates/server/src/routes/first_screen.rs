@@ -8,15 +8,19 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use contract::CreatedCheckoutSession;
 use payment_selector::context::from_user_agent;
+use payment_selector::first_screen::{render, Styles};
 use payment_selector::i18n::Locale;
 use serde::Deserialize;
 
 use crate::auth::bearer;
 use crate::error::ApiError;
+use crate::static_files::first_screen_styles;
 use crate::AppState;
 
-/// Where the package's stylesheet is when the storefront does not say.
-const DEFAULT_STYLESHEET: &str = "/payment-selector/payment-selector.css";
+/// The answer's header naming the `style-src` source its inline styles
+/// need (a page with a Content-Security-Policy adds it).
+const STYLE_SOURCE_HEADER: header::HeaderName =
+    header::HeaderName::from_static("payment-selector-style-src");
 
 /// The query: both optional.
 #[derive(Deserialize)]
@@ -51,18 +55,21 @@ pub async fn first_screen(
                 .map(|tag| tag.split(';').next().unwrap_or_default()),
         ),
     };
-    let stylesheet = query.stylesheet.as_deref().unwrap_or(DEFAULT_STYLESHEET);
-    if !is_stylesheet_address(stylesheet) {
-        return Err(ApiError::invalid(
-            "stylesheet must be a path or an https URL",
-        ));
-    }
+    let styles = match query.stylesheet.as_deref() {
+        None => Styles::Inline,
+        Some(address) if is_stylesheet_address(address) => Styles::Linked(address),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "stylesheet must be a path or an https URL",
+            ))
+        }
+    };
     let context = from_user_agent(header(header::USER_AGENT));
     let created = CreatedCheckoutSession {
         session: super::sessions::view(&state, &session, context)?,
         client_secret: client_secret.to_owned(),
     };
-    let shadow_root = payment_selector::first_screen::render(&created.session, locale, stylesheet);
+    let shadow_root = render(&created.session, locale, styles);
     let json = serde_json::to_string(&created)
         .map_err(|e| ApiError::internal(format!("session JSON: {e}")))?;
     // Inside <script> no "<" may start a tag: JSON lets it be escaped.
@@ -70,8 +77,9 @@ pub async fn first_screen(
     let html = format!(r#"{shadow_root}<script type="application/json">{json}</script>"#);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::VARY, "User-Agent, Accept-Language"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::VARY, "User-Agent, Accept-Language".to_owned()),
+            (STYLE_SOURCE_HEADER, first_screen_styles()),
         ],
         html,
     )

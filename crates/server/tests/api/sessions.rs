@@ -406,11 +406,21 @@ async fn the_first_screen_is_the_element_s_content_for_this_shopper_s_device_and
     let answer = first_screen("", DESKTOP, "zh-TW,zh;q=0.9,en;q=0.8").await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.headers()["content-type"], "text/html; charset=utf-8");
+    let style_src = answer.headers()["payment-selector-style-src"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = answer.text().await.unwrap();
-    assert!(
-        html.starts_with(r#"<template shadowrootmode="open"><link rel="stylesheet" href="/payment-selector/payment-selector.css">"#),
-        "{html}"
-    );
+    // The styles inline, allowed by the source the answer names (which the
+    // server's own pages allow: static_files' tests).
+    let (styles, _) = html
+        .strip_prefix(r#"<template shadowrootmode="open"><style>"#)
+        .and_then(|rest| rest.split_once("</style>"))
+        .expect("inline styles first");
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(styles));
+    assert_eq!(style_src, format!("'sha256-{digest}'"));
     // Drawn in the shopper's language, with the session's amount and the
     // desktop's methods as radio buttons.
     assert!(
@@ -436,6 +446,12 @@ async fn the_first_screen_is_the_element_s_content_for_this_shopper_s_device_and
             .map(|m| m.flow)
     };
     assert_eq!(wechat(&inline.session), Some(Flow::QrCode));
+
+    // A linked stylesheet, where the page says it serves it.
+    let linked = first_screen("?stylesheet=/ps/payment-selector.css", DESKTOP, "en").await;
+    assert!(linked.text().await.unwrap().starts_with(
+        r#"<template shadowrootmode="open"><link rel="stylesheet" href="/ps/payment-selector.css">"#
+    ));
 
     // Inside WeChat: its in-app flow, in the language asked for.
     let html = first_screen("?locale=en", IN_WECHAT, "zh-CN")
