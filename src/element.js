@@ -99,8 +99,8 @@
       this.unable = () => {
         if (this.first !== first) return;
         this.setAttribute("data-ps-failed", "");
-        if (this.paying) busy(false);
         this.paying = false;
+        busy(false);
         pay.disabled = true;
       };
       first.addEventListener("change", ready);
