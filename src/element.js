@@ -57,8 +57,6 @@
     // a new one for the checkout to be drawn into.
     prepare() {
       const first = this.shadowRoot && this.shadowRoot.querySelector("[data-ps-first-screen]");
-      if (first) return this.adopt(first);
-      const root = this.shadowRoot || this.attachShadow({ mode: "open" });
       const style = document.createElement("link");
       style.rel = "stylesheet";
       if (styleIntegrity) {
@@ -67,10 +65,17 @@
       }
       style.href = styleUrl;
       // The checkout is mounted once its styles are in (or failed): a
-      // slow stylesheet must not show it unstyled first.
+      // slow stylesheet must not show it unstyled first. A first screen
+      // has its styles inline; the package's are loaded beside them all
+      // the same (a page whose policy refused the inline ones, or a
+      // server of another version).
       this.styled = new Promise((done) => (style.onload = style.onerror = done));
+      if (first) {
+        first.before(style);
+        return this.adopt(first);
+      }
       this.box = document.createElement("div");
-      root.replaceChildren(style, this.box);
+      (this.shadowRoot || this.attachShadow({ mode: "open" })).replaceChildren(style, this.box);
     }
 
     // The server-drawn first screen works until the wasm takes it over: a
@@ -79,6 +84,8 @@
     // one still without it after LATE ms (the hold is then let go).
     adopt(first) {
       this.first = this.box = first;
+      // The language the server drew in, for a page that names none.
+      this.drawnIn = first.firstElementChild && first.firstElementChild.lang;
       this.setAttribute("data-ps-loading", "");
       const pay = first.querySelector("[data-testid=pay-button]");
       if (!pay) return;
@@ -102,6 +109,14 @@
         this.paying = false;
         busy(false);
         pay.disabled = true;
+      };
+      // Another session or server before the takeover: a Pay held for the
+      // old one is let go.
+      this.letGo = () => {
+        if (this.paying) {
+          this.paying = false;
+          busy(false);
+        }
       };
       first.addEventListener("change", ready);
       first.addEventListener("submit", (event) => {
@@ -146,7 +161,9 @@
 
     attributeChangedCallback(name, old, value) {
       // Frameworks set attributes again with the same value on re-render.
-      if (!this.shadowRoot || !this.isConnected || old === value) return;
+      // Not before the element has its box: with a server-drawn screen the
+      // shadow root is there before the element connects.
+      if (!this.box || !this.isConnected || old === value) return;
       // A theme is only styles, a language only words: the checkout keeps
       // its place. Another session or server is another checkout.
       if (name === "theme") this.theme();
@@ -179,6 +196,7 @@
 
     render() {
       const turn = (this.turn = (this.turn || 0) + 1);
+      if (turn > 1 && this.first && this.letGo) this.letGo();
       const attribute = (name) => this.getAttribute(name) || undefined;
       let created = this.created;
       const inline = this.querySelector('script[type="application/json"]');
@@ -208,7 +226,7 @@
               clientSecret: attribute("client-secret"),
               apiBase: attribute("api-base"),
               // The first screen's language, unless the page says.
-              locale: attribute("locale") || (first && first.firstElementChild.lang) || undefined,
+              locale: attribute("locale") || this.drawnIn || undefined,
               created,
               returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
             },

@@ -56,6 +56,8 @@ fn minify(css: &str) -> String {
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
         out.push_str(&rest[..start]);
+        // A comment separates what is either side of it.
+        out.push(' ');
         rest = rest[start..]
             .split_once("*/")
             .map_or("", |(_, after)| after);
@@ -137,6 +139,7 @@ mod tests {
             minify("a  {\n  b: c; /* why */\n}\n/* x */ d{}"),
             "a { b: c; } d{}"
         );
+        assert_eq!(minify("a/**/b{}"), "a b{}");
         let styles = inline_styles();
         assert!(!styles.contains("/*") && !styles.contains('\n'));
         let rules = |css: &str| css.matches('{').count();

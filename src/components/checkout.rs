@@ -349,7 +349,9 @@ fn choosing(driver: Driver, amount: Signal<String>, locale: Locale) -> impl Into
         });
     };
     view! {
-        <form class="ps-form" on:submit=submit>
+        // `method="dialog"`: a Pay tapped on a server-drawn first screen
+        // before any script has run submits nowhere (no reload).
+        <form class="ps-form" method="dialog" on:submit=submit>
             <MethodList methods selected disabled=busy locale on_select=select />
             <PayButton amount disabled=no_choice busy locale />
         </form>

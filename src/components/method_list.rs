@@ -59,6 +59,9 @@ pub fn MethodList(
                             name=group.clone()
                             value=kind.as_str()
                             prop:checked=move || selected.get() == Some(kind)
+                            // The same as an attribute, for the first screen a
+                            // server draws (it writes no properties).
+                            checked=move || selected.get() == Some(kind)
                             disabled=move || unavailable || disabled.get()
                             aria-describedby=unavailable.then(|| reason_id.clone())
                             on:change=move |_| on_select.run(kind)

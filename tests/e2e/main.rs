@@ -28,14 +28,14 @@ async fn a_desktop_shopper_pays_with_wechat_by_scanning_the_code() {
     let page = CheckoutPage::open(&browser.client, &app.url()).await;
 
     // The whole journey below runs under a policy with no inline styles
-    // and no script but the page's own.
+    // (but a server-drawn first screen's, by its hash) and no script but
+    // the page's own.
     let policy = app.page_policy().await;
-    for directive in [
-        "script-src 'self' 'wasm-unsafe-eval' 'sha256-",
-        "style-src 'self';",
-    ] {
-        assert!(policy.contains(directive), "{directive} in {policy}");
-    }
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+        "{policy}"
+    );
+    assert_first_screen_styles_only(&policy);
     assert!(!policy.contains("unsafe-inline"), "{policy}");
 
     assert_eq!(page.amount().await, "¥128.00");
@@ -141,9 +141,9 @@ async fn a_chinese_shopper_reads_the_checkout_in_chinese() {
 async fn a_plain_html_shop_takes_a_payment_through_the_element_and_hears_of_it() {
     let app = App::start_shop().await;
     let policy = app.page_policy().await;
+    assert_first_screen_styles_only(&policy);
     assert!(
-        policy.contains("script-src 'self' 'wasm-unsafe-eval'")
-            && policy.contains("style-src 'self';"),
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
         "{policy}"
     );
     assert!(!policy.contains("unsafe-inline"), "{policy}");
@@ -213,4 +213,19 @@ async fn the_dark_preset_follows_the_system_and_the_theme_attribute_forces_eithe
         "a theme is only styles: the checkout keeps its place"
     );
     browser.close().await;
+}
+
+/// The policy's `style-src` allows this origin's stylesheets and one inline
+/// style by its hash (a server-drawn first screen's), nothing else.
+fn assert_first_screen_styles_only(policy: &str) {
+    let style_src = policy
+        .split(';')
+        .map(str::trim)
+        .find_map(|directive| directive.strip_prefix("style-src "))
+        .unwrap_or_else(|| panic!("no style-src in {policy}"));
+    let sources: Vec<&str> = style_src.split_whitespace().collect();
+    assert!(
+        sources.len() == 2 && sources[0] == "'self'" && sources[1].starts_with("'sha256-"),
+        "style-src {style_src}"
+    );
 }

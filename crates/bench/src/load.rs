@@ -22,6 +22,10 @@ use crate::stats::Sample;
 
 const MERCHANT_KEY: &str = "sk_test_demo_merchant";
 
+/// 2100-01-01, as Unix seconds: the ceiling's intents never expire while
+/// the bench runs.
+const FAR_FUTURE: i64 = 4_102_444_800;
+
 /// The numbers for one level of concurrency.
 pub struct Level {
     /// Concurrent clients (or tasks).
@@ -208,11 +212,13 @@ async fn ceiling_level(
                         request_fingerprint, method, flow, amount_value, currency, status,
                         expires_at, next_action, created_at, updated_at)
                      VALUES (?, ?, ?, 'f', 'wechat_pay', 'qr_code', 12800, 'CNY',
-                        'processing', 0, NULL, 0, 0)",
+                        'processing', ?, NULL, 0, 0)",
                 )
                 .bind(&id)
                 .bind(&open.id)
                 .bind(format!("ceiling-{}", open.id))
+                // Far off, so that the server's sweeper leaves the rows alone.
+                .bind(FAR_FUTURE)
                 .execute(&pool)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -196,6 +196,13 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<Loaded, String> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The frames after the takeover, for a shift it caused to be reported.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = browser
+        .client
+        .execute("return window.__ps ?? null;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
     let timings = browser.client.execute(TIMINGS, vec![]).await;
     browser.close().await;
     let time = |name: &str| {
@@ -207,7 +214,7 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<Loaded, String> {
         choosable: time("choosable")?,
         held: time("held")?,
         working: time("working")?,
-        shift: seen["shift"].as_f64().unwrap_or_default(),
+        shift: settled["shift"].as_f64().unwrap_or_default(),
         timings: timings.map_err(|e| e.to_string())?,
     })
 }

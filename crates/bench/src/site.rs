@@ -162,8 +162,9 @@ pub async fn start_sandbox() -> Result<String, String> {
     Ok(url)
 }
 
-/// A shop's checkout page: the package preloaded and the session (and the
-/// first screen) inside the element.
+/// A shop's checkout page: the package preloaded, the session (and the
+/// first screen) inside the element, and the shop's words below it, which
+/// a takeover that changed the checkout's size would move.
 const CHECKOUT_PAGE: &str = r#"<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -177,6 +178,7 @@ const CHECKOUT_PAGE: &str = r#"<!DOCTYPE html>
 <body>
 <h1>Demo Tea House</h1>
 <payment-selector api-base="/api">{inside}</payment-selector>
+<p>Delivered in 2 to 3 days. Questions about your order? Call the tea house.</p>
 </body>
 </html>
 "#;

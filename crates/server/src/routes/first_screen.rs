@@ -86,13 +86,14 @@ pub async fn first_screen(
         .into_response())
 }
 
-/// A same-site path (`/…`, not `//…`) or an https URL, with nothing an
-/// attribute would have to escape.
+/// A same-site path (`/…`, not `//…` nor `/\…`, which browsers read as
+/// another host) or an https URL, with nothing an attribute would have to
+/// escape.
 fn is_stylesheet_address(address: &str) -> bool {
     let path = address.starts_with('/') && !address.starts_with("//");
     let https = address.starts_with("https://");
     (path || https)
         && address
             .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\'))
 }

@@ -474,6 +474,7 @@ async fn the_first_screen_is_the_element_s_content_for_this_shopper_s_device_and
         "?locale=fr",
         "?stylesheet=%22%3E%3Cscript%3E",
         "?stylesheet=//evil.example/x.css",
+        "?stylesheet=/%5Cevil.example/x.css",
     ] {
         let answer = first_screen(query, DESKTOP, "en").await;
         assert_eq!(
