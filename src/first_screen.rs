@@ -23,7 +23,7 @@ use contract::CheckoutSession;
 use leptos::prelude::*;
 
 use crate::checkout::{Checkout, Event};
-use crate::components::CheckoutFixture;
+use crate::components::{escape, CheckoutFixture};
 use crate::i18n::{Key, Locale};
 use crate::money;
 
@@ -98,22 +98,6 @@ pub fn render(session: &CheckoutSession, locale: Locale, styles: Styles) -> Stri
         tag = locale.tag(),
         unloaded = unloaded(locale),
     )
-}
-
-/// `text` safe in an attribute or an element's content.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 /// What a shopper reads if the checkout's script or wasm never runs (a

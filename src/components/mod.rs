@@ -24,3 +24,17 @@ fn unique_prefix() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     format!("ps{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
+
+/// `text` safe in HTML's text and in a double-quoted attribute.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '<' => escaped.push_str("&lt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}

@@ -115,9 +115,7 @@ impl Site {
         std::fs::write(self.folder.path().join(&name), page).map_err(|e| e.to_string())?;
         Ok(self.url(&name))
     }
-}
 
-impl Site {
     /// The element's content for the session `created` answers, from the
     /// server's first-screen call, for the measuring browser (its user
     /// agent and language).
