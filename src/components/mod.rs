@@ -13,6 +13,7 @@ pub use checkout::{Checkout, CheckoutFixture};
 pub use method_list::MethodList;
 pub use outcome::Outcome;
 pub use pay_button::PayButton;
+pub(crate) use qr_code::escape;
 pub use qr_code::{encode_qr, QrCode};
 pub use qr_panel::QrPanel;
 pub use status_line::StatusLine;
@@ -23,18 +24,4 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 fn unique_prefix() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     format!("ps{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// `text` safe in HTML's text and in a double-quoted attribute.
-pub(crate) fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            '<' => escaped.push_str("&lt;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }

@@ -22,7 +22,7 @@ pub fn QrCode(
 
 /// The SVG for `payload`; a short alert when it cannot be encoded.
 pub fn qr_svg(payload: &str, label: &str) -> String {
-    let label = super::escape(label);
+    let label = escape(label);
     match qr_path(payload) {
         Some((size, path)) => {
             let side = size + 8;
@@ -80,6 +80,20 @@ pub fn qr_path(payload: &str) -> Option<(i32, String)> {
         }
     }
     Some((width, path))
+}
+
+/// `text` safe in HTML's text and in a double-quoted attribute.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '<' => escaped.push_str("&lt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]
