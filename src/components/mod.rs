@@ -13,6 +13,7 @@ pub use checkout::{Checkout, CheckoutFixture};
 pub use method_list::MethodList;
 pub use outcome::Outcome;
 pub use pay_button::PayButton;
+#[cfg(feature = "ssr")]
 pub(crate) use qr_code::escape;
 pub use qr_code::{encode_qr, QrCode};
 pub use qr_panel::QrPanel;
