@@ -17,6 +17,7 @@ mod dist;
 mod names;
 mod openapi;
 mod package;
+mod postgres;
 mod release;
 mod serve;
 mod setup;
@@ -32,6 +33,9 @@ fn main() -> ExitCode {
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
         Some("e2e") => test::e2e(&args[1..]),
+        Some("api-on-postgres") => {
+            setup::run().and_then(|tools| test::api_on_postgres(&tools, &args[1..]))
+        }
         Some("size") => {
             let why = args.iter().any(|arg| arg == "--why");
             setup::run().and_then(|tools| size::run(&tools, true, why))
@@ -41,7 +45,7 @@ fn main() -> ExitCode {
         Some("openapi") => openapi::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | serve | test | e2e [filter…] | dist | size [--why] | bench | openapi>"
+                "usage: cargo xtask <setup | serve | test | e2e [filter…] | api-on-postgres [filter…] | dist | size [--why] | bench | openapi>"
             );
             return ExitCode::from(2);
         }

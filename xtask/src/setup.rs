@@ -63,6 +63,7 @@ pub fn run() -> Result<Tools> {
     axe_core()?;
     typecheck_tools()?;
     browser()?;
+    postgres()?;
     println!("==> tools ready");
     Ok(tools)
 }
@@ -307,6 +308,15 @@ fn browser() -> Result {
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
+}
+
+/// PostgreSQL's server programs, for the throwaway cluster the tests and
+/// the bench run the reference server on.
+fn postgres() -> Result {
+    if crate::postgres::bin_dir().is_some() {
+        return Ok(());
+    }
+    apt_install(&["postgresql"])
 }
 
 fn apt_install(packages: &[&str]) -> Result {

@@ -57,6 +57,7 @@ pub fn run() -> Result {
         "native tests",
         tools.command("cargo").args(["test", "--workspace"]),
     )?;
+    api_on_postgres(&tools, &[])?;
     run_step(
         "component tests in headless Chromium",
         tools
@@ -71,6 +72,22 @@ pub fn run() -> Result {
     size::run(&tools, false, false)?;
     println!("\nall checks passed");
     Ok(())
+}
+
+/// `cargo xtask api-on-postgres [filter…]`: the reference server's API
+/// tests (those whose names contain a filter, or all) again, each on a
+/// database of its own on a throwaway PostgreSQL server (the native run
+/// had SQLite).
+pub fn api_on_postgres(tools: &setup::Tools, filters: &[String]) -> Result {
+    let postgres = crate::postgres::Throwaway::start()?;
+    run_step(
+        "API tests on PostgreSQL",
+        tools
+            .command("cargo")
+            .args(["test", "--package", "payment-server", "--test", "api", "--"])
+            .args(filters)
+            .env("PS_TEST_POSTGRES", &postgres.url),
+    )
 }
 
 /// `cargo xtask e2e [filter…]`: the release page and package built, then

@@ -48,7 +48,7 @@ pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let options = server::ServerOptions {
-        database: database.clone(),
+        database: server::Database::Sqlite(database.clone()),
         sandbox: Some(crate::site::start_sandbox().await?),
         ..server::ServerOptions::default()
     };

@@ -49,7 +49,7 @@ impl Site {
             .map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let options = server::ServerOptions {
-            database: folder.path().join("site.sqlite"),
+            database: folder.path().join("site.sqlite").into(),
             sandbox: Some(start_sandbox().await?),
             static_dir: Some(folder.path().to_owned()),
             ..server::ServerOptions::default()

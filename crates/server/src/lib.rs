@@ -56,13 +56,15 @@ use providers::cmpay::Cmpay;
 use providers::unionpay::UnionPay;
 use providers::wechat_pay::WechatPay;
 use providers::Providers;
+pub use store::Database;
 use store::Store;
 
 /// How to run the server.
 #[derive(Clone)]
 pub struct ServerOptions {
-    /// The SQLite file; created with its schema when missing.
-    pub database: PathBuf,
+    /// The database: a SQLite file (created with its schema when missing)
+    /// or PostgreSQL.
+    pub database: Database,
     /// Merchants and limits; the embedded sandbox default when `None`.
     pub config: Option<Config>,
     /// The sandbox's address (provider emulators, webhook receiver): the
@@ -86,7 +88,7 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
-            database: PathBuf::from(".data/payment-selector.sqlite"),
+            database: Database::Sqlite(PathBuf::from(".data/payment-selector.sqlite")),
             config: None,
             sandbox: None,
             static_dir: None,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use payment_server::auth::{key_hash, new_key, KeyMode};
-use payment_server::{serve, Config, ServerOptions};
+use payment_server::{serve, Config, Database, ServerOptions};
 
 /// The reference backend of payment-selector's HTTP contract.
 #[derive(Parser)]
@@ -34,9 +34,16 @@ enum Command {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
-        /// The SQLite file (created, with its schema, when missing).
-        #[arg(long, default_value = ".data/payment-selector.sqlite")]
-        db: PathBuf,
+        /// The database: a SQLite file (created, with its schema, when
+        /// missing; one server), or a PostgreSQL URL
+        /// (`postgres://user:password@host:5432/name`; any number of
+        /// servers on it).
+        #[arg(
+            long,
+            visible_alias = "db",
+            default_value = ".data/payment-selector.sqlite"
+        )]
+        database: Database,
         /// Merchants, methods, webhooks and provider accounts (TOML). A
         /// live server needs one; a sandbox server has a demo default.
         #[arg(long)]
@@ -100,7 +107,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve {
             addr,
-            db,
+            database,
             config,
             sandbox,
             static_dir,
@@ -118,12 +125,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Some(url) => format!(" (sandbox, providers at {url})"),
                 None => " (live)".into(),
             };
-            println!(
-                "payment-server listening on http://{addr}{mode}, database {}",
-                db.display()
-            );
+            println!("payment-server listening on http://{addr}{mode}, database {database}");
             let options = ServerOptions {
-                database: db,
+                database,
                 config,
                 sandbox,
                 static_dir,

@@ -93,9 +93,14 @@ pub async fn create_intent(
         device: Some(to_text(&new.request.client.device)),
     };
     // A concurrent create can take the session's one payable slot: close
-    // that one too, and try again.
+    // that one too, and try again. One made with this very key is this
+    // request's own, repeated (by the shopper, or through another server):
+    // it is the answer, never a thing to close.
     for _ in 0..3 {
         if let Some(open) = store.open_intent(&session.id).await? {
+            if open.idempotency_key == new.key {
+                return replay(state, open, &fingerprint).await;
+            }
             supersede(state, &open).await?;
         }
         let mut tx = store.begin().await?;

@@ -97,10 +97,12 @@ pub struct ListedIntent {
 impl Store {
     /// An intent by id, for the server's own work.
     pub async fn intent(&self, id: &str) -> Result<Option<IntentRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM payment_intents WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// A merchant's intent.
@@ -109,14 +111,14 @@ impl Store {
         merchant_id: &str,
         id: &str,
     ) -> Result<Option<IntentRow>, sqlx::Error> {
-        sqlx::query_as(
+        on_reads!(self, |db| sqlx::query_as(
             "SELECT i.* FROM payment_intents i JOIN checkout_sessions s ON s.id = i.session_id
-             WHERE i.id = ? AND s.merchant_id = ?",
+             WHERE i.id = $1 AND s.merchant_id = $2",
         )
         .bind(id)
         .bind(merchant_id)
-        .fetch_optional(&self.reads)
-        .await
+        .fetch_optional(db)
+        .await)
     }
 
     /// A session's intent.
@@ -125,11 +127,13 @@ impl Store {
         session_id: &str,
         id: &str,
     ) -> Result<Option<IntentRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ? AND session_id = ?")
-            .bind(id)
-            .bind(session_id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM payment_intents WHERE id = $1 AND session_id = $2"
+        )
+        .bind(id)
+        .bind(session_id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// A page of a merchant's intents, newest first (`limit` rows at most),
@@ -144,18 +148,18 @@ impl Store {
             .starting_after
             .clone()
             .map_or((None, None), |(at, id)| (Some(at), Some(id)));
-        sqlx::query_as(
+        on_reads!(self, |db| sqlx::query_as(
             "SELECT i.*,
-                    COALESCE((SELECT SUM(r.amount_value) FROM refunds r
-                              WHERE r.intent_id = i.id AND r.status = 'succeeded'), 0)
+                    CAST(COALESCE((SELECT SUM(r.amount_value) FROM refunds r
+                              WHERE r.intent_id = i.id AND r.status = 'succeeded'), 0) AS BIGINT)
                         AS refunded_value
              FROM payment_intents i JOIN checkout_sessions s ON s.id = i.session_id
-             WHERE s.merchant_id = ?
-               AND (? IS NULL OR i.session_id = ?)
-               AND (? IS NULL OR i.status = ?)
-               AND (? IS NULL OR i.created_at >= ?)
-               AND (? IS NULL OR i.created_at < ? OR (i.created_at = ? AND i.id < ?))
-             ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
+             WHERE s.merchant_id = $1
+               AND ($2 IS NULL OR i.session_id = $3)
+               AND ($4 IS NULL OR i.status = $5)
+               AND ($6 IS NULL OR i.created_at >= $7)
+               AND ($8 IS NULL OR i.created_at < $9 OR (i.created_at = $10 AND i.id < $11))
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $12",
         )
         .bind(merchant_id)
         .bind(&filter.session)
@@ -169,8 +173,8 @@ impl Store {
         .bind(after_created)
         .bind(&after_id)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// The intent a session's idempotency key made.
@@ -179,21 +183,23 @@ impl Store {
         session_id: &str,
         key: &str,
     ) -> Result<Option<IntentRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM payment_intents WHERE session_id = ? AND idempotency_key = ?")
-            .bind(session_id)
-            .bind(key)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM payment_intents WHERE session_id = $1 AND idempotency_key = $2"
+        )
+        .bind(session_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await)
     }
 
     /// The session's payable intent, if it has one.
     pub async fn open_intent(&self, session_id: &str) -> Result<Option<IntentRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT * FROM payment_intents WHERE session_id = ? AND status IN {OPEN}"
+        on_reads!(self, |db| sqlx::query_as(&format!(
+            "SELECT * FROM payment_intents WHERE session_id = $1 AND status IN {OPEN}"
         ))
         .bind(session_id)
-        .fetch_optional(&self.reads)
-        .await
+        .fetch_optional(db)
+        .await)
     }
 
     /// The payer id an earlier intent of the session with `method` learned
@@ -204,14 +210,14 @@ impl Store {
         session_id: &str,
         method: &str,
     ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
+        on_reads!(self, |db| sqlx::query_scalar(
             "SELECT payer_id FROM payment_intents
-             WHERE session_id = ? AND method = ? AND payer_id IS NOT NULL LIMIT 1",
+             WHERE session_id = $1 AND method = $2 AND payer_id IS NOT NULL LIMIT 1",
         )
         .bind(session_id)
         .bind(method)
-        .fetch_optional(&self.reads)
-        .await
+        .fetch_optional(db)
+        .await)
     }
 
     /// Payable intents whose time is up, and that no backoff holds back.
@@ -220,16 +226,16 @@ impl Store {
         now: UnixSeconds,
         limit: i64,
     ) -> Result<Vec<IntentRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
+        on_reads!(self, |db| sqlx::query_as(&format!(
             "SELECT * FROM payment_intents
-             WHERE status IN {OPEN} AND expires_at <= ? AND provider_retry_at <= ?
-             ORDER BY expires_at LIMIT ?"
+             WHERE status IN {OPEN} AND expires_at <= $1 AND provider_retry_at <= $2
+             ORDER BY expires_at LIMIT $3"
         ))
         .bind(now)
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Payable intents that have not been asked about since `before` (and
@@ -240,16 +246,16 @@ impl Store {
         now: UnixSeconds,
         limit: i64,
     ) -> Result<Vec<IntentRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
+        on_reads!(self, |db| sqlx::query_as(&format!(
             "SELECT * FROM payment_intents WHERE status IN {OPEN}
-               AND COALESCE(last_queried_at, created_at) < ? AND provider_retry_at <= ?
-             ORDER BY COALESCE(last_queried_at, created_at) LIMIT ?"
+               AND COALESCE(last_queried_at, created_at) < $1 AND provider_retry_at <= $2
+             ORDER BY COALESCE(last_queried_at, created_at) LIMIT $3"
         ))
         .bind(before)
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Takes on background provider work for a payable intent until
@@ -260,26 +266,28 @@ impl Store {
         now: UnixSeconds,
         until: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let claimed = sqlx::query(&format!(
-            "UPDATE payment_intents SET provider_retry_at = ?
-             WHERE id = ? AND status IN {OPEN} AND provider_retry_at <= ?"
+        let claimed = on_writes!(self, |db| sqlx::query(&format!(
+            "UPDATE payment_intents SET provider_retry_at = $1
+             WHERE id = $2 AND status IN {OPEN} AND provider_retry_at <= $3"
         ))
         .bind(until)
         .bind(id)
         .bind(now)
-        .execute(&self.writes)
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(claimed == 1)
     }
 
     /// The provider answered about an intent: no backoff.
     pub async fn provider_answered(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE payment_intents SET provider_failures = 0, provider_retry_at = 0 WHERE id = ?",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET provider_failures = 0, provider_retry_at = 0 WHERE id = $1",
         )
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
@@ -290,26 +298,30 @@ impl Store {
         id: &str,
         retry_at: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        on_writes!(self, |db| sqlx::query(
             "UPDATE payment_intents SET provider_failures = provider_failures + 1,
-                provider_retry_at = ?
-             WHERE id = ?",
+                provider_retry_at = $1
+             WHERE id = $2",
         )
         .bind(retry_at)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// Notes that the provider was asked about an intent.
     pub async fn mark_queried(&self, intent_id: &str, now: UnixSeconds) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE payment_intents SET last_queried_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(intent_id)
-            .execute(&self.writes)
-            .await
-            .map(drop)
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET last_queried_at = $1 WHERE id = $2"
+        )
+        .bind(now)
+        .bind(intent_id)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))
+        .map(drop)
     }
 
     /// Records what the provider handed the shopper (a fresh H5 URL, the
@@ -321,42 +333,43 @@ impl Store {
         expires_at: Option<UnixSeconds>,
         now: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE payment_intents SET next_action = ?, next_action_expires_at = ?, updated_at = ?
-             WHERE id = ?",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET next_action = $1, next_action_expires_at = $2, updated_at = $3
+             WHERE id = $4",
         )
         .bind(next_action)
         .bind(expires_at)
         .bind(now)
         .bind(id)
-        .execute(&self.writes)
-        .await
+        .execute(db).await.map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// Lets a repeated request take over an intent whose hand-off was not
     /// got (its first request gave up); true if this call took it.
     pub async fn take_over(&self, id: &str, now: UnixSeconds) -> Result<bool, sqlx::Error> {
-        let taken = sqlx::query(
-            "UPDATE payment_intents SET updated_at = ?
-             WHERE id = ? AND next_action IS NULL AND status = 'requires_action' AND updated_at < ?",
+        let taken = on_writes!(self, |db| {
+            sqlx::query(
+            "UPDATE payment_intents SET updated_at = $1
+             WHERE id = $2 AND next_action IS NULL AND status = 'requires_action' AND updated_at < $3",
         )
         .bind(now)
         .bind(id)
         .bind(now - 1)
-        .execute(&self.writes)
-        .await?;
-        Ok(taken.rows_affected() == 1)
+        .execute(db).await.map(|done| done.rows_affected())
+        })?;
+        Ok(taken == 1)
     }
 
     /// Marks an intent's hand-off as free for the next request to get.
     pub async fn release(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE payment_intents SET updated_at = 0 WHERE id = ? AND next_action IS NULL",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET updated_at = 0 WHERE id = $1 AND next_action IS NULL",
         )
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
@@ -367,20 +380,25 @@ impl Store {
         payer_id: &str,
         now: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE payment_intents SET payer_id = ?, updated_at = ? WHERE id = ?")
-            .bind(payer_id)
-            .bind(now)
-            .bind(id)
-            .execute(&self.writes)
-            .await
-            .map(drop)
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET payer_id = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(payer_id)
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))
+        .map(drop)
     }
 
     /// How many intents stand in each status, for the metrics.
     pub async fn intents_by_status(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT status, COUNT(*) FROM payment_intents GROUP BY status")
-            .fetch_all(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT status, COUNT(*) FROM payment_intents GROUP BY status"
+        )
+        .fetch_all(db)
+        .await)
     }
 }
 
@@ -388,20 +406,25 @@ impl Tx {
     /// Stores a new payable intent unless its key was used, the session has
     /// another payable intent, or the session is paid or expired.
     pub async fn insert_intent(&mut self, row: &IntentRow) -> Result<Inserted, sqlx::Error> {
-        let session: Option<(String,)> =
-            sqlx::query_as("SELECT status FROM checkout_sessions WHERE id = ?")
-                .bind(&row.session_id)
-                .fetch_optional(&mut *self.0)
-                .await?;
+        // The session's row is held until the intent is in: a payment
+        // being recorded for it meanwhile finishes first, or waits.
+        let lock = self.lock_rows();
+        let session: Option<(String,)> = in_tx!(self, |db| sqlx::query_as(&format!(
+            "SELECT status FROM checkout_sessions WHERE id = $1{lock}"
+        ))
+        .bind(&row.session_id)
+        .fetch_optional(db)
+        .await)?;
         if session.is_none_or(|(status,)| status != "open") {
             return Ok(Inserted::SessionClosed);
         }
-        let inserted = sqlx::query(
+        let inserted = in_tx!(self, |db| {
+            sqlx::query(
             "INSERT INTO payment_intents (id, session_id, idempotency_key, request_fingerprint,
                 method, flow, amount_value, currency, status, failure_reason, expires_at,
                 next_action, next_action_expires_at, payer_ip, payer_id, transaction_id,
                 created_at, updated_at, last_queried_at, provider_account, device)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13, $14, NULL, $15, $16, NULL, $17, $18)
              ON CONFLICT DO NOTHING",
         )
         .bind(&row.id)
@@ -422,18 +445,18 @@ impl Tx {
         .bind(row.updated_at)
         .bind(&row.provider_account)
         .bind(&row.device)
-        .execute(&mut *self.0)
-        .await?;
-        if inserted.rows_affected() == 1 {
+        .execute(db).await.map(|done| done.rows_affected())
+        })?;
+        if inserted == 1 {
             return Ok(Inserted::Yes);
         }
-        let key_taken: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM payment_intents WHERE session_id = ? AND idempotency_key = ?",
+        let key_taken: Option<(String,)> = in_tx!(self, |db| sqlx::query_as(
+            "SELECT id FROM payment_intents WHERE session_id = $1 AND idempotency_key = $2",
         )
         .bind(&row.session_id)
         .bind(&row.idempotency_key)
-        .fetch_optional(&mut *self.0)
-        .await?;
+        .fetch_optional(db)
+        .await)?;
         Ok(if key_taken.is_some() {
             Inserted::KeyTaken
         } else {
@@ -450,18 +473,19 @@ impl Tx {
         reason: Option<FailureReason>,
         now: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let finished = sqlx::query(&format!(
-            "UPDATE payment_intents SET status = ?, failure_reason = ?, next_action = NULL,
-                updated_at = ?
-             WHERE id = ? AND status IN {OPEN}"
+        let finished = in_tx!(self, |db| sqlx::query(&format!(
+            "UPDATE payment_intents SET status = $1, failure_reason = $2, next_action = NULL,
+                updated_at = $3
+             WHERE id = $4 AND status IN {OPEN}"
         ))
         .bind(to.as_str())
         .bind(reason.map(|reason| to_text(&reason)))
         .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(finished.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(finished == 1)
     }
 
     /// The shopper has scanned and is confirming on the phone: a waiting
@@ -471,15 +495,16 @@ impl Tx {
         id: &str,
         now: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let marked = sqlx::query(
-            "UPDATE payment_intents SET status = 'processing', updated_at = ?
-             WHERE id = ? AND status = 'requires_action'",
+        let marked = in_tx!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET status = 'processing', updated_at = $1
+             WHERE id = $2 AND status = 'requires_action'",
         )
         .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(marked.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(marked == 1)
     }
 
     /// Hands an intent to a person: `requires_review` with its reason (and
@@ -492,20 +517,21 @@ impl Tx {
         paid: Option<(&str, i64)>,
         now: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let reviewed = sqlx::query(
-            "UPDATE payment_intents SET status = 'requires_review', review_reason = ?,
-                next_action = NULL, transaction_id = COALESCE(?, transaction_id),
-                amount_received = COALESCE(?, amount_received), updated_at = ?
-             WHERE id = ? AND status IN ('requires_action', 'processing', 'canceled', 'expired', 'failed')",
+        let reviewed = in_tx!(self, |db| {
+            sqlx::query(
+            "UPDATE payment_intents SET status = 'requires_review', review_reason = $1,
+                next_action = NULL, transaction_id = COALESCE($2, transaction_id),
+                amount_received = COALESCE($3, amount_received), updated_at = $4
+             WHERE id = $5 AND status IN ('requires_action', 'processing', 'canceled', 'expired', 'failed')",
         )
         .bind(to_text(&reason))
         .bind(paid.map(|(transaction, _)| transaction))
         .bind(paid.map(|(_, amount)| amount))
         .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(reviewed.rows_affected() == 1)
+        .execute(db).await.map(|done| done.rows_affected())
+        })?;
+        Ok(reviewed == 1)
     }
 
     /// Records a payment of `intent_id` (`received` minor units, as the
@@ -520,7 +546,29 @@ impl Tx {
         received: i64,
         now: UnixSeconds,
     ) -> Result<(Settled, IntentRow), sqlx::Error> {
-        let intent = self.intent(intent_id).await?;
+        // The session's row, then the intent's, are held until the end:
+        // payments of one session (seen by two servers, say) are recorded
+        // one after the other, each seeing what the one before it did.
+        let session_id: String = in_tx!(self, |db| sqlx::query_scalar(
+            "SELECT session_id FROM payment_intents WHERE id = $1"
+        )
+        .bind(intent_id)
+        .fetch_one(db)
+        .await)?;
+        let lock = self.lock_rows();
+        let session_open = in_tx!(self, |db| sqlx::query_scalar::<_, String>(&format!(
+            "SELECT status FROM checkout_sessions WHERE id = $1{lock}"
+        ))
+        .bind(&session_id)
+        .fetch_one(db)
+        .await)?
+            == "open";
+        let intent: IntentRow = in_tx!(self, |db| sqlx::query_as(&format!(
+            "SELECT * FROM payment_intents WHERE id = $1{lock}"
+        ))
+        .bind(intent_id)
+        .fetch_one(db)
+        .await)?;
         let recorded = match intent.status() {
             IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded => true,
             // Sent for review before anything was paid (its provider account
@@ -531,42 +579,47 @@ impl Tx {
         if recorded {
             return Ok((Settled::AlreadyRecorded, intent));
         }
-        let completed = sqlx::query(
-            "UPDATE checkout_sessions SET status = 'completed', completed_at = ?, paid_intent_id = ?
-             WHERE id = ? AND status = 'open'",
-        )
-        .bind(now)
-        .bind(intent_id)
-        .bind(&intent.session_id)
-        .execute(&mut *self.0)
-        .await?
-        .rows_affected()
-            == 1;
+        let completed = session_open
+            && in_tx!(self, |db| sqlx::query(
+                "UPDATE checkout_sessions SET status = 'completed', completed_at = $1,
+                    paid_intent_id = $2
+                 WHERE id = $3 AND status = 'open'",
+            )
+            .bind(now)
+            .bind(intent_id)
+            .bind(&session_id)
+            .execute(db)
+            .await
+            .map(|done| done.rows_affected()))?
+                == 1;
         let (settled, status) = if completed {
             (Settled::Completed, IntentStatus::Succeeded)
         } else {
             (Settled::RequiresRefund, IntentStatus::RequiresRefund)
         };
-        sqlx::query(
-            "UPDATE payment_intents SET status = ?, failure_reason = NULL, review_reason = NULL,
-                next_action = NULL, transaction_id = ?, amount_received = ?, updated_at = ?
-             WHERE id = ?",
+        in_tx!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET status = $1, failure_reason = NULL, review_reason = NULL,
+                next_action = NULL, transaction_id = $2, amount_received = $3, updated_at = $4
+             WHERE id = $5 AND status = $6",
         )
         .bind(status.as_str())
         .bind(transaction_id)
         .bind(received)
         .bind(now)
         .bind(intent_id)
-        .execute(&mut *self.0)
-        .await?;
+        .bind(&intent.status)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
         if completed {
-            let others: Vec<(String,)> = sqlx::query_as(&format!(
-                "SELECT id FROM payment_intents WHERE session_id = ? AND id != ? AND status IN {OPEN}"
+            let others: Vec<(String,)> = in_tx!(self, |db| {
+                sqlx::query_as(&format!(
+                "SELECT id FROM payment_intents WHERE session_id = $1 AND id != $2 AND status IN {OPEN}"
             ))
             .bind(&intent.session_id)
             .bind(intent_id)
-            .fetch_all(&mut *self.0)
-            .await?;
+            .fetch_all(db).await
+            })?;
             for (other,) in others {
                 self.finish(&other, IntentStatus::Canceled, None, now)
                     .await?;
@@ -579,22 +632,25 @@ impl Tx {
     /// A `requires_refund` payment given back in full becomes `refunded`;
     /// true if it did.
     pub async fn mark_refunded(&mut self, id: &str, now: UnixSeconds) -> Result<bool, sqlx::Error> {
-        let marked = sqlx::query(
-            "UPDATE payment_intents SET status = 'refunded', updated_at = ?
-             WHERE id = ? AND status = 'requires_refund'",
+        let marked = in_tx!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET status = 'refunded', updated_at = $1
+             WHERE id = $2 AND status = 'requires_refund'",
         )
         .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(marked.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(marked == 1)
     }
 
     /// An intent, read inside the transaction.
     pub async fn intent(&mut self, id: &str) -> Result<IntentRow, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM payment_intents WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await
+        in_tx!(self, |db| sqlx::query_as(
+            "SELECT * FROM payment_intents WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(db)
+        .await)
     }
 }

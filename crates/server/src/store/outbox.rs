@@ -52,22 +52,22 @@ impl Store {
         per_merchant: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>, sqlx::Error> {
-        sqlx::query_as(
+        on_reads!(self, |db| sqlx::query_as(
             "SELECT seq, id, merchant_id, type, payload, created_at, attempts, next_attempt_at,
                     delivered_at, last_error
              FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant_id
                                                ORDER BY next_attempt_at, seq) AS place
                    FROM webhook_events
                    WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL
-                     AND next_attempt_at <= ?)
-             WHERE place <= ?
-             ORDER BY next_attempt_at, seq LIMIT ?",
+                     AND next_attempt_at <= $1) AS due
+             WHERE place <= $2
+             ORDER BY next_attempt_at, seq LIMIT $3",
         )
         .bind(now)
         .bind(per_merchant)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Takes on an event's delivery until `until`; true if this call took
@@ -78,27 +78,29 @@ impl Store {
         now: UnixSeconds,
         until: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let claimed = sqlx::query(
-            "UPDATE webhook_events SET next_attempt_at = ?
-             WHERE id = ? AND delivered_at IS NULL AND next_attempt_at <= ?",
+        let claimed = on_writes!(self, |db| sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = $1
+             WHERE id = $2 AND delivered_at IS NULL AND next_attempt_at <= $3",
         )
         .bind(until)
         .bind(id)
         .bind(now)
-        .execute(&self.writes)
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(claimed == 1)
     }
 
     /// A delivered event.
     pub async fn event_delivered(&self, id: &str, now: UnixSeconds) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE webhook_events SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE webhook_events SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2",
         )
         .bind(now)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
@@ -110,25 +112,26 @@ impl Store {
         next: Option<UnixSeconds>,
         error: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-             WHERE id = ?",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2
+             WHERE id = $3",
         )
         .bind(next)
         .bind(error)
         .bind(id)
-        .execute(&self.writes)
-        .await
+        .execute(db).await.map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// The place of a merchant's event in its sequence.
     pub async fn event_seq(&self, merchant_id: &str, id: &str) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT seq FROM webhook_events WHERE id = ? AND merchant_id = ?")
-            .bind(id)
-            .bind(merchant_id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_scalar(
+            "SELECT seq FROM webhook_events WHERE id = $1 AND merchant_id = $2"
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// A merchant's events after `after` in its sequence, oldest first.
@@ -138,49 +141,49 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT * FROM webhook_events WHERE merchant_id = ? AND seq > ?
-             ORDER BY seq LIMIT ?",
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM webhook_events WHERE merchant_id = $1 AND seq > $2
+             ORDER BY seq LIMIT $3",
         )
         .bind(merchant_id)
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Events waiting for delivery.
     pub async fn webhook_depth(&self) -> Result<OutboxDepth, sqlx::Error> {
-        let (waiting, oldest) = sqlx::query_as(
+        let (waiting, oldest) = on_reads!(self, |db| sqlx::query_as(
             "SELECT COUNT(*), MIN(created_at) FROM webhook_events
              WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL",
         )
-        .fetch_one(&self.reads)
-        .await?;
+        .fetch_one(db)
+        .await)?;
         Ok(OutboxDepth { waiting, oldest })
     }
 
     /// Provider calls waiting to be done.
     pub async fn job_depth(&self) -> Result<OutboxDepth, sqlx::Error> {
-        let (waiting, oldest) = sqlx::query_as(
+        let (waiting, oldest) = on_reads!(self, |db| sqlx::query_as(
             "SELECT COUNT(*), MIN(COALESCE(created_at, next_attempt_at)) FROM provider_jobs
              WHERE done_at IS NULL",
         )
-        .fetch_one(&self.reads)
-        .await?;
+        .fetch_one(db)
+        .await)?;
         Ok(OutboxDepth { waiting, oldest })
     }
 
     /// Provider calls due.
     pub async fn due_jobs(&self, now: UnixSeconds, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
-        sqlx::query_as(
+        on_reads!(self, |db| sqlx::query_as(
             "SELECT id, intent_id, kind, attempts FROM provider_jobs
-             WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+             WHERE done_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Takes on a provider call until `until`; true if this call took it.
@@ -190,16 +193,17 @@ impl Store {
         now: UnixSeconds,
         until: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let claimed = sqlx::query(
-            "UPDATE provider_jobs SET next_attempt_at = ?
-             WHERE id = ? AND done_at IS NULL AND next_attempt_at <= ?",
+        let claimed = on_writes!(self, |db| sqlx::query(
+            "UPDATE provider_jobs SET next_attempt_at = $1
+             WHERE id = $2 AND done_at IS NULL AND next_attempt_at <= $3",
         )
         .bind(until)
         .bind(id)
         .bind(now)
-        .execute(&self.writes)
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(claimed == 1)
     }
 
     /// A provider call done (or given up, with its `error`).
@@ -209,16 +213,17 @@ impl Store {
         now: UnixSeconds,
         error: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE provider_jobs SET done_at = ?, attempts = attempts + 1,
-                last_error = COALESCE(?, last_error)
-             WHERE id = ?",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE provider_jobs SET done_at = $1, attempts = attempts + 1,
+                last_error = COALESCE($2, last_error)
+             WHERE id = $3",
         )
         .bind(now)
         .bind(error)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
@@ -229,15 +234,16 @@ impl Store {
         next: UnixSeconds,
         error: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE provider_jobs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-             WHERE id = ?",
+        on_writes!(self, |db| {
+            sqlx::query(
+            "UPDATE provider_jobs SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2
+             WHERE id = $3",
         )
         .bind(next)
         .bind(error)
         .bind(id)
-        .execute(&self.writes)
-        .await
+        .execute(db).await.map(|done| done.rows_affected())
+        })
         .map(drop)
     }
 
@@ -251,9 +257,10 @@ impl Store {
         body: &str,
         now: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let recorded = sqlx::query(
+        let recorded = on_writes!(self, |db| {
+            sqlx::query(
             "INSERT INTO provider_notifications (provider, id, out_trade_no, outcome, body, received_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(provider)
         .bind(id)
@@ -261,9 +268,9 @@ impl Store {
         .bind(outcome)
         .bind(body)
         .bind(now)
-        .execute(&self.writes)
-        .await?;
-        Ok(recorded.rows_affected() == 1)
+        .execute(db).await.map(|done| done.rows_affected())
+        })?;
+        Ok(recorded == 1)
     }
 }
 
@@ -275,16 +282,17 @@ impl Tx {
         intent_id: &str,
         now: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        in_tx!(self, |db| sqlx::query(
             "INSERT INTO provider_jobs (id, intent_id, kind, attempts, next_attempt_at, created_at)
-             VALUES (?, ?, 'close', 0, ?, ?)",
+             VALUES ($1, $2, 'close', 0, $3, $4)",
         )
         .bind(crate::auth::random_id("job"))
         .bind(intent_id)
         .bind(now)
         .bind(now)
-        .execute(&mut *self.0)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
@@ -299,10 +307,10 @@ impl Tx {
         now: UnixSeconds,
         deliver: bool,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        in_tx!(self, |db| sqlx::query(
             "INSERT INTO webhook_events (id, merchant_id, type, payload, created_at, attempts,
                 next_attempt_at)
-             VALUES (?, ?, ?, ?, ?, 0, ?)",
+             VALUES ($1, $2, $3, $4, $5, 0, $6)",
         )
         .bind(id)
         .bind(merchant_id)
@@ -310,8 +318,9 @@ impl Tx {
         .bind(payload)
         .bind(now)
         .bind(deliver.then_some(now))
-        .execute(&mut *self.0)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 }

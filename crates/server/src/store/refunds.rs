@@ -49,10 +49,12 @@ pub enum RefundInserted {
 impl Store {
     /// A refund by id, for the server's own work.
     pub async fn refund(&self, id: &str) -> Result<Option<RefundRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// A merchant's refund.
@@ -61,11 +63,13 @@ impl Store {
         merchant_id: &str,
         id: &str,
     ) -> Result<Option<RefundRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE id = ? AND merchant_id = ?")
-            .bind(id)
-            .bind(merchant_id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2"
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// The refund an intent's idempotency key made.
@@ -74,30 +78,34 @@ impl Store {
         intent_id: &str,
         key: &str,
     ) -> Result<Option<RefundRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? AND idempotency_key = ?")
-            .bind(intent_id)
-            .bind(key)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE intent_id = $1 AND idempotency_key = $2"
+        )
+        .bind(intent_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await)
     }
 
     /// An intent's refunds, oldest first.
     pub async fn refunds_of(&self, intent_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE intent_id = ? ORDER BY seq")
-            .bind(intent_id)
-            .fetch_all(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE intent_id = $1 ORDER BY seq"
+        )
+        .bind(intent_id)
+        .fetch_all(db)
+        .await)
     }
 
     /// The sum of an intent's refunds that succeeded.
     pub async fn refunded(&self, intent_id: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
-             WHERE intent_id = ? AND status = 'succeeded'",
+        on_reads!(self, |db| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds
+             WHERE intent_id = $1 AND status = 'succeeded'",
         )
         .bind(intent_id)
-        .fetch_one(&self.reads)
-        .await
+        .fetch_one(db)
+        .await)
     }
 
     /// Pending refunds due for a request or a question to their provider.
@@ -106,14 +114,14 @@ impl Store {
         now: UnixSeconds,
         limit: i64,
     ) -> Result<Vec<RefundRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT * FROM refunds WHERE status = 'pending' AND next_attempt_at <= ?
-             ORDER BY next_attempt_at LIMIT ?",
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 
     /// Takes on a pending refund's provider call until `until`; true if
@@ -124,16 +132,17 @@ impl Store {
         now: UnixSeconds,
         until: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let claimed = sqlx::query(
-            "UPDATE refunds SET next_attempt_at = ?
-             WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+        let claimed = on_writes!(self, |db| sqlx::query(
+            "UPDATE refunds SET next_attempt_at = $1
+             WHERE id = $2 AND status = 'pending' AND next_attempt_at <= $3",
         )
         .bind(until)
         .bind(id)
         .bind(now)
-        .execute(&self.writes)
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(claimed == 1)
     }
 
     /// The provider has the refund request (or answered about it): ask
@@ -144,52 +153,57 @@ impl Store {
         next: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE refunds SET submitted_at = COALESCE(submitted_at, ?), attempts = attempts + 1,
-                next_attempt_at = ?, updated_at = ?
-             WHERE id = ? AND status = 'pending'",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE refunds SET submitted_at = COALESCE(submitted_at, $1), attempts = attempts + 1,
+                next_attempt_at = $2, updated_at = $3
+             WHERE id = $4 AND status = 'pending'",
         )
         .bind(now)
         .bind(next)
         .bind(now)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// The provider does not have a refund it was asked for: ask for it
     /// again at `next`.
     pub async fn unsubmit_refund(&self, id: &str, next: UnixSeconds) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE refunds SET submitted_at = NULL, attempts = attempts + 1, next_attempt_at = ?
-             WHERE id = ? AND status = 'pending'",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE refunds SET submitted_at = NULL, attempts = attempts + 1, next_attempt_at = $1
+             WHERE id = $2 AND status = 'pending'",
         )
         .bind(next)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// A provider call about a refund failed: try again at `next`.
     pub async fn refund_trouble(&self, id: &str, next: UnixSeconds) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE refunds SET attempts = attempts + 1, next_attempt_at = ?
-             WHERE id = ? AND status = 'pending'",
+        on_writes!(self, |db| sqlx::query(
+            "UPDATE refunds SET attempts = attempts + 1, next_attempt_at = $1
+             WHERE id = $2 AND status = 'pending'",
         )
         .bind(next)
         .bind(id)
-        .execute(&self.writes)
+        .execute(db)
         .await
+        .map(|done| done.rows_affected()))
         .map(drop)
     }
 
     /// How many refunds wait for their provider, for the metrics.
     pub async fn pending_refunds(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE status = 'pending'")
-            .fetch_one(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM refunds WHERE status = 'pending'"
+        )
+        .fetch_one(db)
+        .await)
     }
 }
 
@@ -199,36 +213,37 @@ impl Tx {
     /// left the merchant's balance; the provider holds it until the
     /// merchant settles it there).
     pub async fn refunds_held(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
-             WHERE intent_id = ?
+        in_tx!(self, |db| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds
+             WHERE intent_id = $1
                AND (status IN ('pending', 'succeeded')
                     OR (status = 'failed' AND failure_reason = 'abnormal'))",
         )
         .bind(intent_id)
-        .fetch_one(&mut *self.0)
-        .await
+        .fetch_one(db)
+        .await)
     }
 
     /// The sum of an intent's refunds that succeeded.
     pub async fn refunded(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT COALESCE(SUM(amount_value), 0) FROM refunds
-             WHERE intent_id = ? AND status = 'succeeded'",
+        in_tx!(self, |db| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds
+             WHERE intent_id = $1 AND status = 'succeeded'",
         )
         .bind(intent_id)
-        .fetch_one(&mut *self.0)
-        .await
+        .fetch_one(db)
+        .await)
     }
 
     /// Stores a refund, unless its key (or the intent's automatic refund)
     /// is taken.
     pub async fn insert_refund(&mut self, row: &RefundRow) -> Result<RefundInserted, sqlx::Error> {
-        let inserted = sqlx::query(
+        let inserted = in_tx!(self, |db| {
+            sqlx::query(
             "INSERT INTO refunds (id, intent_id, merchant_id, idempotency_key, request_fingerprint,
                 amount_value, currency, reason, status, failure_reason, automatic, submitted_at,
                 attempts, next_attempt_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, 0, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, NULL, 0, $11, $12, $13)
              ON CONFLICT DO NOTHING",
         )
         .bind(&row.id)
@@ -244,9 +259,9 @@ impl Tx {
         .bind(row.next_attempt_at)
         .bind(row.created_at)
         .bind(row.updated_at)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(if inserted.rows_affected() == 1 {
+        .execute(db).await.map(|done| done.rows_affected())
+        })?;
+        Ok(if inserted == 1 {
             RefundInserted::Yes
         } else {
             RefundInserted::KeyTaken
@@ -263,27 +278,30 @@ impl Tx {
         reason: Option<RefundFailureReason>,
         now: UnixSeconds,
     ) -> Result<bool, sqlx::Error> {
-        let finished = sqlx::query(
-            "UPDATE refunds SET status = ?, failure_reason = ?, updated_at = ?
-             WHERE id = ?
+        let finished = in_tx!(self, |db| sqlx::query(
+            "UPDATE refunds SET status = $1, failure_reason = $2, updated_at = $3
+             WHERE id = $4
                AND (status = 'pending'
-                    OR (? = 'succeeded' AND status = 'failed' AND failure_reason = 'abnormal'))",
+                    OR ($5 = 'succeeded' AND status = 'failed' AND failure_reason = 'abnormal'))",
         )
         .bind(to.as_str())
         .bind(reason.map(|reason| to_text(&reason)))
         .bind(now)
         .bind(id)
         .bind(to.as_str())
-        .execute(&mut *self.0)
-        .await?;
-        Ok(finished.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(finished == 1)
     }
 
     /// A refund, read inside the transaction.
     pub async fn refund(&mut self, id: &str) -> Result<RefundRow, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM refunds WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await
+        in_tx!(self, |db| sqlx::query_as(
+            "SELECT * FROM refunds WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(db)
+        .await)
     }
 }

@@ -51,11 +51,11 @@ pub enum SessionInserted {
 impl Store {
     /// Stores a new session, unless the merchant's key made one before.
     pub async fn insert_session(&self, row: &SessionRow) -> Result<SessionInserted, sqlx::Error> {
-        let inserted = sqlx::query(
+        let inserted = on_writes!(self, |db| sqlx::query(
             "INSERT INTO checkout_sessions (id, merchant_id, amount_value, currency, reference,
                 return_url, client_secret_hash, status, expires_at, created_at, idempotency_key,
                 request_fingerprint, client_secret_sealed)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL
              DO NOTHING",
         )
@@ -72,9 +72,10 @@ impl Store {
         .bind(&row.idempotency_key)
         .bind(&row.request_fingerprint)
         .bind(&row.client_secret_sealed)
-        .execute(&self.writes)
-        .await?;
-        Ok(if inserted.rows_affected() == 1 {
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(if inserted == 1 {
             SessionInserted::Yes
         } else {
             SessionInserted::KeyTaken
@@ -84,10 +85,12 @@ impl Store {
     /// A session by id, for the server's own work and for checking a
     /// client secret against it.
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM checkout_sessions WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM checkout_sessions WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// A merchant's session.
@@ -96,11 +99,13 @@ impl Store {
         merchant_id: &str,
         id: &str,
     ) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM checkout_sessions WHERE id = ? AND merchant_id = ?")
-            .bind(id)
-            .bind(merchant_id)
-            .fetch_optional(&self.reads)
-            .await
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM checkout_sessions WHERE id = $1 AND merchant_id = $2"
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .fetch_optional(db)
+        .await)
     }
 
     /// The session a merchant's idempotency key made.
@@ -109,13 +114,13 @@ impl Store {
         merchant_id: &str,
         key: &str,
     ) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT * FROM checkout_sessions WHERE merchant_id = ? AND idempotency_key = ?",
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM checkout_sessions WHERE merchant_id = $1 AND idempotency_key = $2",
         )
         .bind(merchant_id)
         .bind(key)
-        .fetch_optional(&self.reads)
-        .await
+        .fetch_optional(db)
+        .await)
     }
 
     /// Open sessions whose time is up and that have no payable intent
@@ -126,36 +131,39 @@ impl Store {
         now: UnixSeconds,
         limit: i64,
     ) -> Result<Vec<SessionRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT * FROM checkout_sessions s WHERE s.status = 'open' AND s.expires_at <= ?
+        on_reads!(self, |db| sqlx::query_as(&format!(
+            "SELECT * FROM checkout_sessions s WHERE s.status = 'open' AND s.expires_at <= $1
                AND NOT EXISTS (SELECT 1 FROM payment_intents i
                                WHERE i.session_id = s.id AND i.status IN {OPEN})
-             ORDER BY s.expires_at LIMIT ?"
+             ORDER BY s.expires_at LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.reads)
-        .await
+        .fetch_all(db)
+        .await)
     }
 }
 
 impl Tx {
     /// Marks a session expired if it is still open; true if it was.
     pub async fn expire_session(&mut self, id: &str) -> Result<bool, sqlx::Error> {
-        let expired = sqlx::query(
-            "UPDATE checkout_sessions SET status = 'expired' WHERE id = ? AND status = 'open'",
+        let expired = in_tx!(self, |db| sqlx::query(
+            "UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'",
         )
         .bind(id)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(expired.rows_affected() == 1)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(expired == 1)
     }
 
     /// A session, read inside the transaction.
     pub async fn session(&mut self, id: &str) -> Result<SessionRow, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM checkout_sessions WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await
+        in_tx!(self, |db| sqlx::query_as(
+            "SELECT * FROM checkout_sessions WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(db)
+        .await)
     }
 }

@@ -272,7 +272,7 @@ async fn tampered_and_foreign_notifications_are_refused_and_a_true_one_is_taken_
     assert_eq!(second.status, IntentStatus::Succeeded, "the return asked");
     let database = world.database().await;
     let taken: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = $1")
             .bind(&second.id)
             .fetch_one(&database)
             .await

@@ -6,12 +6,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use contract::{Availability, CheckoutSession, ErrorCode, IntentStatus, MethodKind};
-use payment_server::{Config, ServerOptions};
+use payment_server::{Config, Database, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::world::{code_of, error_of, order, send, World, MERCHANT_KEY};
+use crate::world::{
+    code_of, database_arg, error_of, fresh_database, order, send, World, MERCHANT_KEY,
+};
 
 #[tokio::test]
 async fn the_merchant_reads_how_its_session_stands_and_how_it_was_paid() {
@@ -141,7 +143,7 @@ async fn pending_webhooks_survive_a_sigkill_of_the_real_server_binary() {
     let world = World::start().await;
     world.receiver_down(true).await;
     let folder = tempfile::tempdir().unwrap();
-    let database = folder.path().join("killed.sqlite");
+    let database = fresh_database(&folder).await;
     let (mut server, base) = spawn_binary(&world.sandbox, &database).await;
 
     let http = reqwest::Client::new();
@@ -206,7 +208,7 @@ async fn pending_webhooks_survive_a_sigkill_of_the_real_server_binary() {
 async fn sigterm_lets_the_real_server_finish_and_exit_cleanly() {
     let world = World::start().await;
     let folder = tempfile::tempdir().unwrap();
-    let (server, base) = spawn_binary(&world.sandbox, &folder.path().join("term.sqlite")).await;
+    let (server, base) = spawn_binary(&world.sandbox, &fresh_database(&folder).await).await;
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -263,9 +265,10 @@ async fn a_method_switches_on_at_its_batch_time_without_a_restart() {
 #[tokio::test]
 async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
     let folder = tempfile::tempdir().unwrap();
+    let live = fresh_database(&folder).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let no_config = ServerOptions {
-        database: folder.path().join("live.sqlite"),
+        database: live.clone(),
         ..ServerOptions::default()
     };
     assert!(
@@ -273,7 +276,7 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
         "no config, no live server"
     );
     let test_keys = ServerOptions {
-        database: folder.path().join("live.sqlite"),
+        database: live.clone(),
         config: Some(Config::embedded().unwrap()),
         ..ServerOptions::default()
     };
@@ -316,7 +319,7 @@ async fn a_live_server_needs_its_configuration_and_takes_live_keys_only() {
         sandbox = world.sandbox,
     );
     let live = ServerOptions {
-        database: folder.path().join("live.sqlite"),
+        database: live.clone(),
         config: Some(Config::parse(&config).unwrap()),
         public_url: Some("https://pay.shop.example".into()),
         ..ServerOptions::default()
@@ -374,7 +377,7 @@ impl World {
 }
 
 /// The real `payment-server` binary in sandbox mode on a free port.
-async fn spawn_binary(sandbox: &str, database: &std::path::Path) -> (Child, String) {
+async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -382,8 +385,8 @@ async fn spawn_binary(sandbox: &str, database: &std::path::Path) -> (Child, Stri
         .port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_payment-server"))
-        .args(["serve", "--sandbox", sandbox, "--addr", &addr, "--db"])
-        .arg(database)
+        .args(["serve", "--sandbox", sandbox, "--addr", &addr, "--database"])
+        .arg(database_arg(database))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -76,7 +76,7 @@ async fn an_intent_whose_provider_hangs_does_not_hold_up_the_expiry_of_others() 
     let status = |id: String| {
         let database = database.clone();
         async move {
-            sqlx::query_scalar::<_, String>("SELECT status FROM payment_intents WHERE id = ?")
+            sqlx::query_scalar::<_, String>("SELECT status FROM payment_intents WHERE id = $1")
                 .bind(id)
                 .fetch_one(&database)
                 .await
@@ -113,7 +113,7 @@ async fn a_provider_that_is_down_is_asked_again_with_backoff_not_on_every_pass()
     world.advance(16 * 60);
     let database = world.database().await;
     let failures = || async {
-        sqlx::query_scalar::<_, i64>("SELECT provider_failures FROM payment_intents WHERE id = ?")
+        sqlx::query_scalar::<_, i64>("SELECT provider_failures FROM payment_intents WHERE id = $1")
             .bind(&intent.id)
             .fetch_one(&database)
             .await

@@ -176,9 +176,11 @@ async fn json_logs_carry_the_request_id_of_what_they_tell() {
             &world.sandbox,
             "--addr",
             &addr,
-            "--db",
+            "--database",
         ])
-        .arg(folder.path().join("logs.sqlite"))
+        .arg(crate::world::database_arg(
+            &crate::world::fresh_database(&folder).await,
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -225,7 +227,7 @@ async fn json_logs_carry_the_request_id_of_what_they_tell() {
 async fn behind_a_trusted_proxy_the_shopper_s_address_is_the_one_it_forwarded() {
     let body = json!({"method": "wechat_pay", "client": phone()});
     async fn payer_ip(world: &World, id: String) -> String {
-        sqlx::query_scalar::<_, String>("SELECT payer_ip FROM payment_intents WHERE id = ?")
+        sqlx::query_scalar::<_, String>("SELECT payer_ip FROM payment_intents WHERE id = $1")
             .bind(id)
             .fetch_one(&world.database().await)
             .await

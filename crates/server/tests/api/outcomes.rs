@@ -227,7 +227,7 @@ async fn duplicate_and_late_notifications_are_applied_once() {
     let mut heard = 0;
     for _ in 0..100 {
         heard = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = ?",
+            "SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = $1",
         )
         .bind(&late.id)
         .fetch_one(&database)
@@ -304,7 +304,7 @@ async fn a_notification_with_another_amount_sends_the_intent_to_review_and_the_s
         IntentStatus::RequiresReview
     );
     let queried: Option<i64> =
-        sqlx::query_scalar("SELECT last_queried_at FROM payment_intents WHERE id = ?")
+        sqlx::query_scalar("SELECT last_queried_at FROM payment_intents WHERE id = $1")
             .bind(&intent.id)
             .fetch_one(&world.database().await)
             .await

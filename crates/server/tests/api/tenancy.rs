@@ -199,7 +199,7 @@ async fn an_intent_whose_provider_account_left_the_configuration_waits_for_a_per
         IntentStatus::RequiresReview
     );
     let queried: i64 =
-        sqlx::query_scalar("SELECT provider_failures FROM payment_intents WHERE id = ?")
+        sqlx::query_scalar("SELECT provider_failures FROM payment_intents WHERE id = $1")
             .bind(&intent.id)
             .fetch_one(&world.database().await)
             .await
@@ -207,7 +207,7 @@ async fn an_intent_whose_provider_account_left_the_configuration_waits_for_a_per
     world.advance(3600);
     world.sweep().await;
     let queried_again: i64 =
-        sqlx::query_scalar("SELECT provider_failures FROM payment_intents WHERE id = ?")
+        sqlx::query_scalar("SELECT provider_failures FROM payment_intents WHERE id = $1")
             .bind(&intent.id)
             .fetch_one(&world.database().await)
             .await

@@ -558,7 +558,7 @@ async fn notifications_signed_by_a_certificate_not_unionpay_s_or_about_another_s
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let database = world.database().await;
     let applied: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM provider_notifications WHERE out_trade_no = $1")
             .bind(&quick.id)
             .fetch_one(&database)
             .await

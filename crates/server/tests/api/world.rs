@@ -1,14 +1,15 @@
 //! A reference server and the provider sandbox, both in-process on free
-//! ports, on a real SQLite file, with clocks the tests move together.
+//! ports, on a real SQLite file (or, when `PS_TEST_POSTGRES` names a
+//! PostgreSQL server, a database of its own on it), with clocks the tests
+//! move together.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use contract::{CheckoutSession, CreatedCheckoutSession, ErrorBody, ErrorCode, PaymentIntent};
 use payment_server::clock::ManualClock;
-use payment_server::{AppState, Config, ServerOptions};
+use payment_server::{AppState, Config, Database, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -104,7 +105,10 @@ pub fn in_quickpass() -> Value {
 
 /// The sandbox (emulators, webhook receiver) and a server that uses it.
 pub struct World {
-    pub folder: tempfile::TempDir,
+    /// Holds the SQLite file until the world ends.
+    _folder: tempfile::TempDir,
+    /// Where the server keeps everything.
+    pub database: Database,
     pub sandbox: String,
     sandbox_task: JoinHandle<()>,
     sandbox_clock: payment_sandbox::Clock,
@@ -136,40 +140,41 @@ impl World {
     /// `old_rows` in it: the server upgrades it as it opens it.
     pub async fn upgrading(old_rows: &str) -> World {
         let folder = tempfile::tempdir().expect("a temporary folder");
+        let database = fresh_database(&folder).await;
         let first = tempfile::tempdir().expect("a temporary folder");
-        let migrations = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let migrations = match database {
+            Database::Sqlite(_) => concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"),
+            Database::Postgres(_) => concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"),
+        };
         std::fs::copy(
             format!("{migrations}/0001_init.sql"),
             first.path().join("0001_init.sql"),
         )
         .expect("the first migration");
-        let database = sqlx::SqlitePool::connect(&format!(
-            "sqlite://{}?mode=rwc",
-            database_in(&folder).display()
-        ))
-        .await
-        .expect("a database file");
+        let pool = inspect(&database).await;
         sqlx::migrate::Migrator::new(first.path())
             .await
             .expect("a migrator")
-            .run(&database)
+            .run(&pool)
             .await
             .expect("the first migration runs");
         sqlx::raw_sql(old_rows)
-            .execute(&database)
+            .execute(&pool)
             .await
             .expect("the old rows");
-        database.close().await;
-        World::in_folder(folder, None, Vec::new()).await
+        pool.close().await;
+        World::in_folder(folder, database, None, Vec::new()).await
     }
 
     async fn with_options(config: Option<Config>, trusted_proxies: Vec<ipnet::IpNet>) -> World {
         let folder = tempfile::tempdir().expect("a temporary folder");
-        World::in_folder(folder, config, trusted_proxies).await
+        let database = fresh_database(&folder).await;
+        World::in_folder(folder, database, config, trusted_proxies).await
     }
 
     async fn in_folder(
         folder: tempfile::TempDir,
+        database: Database,
         config: Option<Config>,
         trusted_proxies: Vec<ipnet::IpNet>,
     ) -> World {
@@ -186,9 +191,10 @@ impl World {
         });
         let clock = ManualClock::starting_now();
         let (state, base, server) =
-            start_server(&folder, &sandbox, &clock, config, trusted_proxies.clone()).await;
+            start_server(&database, &sandbox, &clock, config, trusted_proxies.clone()).await;
         World {
-            folder,
+            _folder: folder,
+            database,
             sandbox,
             sandbox_task,
             sandbox_clock,
@@ -226,11 +232,10 @@ impl World {
         format!("{}{path}", self.base.trim_end_matches("/api"))
     }
 
-    /// The database, for what only the database can show.
-    pub async fn database(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", database_in(&self.folder).display()))
-            .await
-            .expect("the database file opens")
+    /// The database, for what only the database can show (queries with
+    /// `$1` placeholders, which both backends read).
+    pub async fn database(&self) -> sqlx::AnyPool {
+        inspect(&self.database).await
     }
 
     pub async fn create_session(&self, body: Value) -> reqwest::Response {
@@ -318,7 +323,7 @@ impl World {
     pub async fn restart_with(&mut self, config: Option<Config>) {
         self.server.abort();
         let (state, base, server) = start_server(
-            &self.folder,
+            &self.database,
             &self.sandbox,
             &self.clock,
             config,
@@ -618,7 +623,7 @@ impl Drop for World {
 }
 
 async fn start_server(
-    folder: &tempfile::TempDir,
+    database: &Database,
     sandbox: &str,
     clock: &ManualClock,
     config: Option<Config>,
@@ -627,7 +632,7 @@ async fn start_server(
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}/api", listener.local_addr().expect("an address"));
     let options = ServerOptions {
-        database: database_in(folder),
+        database: database.clone(),
         config,
         sandbox: Some(sandbox.to_owned()),
         clock: Arc::new(clock.clone()),
@@ -647,8 +652,47 @@ async fn start_server(
     (state, base, task)
 }
 
-pub fn database_in(folder: &tempfile::TempDir) -> PathBuf {
-    folder.path().join("server.sqlite")
+/// A new, empty database for one server (or for several that share it):
+/// a SQLite file in `folder`, or a database of its own on the PostgreSQL
+/// server that `PS_TEST_POSTGRES` names (its URL, with a user that may
+/// create databases).
+pub async fn fresh_database(folder: &tempfile::TempDir) -> Database {
+    let Ok(admin) = std::env::var("PS_TEST_POSTGRES") else {
+        return Database::Sqlite(folder.path().join("server.sqlite"));
+    };
+    use sqlx::Connection;
+    let name = payment_server::auth::random_id("test").to_ascii_lowercase();
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PS_TEST_POSTGRES answers");
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut connection)
+        .await
+        .expect("a test database");
+    let _ = connection.close().await;
+    let mut url = url::Url::parse(&admin).expect("PS_TEST_POSTGRES is a URL");
+    url.set_path(&name);
+    Database::Postgres(url.to_string())
+}
+
+/// `database` as `payment-server serve --database` takes it.
+pub fn database_arg(database: &Database) -> String {
+    match database {
+        Database::Sqlite(path) => path.display().to_string(),
+        Database::Postgres(url) => url.clone(),
+    }
+}
+
+/// A pool on `database` for reading what only the database can show.
+pub async fn inspect(database: &Database) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = match database {
+        Database::Sqlite(path) => format!("sqlite://{}?mode=rwc", path.display()),
+        Database::Postgres(url) => url.clone(),
+    };
+    sqlx::AnyPool::connect(&url)
+        .await
+        .expect("the database opens")
 }
 
 /// A merchant's order of `value` fen.

@@ -1,0 +1,124 @@
+//! A throwaway PostgreSQL server for the tests and the bench: a cluster
+//! made by `initdb` in a temporary folder, started on a free port of the
+//! loopback, stopped and removed when dropped. Debian's `postgresql`
+//! package provides the programs (`cargo xtask setup` installs it).
+//! PostgreSQL refuses to run as root; under root the cluster belongs to
+//! `nobody`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{output_of, run_step, Result};
+
+/// A running throwaway server.
+pub struct Throwaway {
+    folder: PathBuf,
+    bin: PathBuf,
+    owner: Option<String>,
+    /// A URL with a user that may create databases.
+    pub url: String,
+}
+
+/// Where `initdb` and `pg_ctl` are: on PATH, or in the newest of Debian's
+/// `/usr/lib/postgresql/<version>/bin`.
+pub fn bin_dir() -> Option<PathBuf> {
+    if let Some(found) = output_of("sh", &["-c", "command -v pg_ctl"]) {
+        let real = std::fs::canonicalize(found.trim()).ok()?;
+        return real.parent().map(Path::to_path_buf);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("pg_ctl").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+impl Throwaway {
+    /// Makes and starts a cluster.
+    pub fn start() -> Result<Throwaway> {
+        let bin = bin_dir()
+            .ok_or("PostgreSQL is not installed (cargo xtask setup installs it)".to_owned())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let folder = std::env::temp_dir().join(format!("payment-selector-pg-{port}"));
+        if folder.exists() {
+            std::fs::remove_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        }
+        std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        let root_user = output_of("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+        let owner = root_user.then(|| "nobody".to_owned());
+        if let Some(owner) = &owner {
+            run_step(
+                "hand the throwaway cluster's folder to nobody",
+                Command::new("chown").arg(format!("{owner}:")).arg(&folder),
+            )?;
+        }
+        let throwaway = Throwaway {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            folder,
+            bin,
+            owner,
+        };
+        let data = throwaway.folder.join("data");
+        run_step(
+            "initdb a throwaway PostgreSQL cluster",
+            throwaway
+                .command("initdb")
+                .args(["--username=postgres", "--auth=trust", "--no-locale"])
+                .args(["--encoding=UTF8", "--no-sync", "--pgdata"])
+                .arg(&data),
+        )?;
+        // fsync off: a test cluster need not outlive a power cut, and the
+        // tests then wait on the disk less. Sockets in its own folder.
+        let settings = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_connections=300",
+            throwaway.folder.display()
+        );
+        run_step(
+            &format!("start it on 127.0.0.1:{port}"),
+            throwaway
+                .command("pg_ctl")
+                .args(["--wait", "--silent", "--pgdata"])
+                .arg(&data)
+                .arg("--log")
+                .arg(throwaway.folder.join("server.log"))
+                .args(["--options", &settings, "start"]),
+        )?;
+        Ok(throwaway)
+    }
+
+    /// One of the server's programs, run as the cluster's owner.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        match &self.owner {
+            Some(owner) => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", owner, "--"]).arg(path);
+                command
+            }
+            None => Command::new(path),
+        }
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["--silent", "--mode=immediate", "--pgdata"])
+            .arg(self.folder.join("data"))
+            .arg("stop")
+            .status();
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
