@@ -23,6 +23,7 @@
 mod alipay;
 mod amounts;
 mod cmpay;
+mod instances;
 mod conformance;
 mod merchant;
 mod nothing_blocks;

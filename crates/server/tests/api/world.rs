@@ -105,18 +105,20 @@ pub fn in_quickpass() -> Value {
 
 /// The sandbox (emulators, webhook receiver) and a server that uses it.
 pub struct World {
-    /// Holds the SQLite file until the world ends.
-    _folder: tempfile::TempDir,
+    /// Holds the SQLite file until the world ends (the first server's).
+    _folder: Option<tempfile::TempDir>,
     /// Where the server keeps everything.
     pub database: Database,
     pub sandbox: String,
-    sandbox_task: JoinHandle<()>,
+    /// The sandbox's, on the world that started it.
+    sandbox_task: Option<JoinHandle<()>>,
     sandbox_clock: payment_sandbox::Clock,
     pub clock: ManualClock,
     pub state: AppState,
     pub base: String,
     server: JoinHandle<()>,
     trusted_proxies: Vec<ipnet::IpNet>,
+    config: Option<Config>,
     pub http: reqwest::Client,
 }
 
@@ -190,19 +192,26 @@ impl World {
             let _ = axum::serve(listener, app).await;
         });
         let clock = ManualClock::starting_now();
-        let (state, base, server) =
-            start_server(&database, &sandbox, &clock, config, trusted_proxies.clone()).await;
+        let (state, base, server) = start_server(
+            &database,
+            &sandbox,
+            &clock,
+            config.clone(),
+            trusted_proxies.clone(),
+        )
+        .await;
         World {
-            _folder: folder,
+            _folder: Some(folder),
             database,
             sandbox,
-            sandbox_task,
+            sandbox_task: Some(sandbox_task),
             sandbox_clock,
             clock,
             state,
             base,
             server,
             trusted_proxies,
+            config,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -318,6 +327,35 @@ impl World {
         )))
     }
 
+    /// A second server on this world's database, with its sandbox, clocks
+    /// and configuration, as a merchant runs several behind a load
+    /// balancer: the world's helpers on it speak to that server (and
+    /// providers notify the server that made the order).
+    pub async fn another_server(&self) -> World {
+        let (state, base, server) = start_server(
+            &self.database,
+            &self.sandbox,
+            &self.clock,
+            self.config.clone(),
+            self.trusted_proxies.clone(),
+        )
+        .await;
+        World {
+            _folder: None,
+            database: self.database.clone(),
+            sandbox: self.sandbox.clone(),
+            sandbox_task: None,
+            sandbox_clock: self.sandbox_clock.clone(),
+            clock: self.clock.clone(),
+            state,
+            base,
+            server,
+            trusted_proxies: self.trusted_proxies.clone(),
+            config: self.config.clone(),
+            http: self.http.clone(),
+        }
+    }
+
     /// Stops the server and starts another on the same database (and the
     /// same sandbox) with `config`.
     pub async fn restart_with(&mut self, config: Option<Config>) {
@@ -326,10 +364,11 @@ impl World {
             &self.database,
             &self.sandbox,
             &self.clock,
-            config,
+            config.clone(),
             self.trusted_proxies.clone(),
         )
         .await;
+        self.config = config;
         self.state = state;
         self.base = base;
         self.server = server;
@@ -618,7 +657,9 @@ impl Drop for Background {
 impl Drop for World {
     fn drop(&mut self) {
         self.server.abort();
-        self.sandbox_task.abort();
+        if let Some(sandbox) = &self.sandbox_task {
+            sandbox.abort();
+        }
     }
 }
 
