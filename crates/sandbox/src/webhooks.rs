@@ -1,6 +1,7 @@
 //! A merchant's webhook endpoint, for the demo and for tests of the
 //! reference server's webhooks: it checks `Payment-Selector-Signature`,
-//! keeps every event it accepts, and can be taken down to exercise retries.
+//! keeps every event it accepts, and can be taken down (or made to hang)
+//! to exercise retries.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -31,11 +32,22 @@ struct Receiver {
 struct ReceiverState {
     events: Vec<Value>,
     down: bool,
+    hanging: bool,
+    held: usize,
 }
 
+/// What the receiver does with an event.
 #[derive(Debug, Serialize, Deserialize)]
-struct Down {
+struct Control {
+    /// Answers 503 at once.
     down: bool,
+    /// Holds each request unanswered (a sender that dies meanwhile leaves
+    /// its event unsent); once released, answers them 503.
+    #[serde(default)]
+    hanging: bool,
+    /// Requests held unanswered now (read only).
+    #[serde(default)]
+    held: usize,
 }
 
 /// `/webhooks` and `/webhooks/control`.
@@ -109,6 +121,17 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if receiver.lock().hanging {
+        let _held = Held::new(&receiver);
+        while receiver.lock().hanging {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "receiver_hung",
+            "the webhook receiver held this request unanswered",
+        );
+    }
     if receiver.lock().down {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -139,29 +162,53 @@ async fn receive(
     Json(json!({ "received": true })).into_response()
 }
 
+/// Counts a request held unanswered for as long as it is (its sender may
+/// go away first).
+struct Held<'a>(&'a Receiver);
+
+impl<'a> Held<'a> {
+    fn new(receiver: &'a Receiver) -> Held<'a> {
+        receiver.lock().held += 1;
+        Held(receiver)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.lock().held -= 1;
+    }
+}
+
 /// `GET /webhooks`: every accepted event, in arrival order.
 async fn list(State(receiver): State<Arc<Receiver>>) -> Json<Vec<Value>> {
     Json(receiver.lock().events.clone())
 }
 
-/// `POST /webhooks/control` `{"down": bool}`.
+/// `POST /webhooks/control` `{"down": bool, "hanging": bool}`.
 async fn control(State(receiver): State<Arc<Receiver>>, body: Bytes) -> Response {
-    let Ok(Down { down }) = serde_json::from_slice(&body) else {
+    let Ok(Control { down, hanging, .. }) = serde_json::from_slice(&body) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             "invalid_body",
-            "expected {\"down\": bool}",
+            "expected {\"down\": bool, \"hanging\": bool}",
         );
     };
-    receiver.lock().down = down;
-    tracing::info!(down, "webhook receiver control changed");
-    Json(Down { down }).into_response()
+    {
+        let mut state = receiver.lock();
+        state.down = down;
+        state.hanging = hanging;
+    }
+    tracing::info!(down, hanging, "webhook receiver control changed");
+    read_control(State(receiver)).await.into_response()
 }
 
 /// `GET /webhooks/control`.
-async fn read_control(State(receiver): State<Arc<Receiver>>) -> Json<Down> {
-    Json(Down {
-        down: receiver.lock().down,
+async fn read_control(State(receiver): State<Arc<Receiver>>) -> Json<Control> {
+    let state = receiver.lock();
+    Json(Control {
+        down: state.down,
+        hanging: state.hanging,
+        held: state.held,
     })
 }
 

@@ -5,11 +5,14 @@
 //! is what the backend is for; on SQLite, two servers on one file must
 //! still answer without a 5xx.
 
-use contract::{IntentStatus, PaymentIntent};
-use futures::future::join_all;
-use serde_json::json;
+use std::time::Duration;
 
-use crate::world::{code_of, desktop, World};
+use contract::{CreatedCheckoutSession, IntentStatus, PaymentIntent};
+use futures::future::join_all;
+use serde_json::{json, Value};
+
+use crate::merchant::wait_for;
+use crate::world::{code_of, desktop, fresh_database, order, spawn_binary, World, MERCHANT_KEY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_creates_with_one_key_split_across_two_servers_make_one_payable_intent() {
@@ -65,10 +68,7 @@ async fn two_codes_paid_at_once_notified_to_two_servers_complete_once_and_refund
     // order, so WeChat Pay notifies each payment to a different server.
     let other = second.qr_intent(&created, "tab-2").await;
     let (one_code, other_code) = (code_of(&one), code_of(&other));
-    let (late, paid) = tokio::join!(
-        first.scan(&one_code, "pay"),
-        first.scan(&other_code, "pay"),
-    );
+    let (late, paid) = tokio::join!(first.scan(&one_code, "pay"), first.scan(&other_code, "pay"),);
     assert!(late.status().is_success() && paid.status().is_success());
 
     let mut statuses = Vec::new();
@@ -119,12 +119,11 @@ async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     tokio::join!(first.sweep(), second.sweep());
     first.receiver_down(false).await;
     let database = first.database().await;
-    let owed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhook_events WHERE next_attempt_at IS NOT NULL",
-    )
-    .fetch_one(&database)
-    .await
-    .unwrap();
+    let owed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE next_attempt_at IS NOT NULL")
+            .fetch_one(&database)
+            .await
+            .unwrap();
     assert!(owed >= 8, "{owed} events to deliver");
     // Both servers' outboxes run at once, pass after pass, as the hour
     // goes by.
@@ -147,4 +146,206 @@ async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     ids.dedup();
     assert_eq!(all, ids.len(), "an event delivered twice");
     assert_eq!(all as i64, owed, "every event delivered");
+}
+
+/// A session and a QR intent made through the server at `base`; `None` if
+/// it did not answer both (a killed server).
+async fn order_and_intent(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+) -> Option<(CreatedCheckoutSession, PaymentIntent)> {
+    let created: CreatedCheckoutSession = http
+        .post(format!("{base}/checkout-sessions"))
+        .bearer_auth(MERCHANT_KEY)
+        .json(&order(12800))
+        .send()
+        .await
+        .ok()
+        .filter(|answer| answer.status().is_success())?
+        .json()
+        .await
+        .ok()?;
+    let intent = http
+        .post(format!(
+            "{base}/checkout-sessions/{}/intents",
+            created.session.id
+        ))
+        .bearer_auth(&created.client_secret)
+        .header("Idempotency-Key", key)
+        .json(&json!({"method": "wechat_pay", "client": desktop()}))
+        .send()
+        .await
+        .ok()
+        .filter(|answer| answer.status().is_success())?
+        .json()
+        .await
+        .ok()?;
+    Some((created, intent))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_under_load_loses_no_acknowledged_intent_and_the_other_finishes_its_deliveries(
+) {
+    let world = World::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let database = fresh_database(&folder).await;
+    let http = reqwest::Client::new();
+    // The first server takes a payment and starts delivering its event
+    // (the session completed) to an endpoint that hangs: it holds it
+    // claimed when it dies.
+    world.receiver_hanging(true).await;
+    let (mut doomed, doomed_base) = spawn_binary(&world.sandbox, &database).await;
+    let (created, intent) = order_and_intent(&http, &doomed_base, "k")
+        .await
+        .expect("the first server answers");
+    assert!(world
+        .scan(&code_of(&intent), "pay")
+        .await
+        .status()
+        .is_success());
+    let inspect = crate::world::inspect(&database).await;
+    let owed = wait_for(|| async {
+        let owed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_events WHERE next_attempt_at IS NOT NULL",
+        )
+        .fetch_one(&inspect)
+        .await
+        .ok()?;
+        (owed > 0 && world.receiver_holds().await == owed as u64).then_some(owed)
+    })
+    .await
+    .expect("the first server delivers the payment's events, and they hang");
+
+    // The second server joins; requests go to both, and the first is
+    // killed (SIGKILL) while they do.
+    let (mut survivor, survivor_base) = spawn_binary(&world.sandbox, &database).await;
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    let kill_after = 8;
+    let workers = (0..4).map(|worker| {
+        let (http, acknowledged) = (&http, &acknowledged);
+        let bases = [&doomed_base, &survivor_base];
+        async move {
+            for round in 0..10 {
+                let base = bases[(worker + round) % 2];
+                if let Some(made) =
+                    order_and_intent(http, base, &format!("w{worker}-{round}")).await
+                {
+                    acknowledged.lock().unwrap().push(made);
+                }
+            }
+        }
+    });
+    let killer = async {
+        wait_for(|| async { (acknowledged.lock().unwrap().len() >= kill_after).then_some(()) })
+            .await
+            .expect("the load runs");
+        doomed.kill().expect("SIGKILL");
+        doomed.wait().expect("it died");
+    };
+    tokio::join!(join_all(workers), killer);
+
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(acknowledged.len() > kill_after, "{}", acknowledged.len());
+    for (created, intent) in &acknowledged {
+        let read: PaymentIntent = http
+            .get(format!("{survivor_base}/intents/{}", intent.id))
+            .bearer_auth(&created.client_secret)
+            .send()
+            .await
+            .expect("the second server answers")
+            .json()
+            .await
+            .expect("an acknowledged intent is kept");
+        assert_eq!(read.status, IntentStatus::RequiresAction, "{}", intent.id);
+    }
+
+    // The endpoint is back; what the dead server had claimed is delivered
+    // by the other once its lease runs out, each event once.
+    world.receiver_hanging(false).await;
+    let mut delivered = Vec::new();
+    for _ in 0..120 {
+        delivered = world.received_events().await;
+        if delivered.len() as i64 >= owed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let mut ids: Vec<&str> = delivered.iter().filter_map(|e| e["id"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len() as i64, owed, "{delivered:?}");
+    assert_eq!(delivered.len() as i64, owed, "none twice: {delivered:?}");
+    let session: Value = http
+        .get(format!(
+            "{survivor_base}/checkout-sessions/{}",
+            created.session.id
+        ))
+        .bearer_auth(MERCHANT_KEY)
+        .send()
+        .await
+        .expect("the second server answers")
+        .json()
+        .await
+        .expect("a session");
+    let _ = survivor.kill();
+    let _ = survivor.wait();
+    assert_eq!(session["status"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_key_with_one_intent(
+) {
+    let world = World::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let database = fresh_database(&folder).await;
+    let (mut one, one_base) = spawn_binary(&world.sandbox, &database).await;
+    let (mut two, two_base) = spawn_binary(&world.sandbox, &database).await;
+    let http = reqwest::Client::new();
+    let (created, _) = order_and_intent(&http, &one_base, "warm-up")
+        .await
+        .expect("the server answers");
+    // The shopper's first click was answered; the hundred below are the
+    // same new click, repeated across both servers.
+    let answers = join_all((0..100).map(|i| {
+        let base = if i % 2 == 0 { &one_base } else { &two_base };
+        http.post(format!(
+            "{base}/checkout-sessions/{}/intents",
+            created.session.id
+        ))
+        .bearer_auth(&created.client_secret)
+        .header("Idempotency-Key", "one-click")
+        .json(&json!({"method": "wechat_pay", "client": desktop()}))
+        .send()
+    }))
+    .await;
+    let mut ids = Vec::new();
+    for answer in answers {
+        let answer = answer.expect("an answer");
+        let status = answer.status();
+        let text = answer.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{status}: {text}");
+        ids.push(
+            serde_json::from_str::<PaymentIntent>(&text)
+                .expect("an intent")
+                .id,
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let read: PaymentIntent = http
+        .get(format!("{two_base}/intents/{}", ids[0]))
+        .bearer_auth(&created.client_secret)
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("an intent");
+    assert_eq!(read.status, IntentStatus::RequiresAction);
+    for child in [&mut one, &mut two] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

@@ -23,8 +23,8 @@
 mod alipay;
 mod amounts;
 mod cmpay;
-mod instances;
 mod conformance;
+mod instances;
 mod merchant;
 mod nothing_blocks;
 mod one_payment;

@@ -2,17 +2,17 @@
 //! webhooks delivered until accepted, across restarts and a SIGKILL),
 //! methods switch on in batches, and a live server is safe to run.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use contract::{Availability, CheckoutSession, ErrorCode, IntentStatus, MethodKind};
-use payment_server::{Config, Database, ServerOptions};
+use payment_server::{Config, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use crate::world::{
-    code_of, database_arg, error_of, fresh_database, order, send, World, MERCHANT_KEY,
+    code_of, error_of, fresh_database, order, send, spawn_binary, World, MERCHANT_KEY,
 };
 
 #[tokio::test]
@@ -376,34 +376,7 @@ impl World {
     }
 }
 
-/// The real `payment-server` binary in sandbox mode on a free port.
-async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_payment-server"))
-        .args(["serve", "--sandbox", sandbox, "--addr", &addr, "--database"])
-        .arg(database_arg(database))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let base = format!("http://{addr}/api");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            return (child, base);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server binary did not listen on {addr}");
-}
-
-async fn wait_for<T, F, Fut>(mut check: F) -> Option<T>
+pub async fn wait_for<T, F, Fut>(mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

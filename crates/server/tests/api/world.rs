@@ -4,6 +4,7 @@
 //! move together.
 
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -587,6 +588,33 @@ impl World {
         assert!(response.status().is_success());
     }
 
+    /// The webhook receiver holding every request unanswered (`true`), or
+    /// answering again.
+    pub async fn receiver_hanging(&self, hanging: bool) {
+        let response = self
+            .http
+            .post(format!("{}/webhooks/control", self.sandbox))
+            .json(&json!({"down": false, "hanging": hanging}))
+            .send()
+            .await
+            .expect("the sandbox answers");
+        assert!(response.status().is_success());
+    }
+
+    /// How many requests the hanging receiver holds now.
+    pub async fn receiver_holds(&self) -> u64 {
+        let control: Value = self
+            .http
+            .get(format!("{}/webhooks/control", self.sandbox))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("its control");
+        control["held"].as_u64().unwrap_or(0)
+    }
+
     /// The events the webhook receiver has accepted, in arrival order, each
     /// checked against the contract's webhooks.
     pub async fn received_events(&self) -> Vec<Value> {
@@ -714,6 +742,33 @@ pub async fn fresh_database(folder: &tempfile::TempDir) -> Database {
     let mut url = url::Url::parse(&admin).expect("PS_TEST_POSTGRES is a URL");
     url.set_path(&name);
     Database::Postgres(url.to_string())
+}
+
+/// The real `payment-server` binary in sandbox mode on a free port.
+pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payment-server"))
+        .args(["serve", "--sandbox", sandbox, "--addr", &addr, "--database"])
+        .arg(database_arg(database))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let base = format!("http://{addr}/api");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server binary did not listen on {addr}");
 }
 
 /// `database` as `payment-server serve --database` takes it.
