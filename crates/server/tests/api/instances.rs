@@ -148,15 +148,10 @@ async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     assert_eq!(all as i64, owed, "every event delivered");
 }
 
-/// A session and a QR intent made through the server at `base`; `None` if
-/// it did not answer both (a killed server).
-async fn order_and_intent(
-    http: &reqwest::Client,
-    base: &str,
-    key: &str,
-) -> Option<(CreatedCheckoutSession, PaymentIntent)> {
-    let created: CreatedCheckoutSession = http
-        .post(format!("{base}/checkout-sessions"))
+/// A ¥128.00 session opened through the server at `base`; `None` if it
+/// did not answer (a killed server).
+async fn new_session(http: &reqwest::Client, base: &str) -> Option<CreatedCheckoutSession> {
+    http.post(format!("{base}/checkout-sessions"))
         .bearer_auth(MERCHANT_KEY)
         .json(&order(12800))
         .send()
@@ -165,7 +160,17 @@ async fn order_and_intent(
         .filter(|answer| answer.status().is_success())?
         .json()
         .await
-        .ok()?;
+        .ok()
+}
+
+/// A session and a QR intent made through the server at `base`; `None` if
+/// it did not answer both.
+async fn order_and_intent(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+) -> Option<(CreatedCheckoutSession, PaymentIntent)> {
+    let created = new_session(http, base).await?;
     let intent = http
         .post(format!(
             "{base}/checkout-sessions/{}/intents",
@@ -302,11 +307,10 @@ async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_
     let (mut one, one_base) = spawn_binary(&world.sandbox, &database).await;
     let (mut two, two_base) = spawn_binary(&world.sandbox, &database).await;
     let http = reqwest::Client::new();
-    let (created, _) = order_and_intent(&http, &one_base, "warm-up")
+    let created = new_session(&http, &one_base)
         .await
         .expect("the server answers");
-    // The shopper's first click was answered; the hundred below are the
-    // same new click, repeated across both servers.
+    // One click, repeated a hundred times across both servers.
     let answers = join_all((0..100).map(|i| {
         let base = if i % 2 == 0 { &one_base } else { &two_base };
         http.post(format!(
