@@ -74,7 +74,7 @@ impl App {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("its address");
         let options = server::ServerOptions {
-            database: data.path().join("e2e.sqlite"),
+            database: data.path().join("e2e.sqlite").into(),
             sandbox: Some(sandbox.clone()),
             static_dir: Some(dist),
             ..server::ServerOptions::default()

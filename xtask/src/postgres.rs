@@ -40,8 +40,19 @@ pub fn bin_dir() -> Option<PathBuf> {
 }
 
 impl Throwaway {
-    /// Makes and starts a cluster.
+    /// Makes and starts a cluster for tests: it skips the disk's flushes.
     pub fn start() -> Result<Throwaway> {
+        Throwaway::start_with(false)
+    }
+
+    /// Makes and starts a cluster that flushes each commit to the disk, as
+    /// a production server does (and as the reference server's SQLite
+    /// does): for measuring.
+    pub fn start_durable() -> Result<Throwaway> {
+        Throwaway::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<Throwaway> {
         let bin = bin_dir()
             .ok_or("PostgreSQL is not installed (cargo xtask setup installs it)".to_owned())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -76,12 +87,16 @@ impl Throwaway {
                 .args(["--encoding=UTF8", "--no-sync", "--pgdata"])
                 .arg(&data),
         )?;
-        // fsync off: a test cluster need not outlive a power cut, and the
-        // tests then wait on the disk less. Sockets in its own folder.
+        // Not durable: a test cluster need not outlive a power cut, and
+        // the tests then wait on the disk less. Sockets in its own folder.
+        let flushes = if durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let settings = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=300",
+             -c max_connections=300{flushes}",
             throwaway.folder.display()
         );
         run_step(

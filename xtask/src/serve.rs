@@ -1,10 +1,11 @@
 //! The demo: the provider sandbox (WeChat Pay's emulator, a webhook
 //! receiver that logs what it gets), the reference server against it
-//! (SQLite file under `.data/`), and `trunk serve` with `/api` proxied to
-//! the server. Stops them all when one stops, or on Ctrl-C.
+//! (SQLite file under `.data/`, or a throwaway PostgreSQL), and `trunk
+//! serve` with `/api` proxied to the server. Stops them all when one
+//! stops, or on Ctrl-C.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -58,20 +59,34 @@ impl Drop for Demo {
     }
 }
 
-/// `cargo xtask serve [--port 8000] [--api-port 8080]`: starts the demo and
-/// waits for it to stop.
+/// `cargo xtask serve [--port 8000] [--api-port 8080] [--database
+/// postgres]`: starts the demo and waits for it to stop.
 pub fn run(args: &[String]) -> Result {
-    let ports = parse_ports(args)?;
+    let (ports, on_postgres) = parse_args(args)?;
     let tools = setup::run()?;
-    let database = data_dir().join("demo.sqlite");
+    // Stopped and removed when the demo stops.
+    let postgres = match on_postgres {
+        true => Some(crate::postgres::Throwaway::start_durable()?),
+        false => None,
+    };
+    let database = match &postgres {
+        Some(postgres) => postgres.url.clone(),
+        None => data_dir().join("demo.sqlite").display().to_string(),
+    };
     let mut demo = start(&tools, ports, &database)?;
     println!();
     println!("==> the demo is ready: open {}", demo.url);
     println!(
-        "    reference server http://127.0.0.1:{}/api (sandbox), SQLite {}; its metrics at /metrics, health at /healthz",
+        "    reference server http://127.0.0.1:{}/api (sandbox), database {database}; its metrics at /metrics, health at /healthz",
         ports.api,
-        database.display()
     );
+    if postgres.is_some() {
+        println!(
+            "    a second server on the same database, serving the page too: target/debug/payment-server serve --addr 127.0.0.1:{} --sandbox http://127.0.0.1:{} --database {database} --static-dir target/preview",
+            ports.api + 1,
+            ports.sandbox
+        );
+    }
     println!(
         "    provider sandbox http://127.0.0.1:{}/ (WeChat Pay's, Alipay's, UnionPay's and China Mobile's emulators; webhooks it receives are logged here)",
         ports.sandbox
@@ -119,33 +134,40 @@ pub fn run(args: &[String]) -> Result {
     Err(stopped)
 }
 
-fn parse_ports(args: &[String]) -> Result<Ports> {
+fn parse_args(args: &[String]) -> Result<(Ports, bool)> {
+    let usage = "usage: cargo xtask serve [--port 8000] [--api-port 8080] [--sandbox-port 8090] [--database sqlite|postgres]";
     let mut ports = Ports::default();
+    let mut on_postgres = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let target = match arg.as_str() {
             "--port" => &mut ports.preview,
             "--api-port" => &mut ports.api,
             "--sandbox-port" => &mut ports.sandbox,
-            other => {
-                return Err(format!(
-                    "unknown argument {other}\nusage: cargo xtask serve [--port 8000] [--api-port 8080] [--sandbox-port 8090]"
-                ))
+            "--database" => {
+                on_postgres = match args.next().map(String::as_str) {
+                    Some("postgres") => true,
+                    Some("sqlite") => false,
+                    _ => return Err(format!("--database sqlite | postgres\n{usage}")),
+                };
+                continue;
             }
+            other => return Err(format!("unknown argument {other}\n{usage}")),
         };
         *target = args
             .next()
             .and_then(|value| value.parse().ok())
             .ok_or_else(|| format!("{arg} needs a port number"))?;
     }
-    Ok(ports)
+    Ok((ports, on_postgres))
 }
 
 /// Builds and starts the provider sandbox on `ports.sandbox`, the reference
-/// server on `ports.api` with its SQLite file at `database`, then
+/// server on `ports.api` with its `database` (a SQLite file's path or a
+/// PostgreSQL URL), then
 /// `trunk serve` on `ports.preview`; returns once the preview answers
 /// (trunk builds the page first).
-pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
+pub fn start(tools: &Tools, ports: Ports, database: &str) -> Result<Demo> {
     for (port, flag) in [
         (ports.sandbox, "--sandbox-port"),
         (ports.api, "--api-port"),
@@ -186,7 +208,7 @@ pub fn start(tools: &Tools, ports: Ports, database: &Path) -> Result<Demo> {
         .command(&root().join("target/debug/payment-server").to_string_lossy())
         .args(["serve", "--addr", &api, "--sandbox"])
         .arg(format!("http://{sandbox_addr}"))
-        .arg("--db")
+        .arg("--database")
         .arg(database)
         .env(
             "RUST_LOG",

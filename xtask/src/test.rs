@@ -185,7 +185,7 @@ fn typecheck() -> Result {
 /// stays on the QR screen while it polls, and the page must not reload.
 fn demo_stays_put(tools: &setup::Tools) -> Result {
     let database = serve::data_dir().join("demo-check.sqlite");
-    let demo = serve::start(tools, free_ports()?, &database)?;
+    let demo = serve::start(tools, free_ports()?, &database.display().to_string())?;
     let checked = run_step(
         "the demo stays put while the checkout polls (cargo xtask serve's page)",
         tools

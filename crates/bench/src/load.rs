@@ -4,7 +4,10 @@
 //! does, in-process and from the same number of tasks, the work no correct
 //! create can skip: the intent's claim on its key (an insert), the
 //! request's RSA signature, the provider's signature of its answer, the
-//! answer's verification, and the hand-off recorded (an update).
+//! answer's verification, and the hand-off recorded (an update). With a
+//! PostgreSQL server, the same creates again on PostgreSQL, through one
+//! server and through two on one database (the clients split between
+//! them, as a load balancer would).
 
 use std::sync::Arc;
 
@@ -36,6 +39,108 @@ pub struct Level {
     pub ceiling: f64,
 }
 
+/// The creates through servers on PostgreSQL, at one level.
+pub struct Scaled {
+    /// How many servers shared the database.
+    pub servers: usize,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Intents created per second, and each request's latency.
+    pub served: (f64, Sample),
+}
+
+/// Measures `requests` creates at each level through one server, then
+/// through two, each time on a new database on the PostgreSQL server at
+/// `admin` (a URL whose user may create databases).
+pub async fn create_intents_on_postgres(
+    admin: &str,
+    requests: usize,
+) -> Result<Vec<Scaled>, String> {
+    let sandbox = crate::site::start_sandbox().await?;
+    let mut rows = vec![];
+    for servers in [1, 2] {
+        let database = new_postgres_database(admin).await?;
+        let mut bases = vec![];
+        for _ in 0..servers {
+            bases.push(start_server(database.clone(), &sandbox).await?);
+        }
+        let http = reqwest::Client::new();
+        for clients in [1, 8, 64] {
+            let sessions = open_sessions(&http, &bases[0], requests).await?;
+            let served = serve_level(&http, &bases, sessions, clients).await?;
+            println!(
+                "    PostgreSQL, {servers} server(s), {clients} clients: {:.0} creates/s",
+                served.0
+            );
+            rows.push(Scaled {
+                servers,
+                clients,
+                served,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// A new, empty database on the PostgreSQL server at `admin`.
+async fn new_postgres_database(admin: &str) -> Result<server::Database, String> {
+    use sqlx::Connection;
+    let name = format!(
+        "bench_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_nanos()
+    );
+    let mut connection = sqlx::PgConnection::connect(admin)
+        .await
+        .map_err(|e| format!("{admin}: {e}"))?;
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = connection.close().await;
+    let mut url = url::Url::parse(admin).map_err(|e| e.to_string())?;
+    url.set_path(&name);
+    Ok(server::Database::Postgres(url.to_string()))
+}
+
+/// A reference server on `database`, in sandbox mode; its API's base URL.
+async fn start_server(database: server::Database, sandbox: &str) -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}/api",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let options = server::ServerOptions {
+        database,
+        sandbox: Some(sandbox.to_owned()),
+        ..server::ServerOptions::default()
+    };
+    tokio::spawn(async move {
+        if let Err(error) = server::serve(options, listener).await {
+            eprintln!("payment-bench: a load server stopped: {error}");
+        }
+    });
+    // Answering once its database is open and migrated.
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(answer) = http
+            .get(format!("{}/readyz", base.trim_end_matches("/api")))
+            .send()
+            .await
+        {
+            if answer.status().is_success() {
+                return Ok(base);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("the load server at {base} never became ready"))
+}
+
 /// Measures each level with `requests` creates.
 pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
     let folder = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -62,7 +167,7 @@ pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
     let mut levels = vec![];
     for clients in [1, 8, 64] {
         let sessions = open_sessions(&http, &base, requests).await?;
-        let served = serve_level(&http, &base, sessions, clients).await?;
+        let served = serve_level(&http, std::slice::from_ref(&base), sessions, clients).await?;
         // Sessions of its own: a session holds one payable intent at most.
         let sessions = open_sessions(&http, &base, requests).await?;
         let ceiling = ceiling_level(&database, &sessions, clients, &keys).await?;
@@ -114,10 +219,11 @@ async fn open_sessions(
     Ok(sessions)
 }
 
-/// One WeChat Pay intent per session, `clients` requests at a time.
+/// One WeChat Pay intent per session, `clients` requests at a time, the
+/// clients spread over the servers at `bases`.
 async fn serve_level(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     sessions: Vec<Open>,
     clients: usize,
 ) -> Result<(f64, Sample), String> {
@@ -125,8 +231,9 @@ async fn serve_level(
     let total = queue.lock().await.len();
     let started = Instant::now();
     let mut workers = vec![];
-    for _ in 0..clients {
-        let (queue, http, base) = (queue.clone(), http.clone(), base.to_owned());
+    for client in 0..clients {
+        let base = bases[client % bases.len()].clone();
+        let (queue, http) = (queue.clone(), http.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = vec![];
             loop {

@@ -2,12 +2,14 @@
 //! (how long a cold page on a slow phone takes to offer a usable payment
 //! method, beside a static page with three radio buttons; how long Pay
 //! takes to show the QR code) and what the reference server takes
-//! (create-intent throughput beside SQLite's own ceiling).
+//! (create-intent throughput beside SQLite's own ceiling, and on
+//! PostgreSQL through one server and through two).
 //!
-//! `payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000]`
-//! where DIR is `cargo xtask dist`'s `dist/payment-selector`; with
-//! `--serve`, it only serves the measured pages, for a look in a browser
-//! or a profiler, until stopped.
+//! `payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000]
+//! [--postgres URL] [--server-only]` where DIR is `cargo xtask dist`'s
+//! `dist/payment-selector` and URL a PostgreSQL server's, with a user that
+//! may create databases; with `--serve`, it only serves the measured pages,
+//! for a look in a browser or a profiler, until stopped.
 
 mod browser;
 mod load;
@@ -26,6 +28,8 @@ pub struct Settings {
     tries: usize,
     requests: usize,
     serve: bool,
+    postgres: Option<String>,
+    server_only: bool,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -47,10 +51,12 @@ async fn main() -> ExitCode {
 }
 
 fn settings() -> Result<Settings, String> {
-    let usage =
-        "usage: payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000] [--serve]";
+    let usage = "usage: payment-bench --package DIR [--runs 9] [--tries 50] [--requests 1000] \
+                 [--postgres URL] [--server-only] [--serve]";
     let mut package = None;
     let mut serve = false;
+    let mut postgres = None;
+    let mut server_only = false;
     let (mut runs, mut tries, mut requests) = (9, 50, 1000);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -65,6 +71,8 @@ fn settings() -> Result<Settings, String> {
             "--tries" => tries = number(value()?)?.max(1),
             "--requests" => requests = number(value()?)?.max(1),
             "--serve" => serve = true,
+            "--postgres" => postgres = Some(value()?),
+            "--server-only" => server_only = true,
             _ => return Err(format!("unknown argument {arg}\n{usage}")),
         }
     }
@@ -75,10 +83,17 @@ fn settings() -> Result<Settings, String> {
         tries,
         requests,
         serve,
+        postgres,
+        server_only,
     })
 }
 
 async fn run(settings: &Settings) -> Result<(), String> {
+    if settings.server_only {
+        let (server, scaled) = measure_server(settings).await?;
+        println!("\n{}", report::server(&server, &scaled));
+        return Ok(());
+    }
     let site = site::Site::start(&settings.package).await?;
     println!("payment-bench: {}", site.describe());
     if settings.serve {
@@ -97,9 +112,29 @@ async fn run(settings: &Settings) -> Result<(), String> {
     let usable = pages::time_to_usable(&site, settings.runs).await?;
     println!("==> Pay to QR: {} tries in the page", settings.tries);
     let pay = pages::pay_to_qr(&site, settings.tries).await?;
+    let (server, scaled) = measure_server(settings).await?;
+
+    println!(
+        "\n{}{}",
+        report::table(&throttles, &usable, &pay),
+        report::server(&server, &scaled)
+    );
+    Ok(())
+}
+
+/// The server's create-intent rates: on SQLite beside its ceiling, and on
+/// PostgreSQL when there is one.
+async fn measure_server(
+    settings: &Settings,
+) -> Result<(Vec<load::Level>, Vec<load::Scaled>), String> {
     println!("==> the server: create-intent at 1, 8 and 64 clients");
     let server = load::create_intents(settings.requests).await?;
-
-    println!("\n{}", report::table(&throttles, &usable, &pay, &server));
-    Ok(())
+    let scaled = match &settings.postgres {
+        Some(admin) => {
+            println!("==> the server on PostgreSQL: one server, then two on one database");
+            load::create_intents_on_postgres(admin, settings.requests).await?
+        }
+        None => Vec::new(),
+    };
+    Ok((server, scaled))
 }

@@ -1,12 +1,12 @@
 //! The table the bench prints, from the measurements of the pages and the
 //! server.
 
-use crate::load::Level;
+use crate::load::{Level, Scaled};
 use crate::pages::{Throttles, Usable};
 use crate::stats::Sample;
 
 /// The whole result, as one table.
-pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample, levels: &[Level]) -> String {
+pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
     let mut out = String::new();
     let (plain, slowed) = throttles.cpu_ms;
     out += &format!(
@@ -77,6 +77,12 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample, levels: &[Lev
         pay.median(),
         pay.percentile(95.0)
     );
+    out
+}
+
+/// The server's rows: SQLite beside its ceiling, then PostgreSQL's.
+pub fn server(levels: &[Level], scaled: &[Scaled]) -> String {
+    let mut out = String::new();
     out += "server           create-intent over HTTP beside the same work in-process (creates/s)\n";
     out += "  clients    creates/s   p50 ms   p99 ms   ceiling/s   share (target >= 50%; p99 at 64 <= 60 ms)\n";
     for level in levels {
@@ -94,6 +100,32 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample, levels: &[Lev
     out += "  (the ceiling: each create's key claimed (an insert), its request signed, the \
             provider's answer signed and verified, its hand-off recorded (an update); RSA-2048, \
             the server's SQLite file, the same number of tasks)\n";
+    if scaled.is_empty() {
+        return out;
+    }
+    out += "\non PostgreSQL    create-intent over HTTP, one server and two on one database\n";
+    out += "  servers  clients    creates/s   p50 ms   p99 ms   vs SQLite\n";
+    for row in scaled {
+        let (rate, latencies) = &row.served;
+        let sqlite = levels
+            .iter()
+            .find(|level| level.clients == row.clients)
+            .map_or(String::from("-"), |level| {
+                format!("{:.0}%", 100.0 * rate / level.served.0)
+            });
+        out += &format!(
+            "  {:>7} {:>8} {:>12.0} {:>8.1} {:>8.1} {:>11}\n",
+            row.servers,
+            row.clients,
+            rate,
+            latencies.median(),
+            latencies.percentile(99.0),
+            sqlite
+        );
+    }
+    out += "  (a local PostgreSQL that flushes each commit, as the server's SQLite does; two \
+            servers share this machine's cores with each other and with the database: what a \
+            second machine adds is not measured here)\n";
     out
 }
 
