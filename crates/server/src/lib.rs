@@ -4,7 +4,8 @@
 //! money, provider adapters that speak each institution's protocol,
 //! notifications, queries and background work so that nothing waits
 //! forever (and nothing stuck holds up the rest), webhooks and an event
-//! feed for the merchant, health and metrics for the operator, on SQLite.
+//! feed for the merchant, health and metrics for the operator, on SQLite
+//! (one server) or PostgreSQL (any number of servers on one database).
 //!
 //! Start it in-process (as the tests do) with [`serve`]:
 //!
@@ -13,6 +14,7 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let options = payment_server::ServerOptions {
 //!     sandbox: Some("http://127.0.0.1:8090".into()),
+//!     database: payment_server::Database::parse("postgres://payments@127.0.0.1/payments"),
 //!     ..Default::default()
 //! };
 //! payment_server::serve(options, listener).await

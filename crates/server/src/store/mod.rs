@@ -300,3 +300,31 @@ impl Tx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_is_postgres_and_anything_else_a_sqlite_file() {
+        for url in ["postgres://u:p@db/pay", "postgresql://db/pay"] {
+            assert_eq!(Database::parse(url), Database::Postgres(url.to_owned()));
+        }
+        assert_eq!(
+            Database::parse("sqlite:///var/lib/pay.sqlite"),
+            Database::Sqlite(PathBuf::from("/var/lib/pay.sqlite"))
+        );
+        assert_eq!(
+            Database::parse(".data/pay.sqlite"),
+            Database::Sqlite(PathBuf::from(".data/pay.sqlite"))
+        );
+    }
+
+    #[test]
+    fn a_database_named_in_a_log_line_keeps_its_password_out() {
+        let named = Database::parse("postgres://payments:hunter2@db:5432/pay").to_string();
+        assert_eq!(named, "postgres://payments:***@db:5432/pay");
+        let named = Database::parse("postgres://payments@db/pay").to_string();
+        assert_eq!(named, "postgres://payments@db/pay");
+    }
+}

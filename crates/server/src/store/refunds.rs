@@ -208,11 +208,27 @@ impl Store {
 }
 
 impl Tx {
+    /// Holds the intent's row until the transaction ends, so that sums of
+    /// its refunds are taken one transaction after the other: two refunds
+    /// asked at once (of two servers) cannot both fit in what is left, and
+    /// two that succeed at once cannot each miss the other.
+    async fn hold_intent(&mut self, intent_id: &str) -> Result<(), sqlx::Error> {
+        let lock = self.lock_rows();
+        in_tx!(self, |db| sqlx::query(&format!(
+            "SELECT id FROM payment_intents WHERE id = $1{lock}"
+        ))
+        .bind(intent_id)
+        .execute(db)
+        .await
+        .map(drop))
+    }
+
     /// What refunds already hold of an intent's payment: those that
     /// succeeded or are under way, and the abnormal ones (their money has
     /// left the merchant's balance; the provider holds it until the
     /// merchant settles it there).
     pub async fn refunds_held(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
+        self.hold_intent(intent_id).await?;
         in_tx!(self, |db| sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds
              WHERE intent_id = $1
@@ -226,6 +242,7 @@ impl Tx {
 
     /// The sum of an intent's refunds that succeeded.
     pub async fn refunded(&mut self, intent_id: &str) -> Result<i64, sqlx::Error> {
+        self.hold_intent(intent_id).await?;
         in_tx!(self, |db| sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds
              WHERE intent_id = $1 AND status = 'succeeded'",

@@ -100,6 +100,38 @@ async fn two_codes_paid_at_once_notified_to_two_servers_complete_once_and_refund
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refunds_asked_of_two_servers_at_once_never_give_back_more_than_was_paid() {
+    let first = World::start().await;
+    let second = first.another_server().await;
+    for round in 0..5 {
+        let (_, paid) = first.paid(crate::world::MERCHANT_KEY).await;
+        // The merchant's back office asks for the whole amount back twice
+        // (two people, two keys), each request on another server.
+        let whole = json!({});
+        let (key_a, key_b) = (format!("desk-a-{round}"), format!("desk-b-{round}"));
+        let (one, other) = tokio::join!(
+            first.refund(&paid.id, &key_a, whole.clone()),
+            second.refund(&paid.id, &key_b, whole.clone()),
+        );
+        let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [201, 422],
+            "one refund fits, the other is refused"
+        );
+        let held: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_value), 0) AS BIGINT) FROM refunds WHERE intent_id = $1",
+        )
+        .bind(&paid.id)
+        .fetch_one(&first.database().await)
+        .await
+        .unwrap();
+        assert_eq!(held, 12800);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     let first = World::start().await;
     let second = first.another_server().await;
@@ -146,6 +178,22 @@ async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     ids.dedup();
     assert_eq!(all, ids.len(), "an event delivered twice");
     assert_eq!(all as i64, owed, "every event delivered");
+}
+
+/// A server process, killed when the test ends however it ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `payment-server serve` on `database`; the process and its API's base.
+async fn server_process(sandbox: &str, database: &payment_server::Database) -> (Process, String) {
+    let (child, base) = spawn_binary(sandbox, database).await;
+    (Process(child), base)
 }
 
 /// A ¥128.00 session opened through the server at `base`; `None` if it
@@ -200,7 +248,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_intent_and_the_other_f
     // (the session completed) to an endpoint that hangs: it holds it
     // claimed when it dies.
     world.receiver_hanging(true).await;
-    let (mut doomed, doomed_base) = spawn_binary(&world.sandbox, &database).await;
+    let (mut doomed, doomed_base) = server_process(&world.sandbox, &database).await;
     let (created, intent) = order_and_intent(&http, &doomed_base, "k")
         .await
         .expect("the first server answers");
@@ -224,7 +272,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_intent_and_the_other_f
 
     // The second server joins; requests go to both, and the first is
     // killed (SIGKILL) while they do.
-    let (mut survivor, survivor_base) = spawn_binary(&world.sandbox, &database).await;
+    let (_survivor, survivor_base) = server_process(&world.sandbox, &database).await;
     let acknowledged = std::sync::Mutex::new(Vec::new());
     let kill_after = 8;
     let workers = (0..4).map(|worker| {
@@ -245,8 +293,8 @@ async fn a_server_killed_under_load_loses_no_acknowledged_intent_and_the_other_f
         wait_for(|| async { (acknowledged.lock().unwrap().len() >= kill_after).then_some(()) })
             .await
             .expect("the load runs");
-        doomed.kill().expect("SIGKILL");
-        doomed.wait().expect("it died");
+        doomed.0.kill().expect("SIGKILL");
+        doomed.0.wait().expect("it died");
     };
     tokio::join!(join_all(workers), killer);
 
@@ -293,8 +341,6 @@ async fn a_server_killed_under_load_loses_no_acknowledged_intent_and_the_other_f
         .json()
         .await
         .expect("a session");
-    let _ = survivor.kill();
-    let _ = survivor.wait();
     assert_eq!(session["status"], "completed");
 }
 
@@ -304,8 +350,8 @@ async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_
     let world = World::start().await;
     let folder = tempfile::tempdir().unwrap();
     let database = fresh_database(&folder).await;
-    let (mut one, one_base) = spawn_binary(&world.sandbox, &database).await;
-    let (mut two, two_base) = spawn_binary(&world.sandbox, &database).await;
+    let (_one, one_base) = server_process(&world.sandbox, &database).await;
+    let (_two, two_base) = server_process(&world.sandbox, &database).await;
     let http = reqwest::Client::new();
     let created = new_session(&http, &one_base)
         .await
@@ -348,8 +394,4 @@ async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_
         .await
         .expect("an intent");
     assert_eq!(read.status, IntentStatus::RequiresAction);
-    for child in [&mut one, &mut two] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP contract and the reference server's promises, over real HTTP,
 //! against the provider sandbox (the WeChat Pay v3 and Alipay OpenAPI
-//! emulators, the webhook receiver), on a real SQLite file.
+//! emulators, the webhook receiver), on a real SQLite file, and again on
+//! PostgreSQL when `PS_TEST_POSTGRES` names one (`cargo xtask test` does).
 //!
 //! - `amounts`: every method, in every context, shown, sent and paid at
 //!   the session's amount;
@@ -13,6 +14,7 @@
 //! - `refunds`: money given back through the provider;
 //! - `nothing_blocks`: what is stuck holds up nobody else;
 //! - `operations`: health, readiness, metrics, request ids, proxies;
+//! - `instances`: several servers on one database, and one killed;
 //! - `wechat`: WeChat Pay's Native, H5 and JSAPI flows end to end;
 //! - `alipay`: Alipay's code, WAP cashier and in-app `tradePay`, and its
 //!   refunds and notifications.
