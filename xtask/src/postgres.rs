@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{output_of, run_step, Result};
+use crate::{output_of, Result};
 
 /// A running throwaway server.
 pub struct Throwaway {
@@ -59,18 +59,27 @@ impl Throwaway {
             .and_then(|listener| listener.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
-        let folder = std::env::temp_dir().join(format!("payment-selector-pg-{port}"));
+        let root_user = output_of("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+        // nobody must be able to reach it: not under root's own TMPDIR.
+        let temporary = match root_user {
+            true => PathBuf::from("/tmp"),
+            false => std::env::temp_dir(),
+        };
+        let folder = temporary.join(format!("payment-selector-pg-{port}"));
         if folder.exists() {
             std::fs::remove_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
         }
         std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-        let root_user = output_of("id", &["-u"]).is_some_and(|id| id.trim() == "0");
         let owner = root_user.then(|| "nobody".to_owned());
         if let Some(owner) = &owner {
-            run_step(
-                "hand the throwaway cluster's folder to nobody",
-                Command::new("chown").arg(format!("{owner}:")).arg(&folder),
-            )?;
+            let handed = Command::new("chown")
+                .arg(format!("{owner}:"))
+                .arg(&folder)
+                .status()
+                .is_ok_and(|status| status.success());
+            if !handed {
+                return Err(format!("cannot hand {} to {owner}", folder.display()));
+            }
         }
         let throwaway = Throwaway {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
@@ -79,7 +88,7 @@ impl Throwaway {
             owner,
         };
         let data = throwaway.folder.join("data");
-        run_step(
+        throwaway.run(
             "initdb a throwaway PostgreSQL cluster",
             throwaway
                 .command("initdb")
@@ -99,7 +108,7 @@ impl Throwaway {
              -c max_connections=300{flushes}",
             throwaway.folder.display()
         );
-        run_step(
+        throwaway.run(
             &format!("start it on 127.0.0.1:{port}"),
             throwaway
                 .command("pg_ctl")
@@ -112,17 +121,35 @@ impl Throwaway {
         Ok(throwaway)
     }
 
-    /// One of the server's programs, run as the cluster's owner.
+    /// One of the server's programs, run as the cluster's owner from the
+    /// cluster's folder (PostgreSQL 15 changes back into the directory it
+    /// started in, which its owner may not be allowed to enter).
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        match &self.owner {
+        let mut command = match &self.owner {
             Some(owner) => {
                 let mut command = Command::new("runuser");
                 command.args(["-u", owner, "--"]).arg(path);
                 command
             }
             None => Command::new(path),
+        };
+        command.current_dir(&self.folder);
+        command
+    }
+
+    /// Runs `command`; when it fails, says why with the server's log (which
+    /// goes with the folder).
+    fn run(&self, title: &str, command: &mut Command) -> Result {
+        println!("\n==> {title}");
+        let status = command
+            .status()
+            .map_err(|e| format!("{title}: cannot run: {e}"))?;
+        if status.success() {
+            return Ok(());
         }
+        let log = std::fs::read_to_string(self.folder.join("server.log")).unwrap_or_default();
+        Err(format!("{title}: {status}\n{log}"))
     }
 }
 

@@ -326,11 +326,19 @@ async fn save_hand_off(
     hand_off: &HandOff,
 ) -> Result<IntentRow, ApiError> {
     let action = serde_json::to_string(&hand_off.action).map_err(ApiError::internal)?;
-    state
-        .inner
-        .store
-        .set_next_action(intent_id, &action, hand_off.renew_at, state.now())
-        .await?;
+    let now = state.now();
+    let store = &state.inner.store;
+    if !store
+        .set_next_action(intent_id, &action, hand_off.renew_at, now)
+        .await?
+    {
+        // Canceled or expired while the provider made the order (by
+        // another request, or the sweeper): the order it just made must
+        // not stay payable.
+        let mut tx = store.begin().await?;
+        tx.queue_close(intent_id, now).await?;
+        tx.commit().await?;
+    }
     reload(state, intent_id).await
 }
 

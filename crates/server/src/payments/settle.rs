@@ -168,10 +168,9 @@ pub async fn apply(
             // A declined attempt need not end the order at the provider
             // (UnionPay's page takes another card until its payTimeout):
             // it is watched until then, and a payment found is given back.
-            if current.status().is_open() {
+            if fail(state, &mut tx, &current, reason, now).await? {
                 tx.queue_close(&current.id, now).await?;
             }
-            fail(state, &mut tx, &current, reason, now).await?;
         }
         ProviderStatus::Closed if current.status().is_open() => {
             if now >= current.expires_at {
@@ -214,17 +213,17 @@ pub(super) async fn fail(
     intent: &IntentRow,
     reason: FailureReason,
     now: UnixSeconds,
-) -> Result<(), ApiError> {
-    if tx
+) -> Result<bool, ApiError> {
+    let failed = tx
         .finish(&intent.id, IntentStatus::Failed, Some(reason), now)
-        .await?
-    {
+        .await?;
+    if failed {
         let failed = tx.intent(&intent.id).await?;
         let session = tx.session(&failed.session_id).await?;
         let event = views::intent_event(EventType::PaymentIntentFailed, &failed, 0, now)?;
         queue(state, tx, &session.merchant_id, &event).await?;
     }
-    Ok(())
+    Ok(failed)
 }
 
 /// Hands an intent to a person (`requires_review`, and an event that says

@@ -325,24 +325,25 @@ impl Store {
     }
 
     /// Records what the provider handed the shopper (a fresh H5 URL, the
-    /// JSAPI arguments once the payer is known).
+    /// JSAPI arguments once the payer is known); false if the intent no
+    /// longer waits for one (it ended meanwhile, on this server or another).
     pub async fn set_next_action(
         &self,
         id: &str,
         next_action: &str,
         expires_at: Option<UnixSeconds>,
         now: UnixSeconds,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         on_writes!(self, |db| sqlx::query(
             "UPDATE payment_intents SET next_action = $1, next_action_expires_at = $2, updated_at = $3
-             WHERE id = $4",
+             WHERE id = $4 AND status = 'requires_action'",
         )
         .bind(next_action)
         .bind(expires_at)
         .bind(now)
         .bind(id)
         .execute(db).await.map(|done| done.rows_affected()))
-        .map(drop)
+        .map(|moved| moved == 1)
     }
 
     /// Lets a repeated request take over an intent whose hand-off was not

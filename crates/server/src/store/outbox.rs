@@ -307,6 +307,17 @@ impl Tx {
         now: UnixSeconds,
         deliver: bool,
     ) -> Result<(), sqlx::Error> {
+        // A merchant reads its events after the last `seq` it saw, so seq
+        // order must be commit order. PostgreSQL numbers a row when it is
+        // inserted, not when it commits: events of one merchant are written
+        // one transaction at a time (the lock is held until commit). SQLite
+        // has one writer at a time already.
+        if let super::Open::Postgres(transaction) = &mut self.0 {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(merchant_id)
+                .execute(&mut **transaction)
+                .await?;
+        }
         in_tx!(self, |db| sqlx::query(
             "INSERT INTO webhook_events (id, merchant_id, type, payload, created_at, attempts,
                 next_attempt_at)

@@ -145,11 +145,25 @@ impl Store {
 }
 
 impl Tx {
-    /// Marks a session expired if it is still open; true if it was.
+    /// Marks a session expired if it is still open and has no payable
+    /// intent left; true if it did. The session's row is held first, so an
+    /// intent inserted meanwhile (which holds it too) is seen.
     pub async fn expire_session(&mut self, id: &str) -> Result<bool, sqlx::Error> {
-        let expired = in_tx!(self, |db| sqlx::query(
-            "UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'",
-        )
+        let lock = self.lock_rows();
+        let open: Option<String> = in_tx!(self, |db| sqlx::query_scalar(&format!(
+            "SELECT id FROM checkout_sessions WHERE id = $1 AND status = 'open'{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(db)
+        .await)?;
+        if open.is_none() {
+            return Ok(false);
+        }
+        let expired = in_tx!(self, |db| sqlx::query(&format!(
+            "UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'
+               AND NOT EXISTS (SELECT 1 FROM payment_intents i
+                               WHERE i.session_id = $1 AND i.status IN {OPEN})"
+        ))
         .bind(id)
         .execute(db)
         .await
