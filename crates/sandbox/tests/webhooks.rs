@@ -53,7 +53,7 @@ async fn set_down(sandbox: &Sandbox, down: bool) {
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
-        json!({ "down": down })
+        json!({ "down": down, "hanging": false, "held": 0 })
     );
 }
 
