@@ -395,3 +395,93 @@ async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_
         .expect("an intent");
     assert_eq!(read.status, IntentStatus::RequiresAction);
 }
+
+/// Pays a new session through `server`, from the desktop code.
+async fn pay_one(server: &World) {
+    let created = server.session().await;
+    let intent = server.qr_intent(&created, "k").await;
+    assert!(server
+        .scan(&code_of(&intent), "pay")
+        .await
+        .status()
+        .is_success());
+    server.settled(&created, &intent.id).await;
+}
+
+/// Every event of the demo merchant, from the first, through `server`.
+async fn all_events(server: &World, after: Option<&str>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut cursor = after.map(str::to_owned);
+    loop {
+        let query = match &cursor {
+            Some(id) => format!("/events?limit=100&after={id}"),
+            None => "/events?limit=100".to_owned(),
+        };
+        let page = server.merchant_get(&query).await;
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        ids.extend(
+            data.iter()
+                .filter_map(|e| e["id"].as_str().map(str::to_owned)),
+        );
+        cursor = ids.last().cloned().or(cursor);
+        if page["has_more"] != true {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_running_their_background_work_deliver_every_event_once_as_it_happens() {
+    let first = World::start().await;
+    let second = first.another_server().await;
+    let _running = [
+        first.background(Duration::from_millis(50)),
+        second.background(Duration::from_millis(50)),
+    ];
+    join_all((0..10).map(|i| pay_one(if i % 2 == 0 { &first } else { &second }))).await;
+    let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events")
+        .fetch_one(&first.database().await)
+        .await
+        .unwrap();
+    assert!(written >= 10, "{written}");
+    let mut received = Vec::new();
+    for _ in 0..100 {
+        received = first.received_events().await;
+        if received.len() as i64 >= written {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A moment more, for a second delivery that should not come.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = first.received_events().await.len().max(received.len());
+    assert_eq!(received as i64, written, "each event delivered once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_merchant_reading_its_events_while_two_servers_write_them_misses_none() {
+    let first = World::start().await;
+    let second = first.another_server().await;
+    let payments = join_all((0..16).map(|i| pay_one(if i % 2 == 0 { &first } else { &second })));
+    // The merchant's back office follows the feed as it grows, each read
+    // on either server.
+    let reader = async {
+        let mut seen: Vec<String> = Vec::new();
+        for round in 0..40 {
+            let server = if round % 2 == 0 { &first } else { &second };
+            let after = seen.last().cloned();
+            seen.extend(all_events(server, after.as_deref()).await);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        seen
+    };
+    let (_, mut seen) = tokio::join!(payments, reader);
+    let after = seen.last().cloned();
+    seen.extend(all_events(&first, after.as_deref()).await);
+    let every = all_events(&second, None).await;
+    assert!(every.len() >= 16, "{}", every.len());
+    assert_eq!(
+        seen, every,
+        "followed page by page, the feed is the whole feed"
+    );
+}
