@@ -145,23 +145,8 @@ async fn start_server(database: server::Database, sandbox: &str) -> Result<Strin
 pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
     let folder = tempfile::tempdir().map_err(|e| e.to_string())?;
     let database = folder.path().join("load.sqlite");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}/api",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let options = server::ServerOptions {
-        database: server::Database::Sqlite(database.clone()),
-        sandbox: Some(crate::site::start_sandbox().await?),
-        ..server::ServerOptions::default()
-    };
-    tokio::spawn(async move {
-        if let Err(error) = server::serve(options, listener).await {
-            eprintln!("payment-bench: the load server stopped: {error}");
-        }
-    });
+    let sandbox = crate::site::start_sandbox().await?;
+    let base = start_server(server::Database::Sqlite(database.clone()), &sandbox).await?;
     let http = reqwest::Client::new();
     let keys = Arc::new(Keys::generate()?);
     let mut levels = vec![];
