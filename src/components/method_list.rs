@@ -59,9 +59,7 @@ pub fn MethodList(
                             name=group.clone()
                             value=kind.as_str()
                             prop:checked=move || selected.get() == Some(kind)
-                            // The same as an attribute, for the first screen a
-                            // server draws (it writes no properties).
-                            checked=move || selected.get() == Some(kind)
+                            checked=drawn_checked(selected, kind)
                             disabled=move || unavailable || disabled.get()
                             aria-describedby=unavailable.then(|| reason_id.clone())
                             on:change=move |_| on_select.run(kind)
@@ -88,3 +86,17 @@ pub fn MethodList(
         </fieldset>
     }
 }
+
+/// The `checked` attribute beside the property, for the first screen a
+/// server draws (it writes no properties); the browser's checkout needs the
+/// property alone, and its wasm carries nothing for the attribute.
+#[cfg(feature = "ssr")]
+fn drawn_checked(
+    selected: Signal<Option<MethodKind>>,
+    kind: MethodKind,
+) -> impl Fn() -> bool + Send + Sync + 'static {
+    move || selected.get() == Some(kind)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn drawn_checked(_: Signal<Option<MethodKind>>, _: MethodKind) {}
