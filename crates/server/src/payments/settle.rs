@@ -126,7 +126,7 @@ pub async fn apply(
                 .await?;
             } else {
                 let (settled, paid) = tx
-                    .record_payment(&intent.id, &transaction_id, amount.value, now)
+                    .record_payment(&current, &transaction_id, amount.value, now)
                     .await?;
                 let session = tx.session(&paid.session_id).await?;
                 match settled {

@@ -535,27 +535,22 @@ impl Tx {
         Ok(reviewed == 1)
     }
 
-    /// Records a payment of `intent_id` (`received` minor units, as the
+    /// Records a payment of `intent` (`received` minor units, as the
     /// provider says). The session is completed by the same conditional
     /// write, so two payments cannot both complete it: the second is kept
     /// as `requires_refund`. The session's other payable intents are
     /// canceled, and their closing with the provider queued.
     pub async fn record_payment(
         &mut self,
-        intent_id: &str,
+        intent: &IntentRow,
         transaction_id: &str,
         received: i64,
         now: UnixSeconds,
     ) -> Result<(Settled, IntentRow), sqlx::Error> {
-        // The session's row, then the intent's, are held until the end:
-        // payments of one session (seen by two servers, say) are recorded
-        // one after the other, each seeing what the one before it did.
-        let session_id: String = in_tx!(self, |db| sqlx::query_scalar(
-            "SELECT session_id FROM payment_intents WHERE id = $1"
-        )
-        .bind(intent_id)
-        .fetch_one(db)
-        .await)?;
+        let (intent_id, session_id) = (intent.id.as_str(), intent.session_id.clone());
+        // The session's row, then the intent's (read again), are held until
+        // the end: payments of one session (seen by two servers, say) are
+        // recorded one after the other, each seeing what the one before did.
         let lock = self.lock_rows();
         let session_open = in_tx!(self, |db| sqlx::query_scalar::<_, String>(&format!(
             "SELECT status FROM checkout_sessions WHERE id = $1{lock}"

@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use contract::{CheckoutSession, CreatedCheckoutSession, ErrorBody, ErrorCode, PaymentIntent};
+use contract::{
+    CheckoutSession, CreatedCheckoutSession, ErrorBody, ErrorCode, IntentStatus, PaymentIntent,
+};
 use payment_server::clock::ManualClock;
 use payment_server::{AppState, Config, Database, ServerOptions};
 use reqwest::StatusCode;
@@ -326,6 +328,45 @@ impl World {
             self.state.clone(),
             every,
         )))
+    }
+
+    /// Two codes of one session paid at once: the first (made here) held
+    /// at the phone's confirmation while the shopper opens a second through
+    /// `second_tab`'s server (WeChat Pay closes the first, but its
+    /// `pay_after_close` fault lets the held phone pay anyway), then both
+    /// paid together. Reads both until one has succeeded and the other has
+    /// been given back, or 10 s have gone: the two as they stand then.
+    pub async fn two_codes_paid_at_once(
+        &self,
+        created: &CreatedCheckoutSession,
+        second_tab: &World,
+    ) -> (PaymentIntent, PaymentIntent) {
+        self.control(json!({"pay_after_close": true})).await;
+        let first = self.qr_intent(created, "tab-1").await;
+        assert!(self
+            .scan(&code_of(&first), "hold")
+            .await
+            .status()
+            .is_success());
+        let second = second_tab.qr_intent(created, "tab-2").await;
+        let (first_code, second_code) = (code_of(&first), code_of(&second));
+        let (late, paid) = tokio::join!(
+            self.scan(&first_code, "pay"),
+            self.scan(&second_code, "pay")
+        );
+        assert!(late.status().is_success() && paid.status().is_success());
+        let (mut first, mut second) = (first, second);
+        for _ in 0..200 {
+            first = self.read_intent(created, &first.id).await;
+            second = second_tab.read_intent(created, &second.id).await;
+            let mut statuses = [first.status, second.status];
+            statuses.sort_by_key(|status| status.as_str());
+            if statuses == [IntentStatus::Refunded, IntentStatus::Succeeded] {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (first, second)
     }
 
     /// A second server on this world's database, with its sandbox, clocks
