@@ -80,6 +80,7 @@ impl Locale {
             MethodKind::Unionpay => Key::Unionpay,
             MethodKind::ChinaMobilePay => Key::ChinaMobilePay,
             MethodKind::Card => Key::Card,
+            MethodKind::AnyWallet => Key::AnyWallet,
             MethodKind::Unsupported => Key::UnsupportedMethod,
         })
     }
@@ -162,6 +163,9 @@ keys! {
     Checking => ["正在确认支付结果…", "正在確認付款結果…", "Checking the payment…"],
     NotPaidYet => ["尚未收到付款。如已支付，请稍候或重新查询", "尚未收到付款。如已付款，請稍候或重新查詢", "No payment received yet. If you paid, wait a moment or check again."],
     CheckAgain => ["重新查询", "重新查詢", "Check again"],
+    PayingWithWechat => ["正在手机上用微信支付…", "正在手機上用微信支付付款…", "Paying with WeChat Pay on your phone…"],
+    PayingWithAlipay => ["正在手机上用支付宝支付…", "正在手機上用支付寶付款…", "Paying with Alipay on your phone…"],
+    PayingWithQuickpass => ["正在手机上用云闪付支付…", "正在手機上用雲閃付付款…", "Paying with QuickPass on your phone…"],
     ConfirmOnPhone => ["请在手机上完成支付", "請在手機上完成付款", "Finish paying on your phone"],
     UnderReview => ["商家正在核对本次付款，请勿重复支付", "商家正在核對本次付款，請勿重複付款", "The shop is checking this payment: please don't pay again."],
     StillTrying => ["网络不稳定，正在重试…", "網路不穩定，正在重試…", "Connection trouble, still trying…"],
@@ -178,6 +182,7 @@ keys! {
     Unionpay => ["银联云闪付", "銀聯雲閃付", "UnionPay QuickPass"],
     ChinaMobilePay => ["和包支付", "和包支付", "China Mobile Pay"],
     Card => ["银行卡", "銀行卡", "Bank card"],
+    AnyWallet => ["任一钱包扫码", "任一錢包掃碼", "Any wallet, one code"],
     UnsupportedMethod => ["暂不支持的支付方式", "暫不支援的付款方式", "Unsupported method"],
     BlockedInWechat => ["微信内无法使用，请在浏览器中打开", "微信內無法使用，請在瀏覽器中開啟", "Not available inside WeChat: open this page in your browser"],
     BlockedInAlipay => ["支付宝内无法使用，请在浏览器中打开", "支付寶內無法使用，請在瀏覽器中開啟", "Not available inside Alipay: open this page in your browser"],

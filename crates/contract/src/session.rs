@@ -175,6 +175,10 @@ pub enum MethodKind {
     ChinaMobilePay,
     /// A card, on a hosted card page.
     Card,
+    /// One code on the desktop that WeChat, Alipay and UnionPay QuickPass
+    /// can each scan: the wallet is known only when a phone scans it, and
+    /// the intent's `method` then names it.
+    AnyWallet,
     /// A kind this build does not know (a newer server); never chosen.
     #[serde(other)]
     Unsupported,
@@ -189,6 +193,7 @@ impl MethodKind {
             MethodKind::Unionpay => "unionpay",
             MethodKind::ChinaMobilePay => "china_mobile_pay",
             MethodKind::Card => "card",
+            MethodKind::AnyWallet => "any_wallet",
             MethodKind::Unsupported => "unsupported",
         }
     }

@@ -15,8 +15,9 @@
 //! and China Mobile Pay (和包支付, the IPOS `cmpayService` 2.0.0: pay
 //! requests for desktop and phone with their cashier, queries and refunds,
 //! MD5 hmacs both ways, form notifications answered `SUCCESS`).
-//! It also plays the shopper (cashier pages and phones that scan and pay)
-//! and a merchant's webhook receiver.
+//! It also plays the shopper (cashier pages, phones that scan and pay, and
+//! the wallet apps' web views that open a merchant's pay page) and a
+//! merchant's webhook receiver.
 //!
 //! | prefix | plays |
 //! |---|---|
@@ -28,6 +29,7 @@
 //! | `/alipay` | `openapi.alipay.com/gateway.do`, `openauth.alipay.com`, the WAP cashier, the Alipay shopper's phone and its controls |
 //! | `/unionpay` | `gateway.test.95516.com` (`/gateway/api/...`), the card page, the UnionPay shopper's phone and its controls |
 //! | `/cmpay` | `ipos.10086.cn` (`/ips/cmpayService`), the 和包 cashier (`/wap/index.xhtml`), the shopper's statement and its controls |
+//! | `/apps` | WeChat's, Alipay's and QuickPass's web views opening a code's URL on the merchant's server and paying there: `/apps/scan`, and a page |
 //! | `/webhooks` | a merchant's webhook endpoint |
 //!
 //! State lives in memory, per [`app`].
@@ -35,6 +37,7 @@
 #![warn(missing_docs)]
 
 mod alipay;
+mod apps;
 mod clock;
 mod cmpay;
 mod crypto;
@@ -269,7 +272,12 @@ pub fn app_with_clock(config: SandboxConfig, public_url: String, clock: Clock) -
         ))
         .merge(alipay::router(config.alipay, clock.clone()))
         .merge(unionpay::router(config.unionpay, clock.clone()))
-        .merge(cmpay::router(config.cmpay, public_url, clock.clone()))
+        .merge(cmpay::router(
+            config.cmpay,
+            public_url.clone(),
+            clock.clone(),
+        ))
+        .merge(apps::router(public_url))
         .merge(webhooks::router(&config.webhook_secret, clock))
 }
 
@@ -311,6 +319,7 @@ async fn index() -> Response {
          <li><a href=\"/unionpay/phone\">/unionpay/phone</a>: pay, scan or decline a UnionPay <code>qrCode</code>; <a href=\"/unionpay/control\">/unionpay/control</a>: its controls</li>\
          <li><code>/cmpay/ips/cmpayService</code>: China Mobile Pay (和包) cmpayService 2.0.0 (desktop and phone cashier, queries, refunds), MD5 hmac both ways</li>\
          <li><a href=\"/cmpay/phone\">/cmpay/phone</a>: the 和包 shopper's statement; <a href=\"/cmpay/control\">/cmpay/control</a>: its controls</li>\
+         <li><a href=\"/apps\">/apps</a>: a wallet app (WeChat, Alipay, QuickPass) scans a code that opens the merchant's pay page</li>\
          <li><a href=\"/webhooks\">/webhooks</a>: the events a merchant received</li>\
          </ul></section>",
     )

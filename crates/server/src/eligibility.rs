@@ -22,6 +22,7 @@ pub fn flow_for(method: MethodKind, context: ClientContext) -> Flow {
         (MethodKind::WechatPay | MethodKind::Alipay | MethodKind::Unionpay, _, Device::Desktop) => {
             Flow::QrCode
         }
+        (MethodKind::AnyWallet, _, _) => Flow::QrCode,
         (MethodKind::Unsupported, _, _) => Flow::Unsupported,
         _ => Flow::Redirect,
     }
@@ -53,10 +54,19 @@ pub fn methods_for(
     merchant
         .methods
         .iter()
-        .map(|configured| {
+        .filter_map(|configured| {
             let kind = configured.kind;
             let flow = flow_for(kind, context);
             let switch_on = config.switch_on(configured);
+            if kind == MethodKind::AnyWallet
+                && (context.device != Device::Desktop
+                    || code_wallets(config, merchant, amount, now, &implemented).len() < 2)
+            {
+                // A code for phones to scan, worth offering only where
+                // the shopper has chosen among several wallets.
+                return None;
+            }
+            let implemented = |kind, flow| kind == MethodKind::AnyWallet || implemented(kind, flow);
             let (reason, available_from) = if let Some(blocked) = blocked_in(kind, context.in_app) {
                 (Some(blocked), None)
             } else if kind != MethodKind::Card && amount.currency != Currency::CNY {
@@ -75,12 +85,44 @@ pub fn methods_for(
                     available_from,
                 },
             };
-            PaymentMethod {
+            Some(PaymentMethod {
                 kind,
                 flow,
                 availability,
-            }
+            })
         })
+        .collect()
+}
+
+/// The wallet apps that can scan one code for every wallet, and the method
+/// each pays with inside its app.
+pub const CODE_APPS: [(InApp, MethodKind); 3] = [
+    (InApp::Wechat, MethodKind::WechatPay),
+    (InApp::Alipay, MethodKind::Alipay),
+    (InApp::Quickpass, MethodKind::Unionpay),
+];
+
+/// The wallets whose apps can pay the merchant's one code for every wallet
+/// now: those the merchant takes, and could take inside their own app.
+pub fn code_wallets(
+    config: &Config,
+    merchant: &MerchantConfig,
+    amount: &Money,
+    now: UnixSeconds,
+    implemented: &dyn Fn(MethodKind, Flow) -> bool,
+) -> Vec<MethodKind> {
+    CODE_APPS
+        .into_iter()
+        .filter(|&(app, kind)| {
+            let inside = ClientContext {
+                device: Device::Mobile,
+                in_app: Some(app),
+            };
+            methods_for(config, merchant, amount, inside, now, implemented)
+                .iter()
+                .any(|method| method.kind == kind && method.availability == Availability::Available)
+        })
+        .map(|(_, kind)| kind)
         .collect()
 }
 

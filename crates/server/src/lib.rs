@@ -29,6 +29,7 @@ pub mod eligibility;
 pub mod error;
 pub mod metrics;
 mod observe;
+mod pay_page;
 pub mod payments;
 pub mod providers;
 mod routes;
@@ -165,6 +166,11 @@ impl AppState {
             "{}/api/return/{provider}/{merchant_id}/{intent_id}",
             self.inner.public_url
         )
+    }
+
+    /// One code for every wallet: the address its QR code holds.
+    pub fn pay_url(&self, token: &str) -> String {
+        format!("{}/pay/{token}", self.inner.public_url)
     }
 
     /// Where a provider's payer authorisation comes back to.
@@ -334,7 +340,8 @@ pub async fn app(
     };
     let app = Router::new()
         .nest("/api", routes::router(state.clone()))
-        .merge(routes::operations(state.clone()));
+        .merge(routes::operations(state.clone()))
+        .merge(routes::pay(state.clone()));
     let app = match options.static_dir {
         Some(dir) => app.merge(static_files::service(
             &dir,
@@ -363,6 +370,30 @@ fn form_targets(config: &config::Config, sandbox: Option<&str>) -> Vec<String> {
         .filter_map(|address| url::Url::parse(address).ok())
         .map(|address| address.origin().ascii_serialization())
         .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+/// The origins a phone's page for one code for every wallet may send a
+/// form to: the gateways, and the wallets' payer authorisations, where the
+/// page's claim is redirected (a redirect after a form is held to
+/// `form-action` too).
+pub(crate) fn pay_form_targets(config: &config::Config, sandbox: Option<&str>) -> Vec<String> {
+    let authorisations = config.merchants.iter().flat_map(|merchant| {
+        let wechat = merchant
+            .wechat_pay
+            .as_ref()
+            .map(|w| w.open_base_url.as_str());
+        let alipay = merchant.alipay.as_ref().map(|a| a.authorize_url.as_str());
+        wechat.into_iter().chain(alipay)
+    });
+    let mut origins = form_targets(config, sandbox);
+    origins.extend(
+        authorisations
+            .filter_map(|address| url::Url::parse(address).ok())
+            .map(|address| address.origin().ascii_serialization()),
+    );
     origins.sort();
     origins.dedup();
     origins

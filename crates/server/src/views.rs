@@ -44,8 +44,15 @@ pub fn refund_amount(refund: &RefundRow) -> Result<Money, ApiError> {
 /// provider's transaction id, what was refunded and why it waits for
 /// review only for the merchant.
 pub fn intent(row: &IntentRow, reader: Reader) -> Result<PaymentIntent, ApiError> {
-    let status = row.status();
-    let next_action = match (&row.next_action, status.is_open()) {
+    let mut status = row.status();
+    // One code for every wallet, opened by a phone: the desktop that shows
+    // the code learns the wallet, and that the shopper is paying on the
+    // phone; the phone's hand-off is the phone's.
+    let on_phone = row.is_claimed() && reader == Reader::Browser && status.is_open();
+    if on_phone {
+        status = contract::IntentStatus::Processing;
+    }
+    let next_action = match (&row.next_action, status.is_open() && !on_phone) {
         (Some(json), true) => {
             Some(serde_json::from_str::<NextAction>(json).map_err(ApiError::internal)?)
         }

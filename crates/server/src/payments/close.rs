@@ -50,6 +50,17 @@ pub async fn close(
 /// Closes an intent's order with its provider, leaving its status to the
 /// caller; if the provider says it was paid, records that payment.
 pub async fn close_order(state: &AppState, intent: &IntentRow) -> Result<Ended, ApiError> {
+    let claimed;
+    let intent = if intent.is_unclaimed_code() {
+        if state.inner.store.seal_code(&intent.id).await? {
+            // No phone can open it now, and none had: no order anywhere.
+            return Ok(Ended::Closed);
+        }
+        claimed = reload(state, &intent.id).await?;
+        &claimed
+    } else {
+        intent
+    };
     let provider = provider_of(state, intent).await?;
     match provider.close(super::order_ref(intent)).await? {
         Closed::Closed => Ok(Ended::Closed),

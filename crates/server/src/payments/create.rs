@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use contract::{
-    Availability, CreateIntent, ErrorCode, FailureReason, Flow, IntentStatus, SessionStatus,
-    UnixSeconds,
+    Availability, CreateIntent, ErrorCode, FailureReason, Flow, IntentStatus, MethodKind,
+    SessionStatus, UnixSeconds,
 };
 
 use super::close::{close, Ended};
@@ -58,6 +58,7 @@ pub async fn create_intent(
         .providers
         .get(&session.merchant_id, method.kind)
         .map(|provider| provider.account());
+    let code = method.kind == MethodKind::AnyWallet;
     let row = IntentRow {
         id: crate::auth::random_id("pi"),
         session_id: session.id.clone(),
@@ -69,7 +70,12 @@ pub async fn create_intent(
         currency: session.currency.clone(),
         status: IntentStatus::RequiresAction.as_str().to_owned(),
         failure_reason: None,
-        expires_at: (now + state.inner.config.intent_ttl_seconds).min(session.expires_at),
+        // One code for every wallet stays payable for the whole session:
+        // the wallet's order is made when a phone opens it.
+        expires_at: match code {
+            true => session.expires_at,
+            false => (now + state.inner.config.intent_ttl_seconds).min(session.expires_at),
+        },
         next_action: None,
         next_action_expires_at: None,
         payer_ip: new.payer_ip,
@@ -91,6 +97,9 @@ pub async fn create_intent(
         provider_failures: 0,
         provider_retry_at: 0,
         device: Some(to_text(&new.request.client.device)),
+        pay_token: code.then(|| crate::auth::random_hex(16)),
+        claimed_by: None,
+        claimed_at: None,
     };
     // A concurrent create can take the session's one payable slot: close
     // that one too, and try again. One made with this very key is this
@@ -140,7 +149,17 @@ pub async fn create_intent(
 /// needs the payer's id first, sends the shopper to the provider's
 /// authorisation). A refusal fails the intent; an unreachable provider
 /// leaves it waiting, for the same request to try again.
-async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+pub(super) async fn hand_off(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    if let (true, Some(token)) = (intent.is_unclaimed_code(), &intent.pay_token) {
+        let code = HandOff {
+            action: contract::NextAction::DisplayQrCode {
+                payload: state.pay_url(token),
+                expires_at: intent.expires_at,
+            },
+            renew_at: None,
+        };
+        return save_hand_off(state, &intent.id, &code).await;
+    }
     let (session, provider) = session_and_provider(state, intent).await?;
     let flow: Flow = crate::store::from_text(&intent.flow)?;
     let callback = state.oauth_url(&session.merchant_id, provider.name());
@@ -194,13 +213,16 @@ fn order(
 ) -> Result<ProviderOrder, ApiError> {
     Ok(ProviderOrder {
         out_trade_no: intent.id.clone(),
-        created_at: intent.created_at,
+        created_at: intent.ordered_at(),
         amount: views::intent_amount(intent)?,
         description: format!("{} {}", display_name(state, session), session.reference),
         time_expire: intent.expires_at,
         flow: crate::store::from_text(&intent.flow)?,
         notify_url: state.notify_url(&session.merchant_id, provider),
-        return_url: with_query(&session.return_url, "payment_intent", &intent.id),
+        return_url: match &intent.pay_token {
+            Some(token) => state.pay_url(token),
+            None => with_query(&session.return_url, "payment_intent", &intent.id),
+        },
         post_return_url: state.return_url(&session.merchant_id, provider, &intent.id),
         payer_ip: intent.payer_ip.clone(),
         payer_id: intent.payer_id.clone(),

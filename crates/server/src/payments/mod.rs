@@ -4,11 +4,13 @@
 //! it back. The handlers, the sweeper and the tests all go through here.
 //!
 //! - [`create`]: a new intent and its hand-off;
+//! - [`claim`]: one code for every wallet, taken by the phone that opened it;
 //! - [`settle`]: what the provider says of an intent, recorded (a payment,
 //!   a decline, a close, or something a person must look at);
 //! - [`close`]: closing an intent's order so it can no longer be paid;
 //! - [`refund`]: money given back through the provider that took it.
 
+mod claim;
 mod close;
 mod create;
 mod refund;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use contract::{ErrorCode, ReviewReason};
 
+pub use claim::{claim, resume, wallets_of, Claimed, Phone};
 pub use close::{close, close_order, expire, Ended};
 pub use create::{create_intent, payer_authorized, with_query, NewIntent};
 pub use refund::{advance_refund, create_refund, refund_notified, NewRefund};
@@ -137,7 +140,7 @@ async fn session_and_provider(
 pub(crate) fn order_ref(intent: &IntentRow) -> crate::providers::OrderRef<'_> {
     crate::providers::OrderRef {
         out_trade_no: &intent.id,
-        created_at: intent.created_at,
+        created_at: intent.ordered_at(),
         time_expire: intent.expires_at,
     }
 }

@@ -78,6 +78,10 @@ pub async fn refresh(
 
 /// Asks the provider how an intent stands and records the answer.
 pub async fn query(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
+    if intent.is_unclaimed_code() {
+        // No phone has opened it: no provider has an order to ask about.
+        return reload(state, &intent.id).await;
+    }
     let provider = provider_of(state, intent).await?;
     state
         .inner

@@ -9,12 +9,14 @@ mod intents;
 mod notify;
 mod oauth;
 mod operations;
+mod pay;
 mod refunds;
 mod returns;
 mod sandbox;
 mod sessions;
 
 pub use operations::router as operations;
+pub use pay::router as pay;
 
 use std::time::Duration;
 

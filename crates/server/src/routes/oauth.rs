@@ -44,6 +44,10 @@ pub async fn callback(
             tracing::warn!("{}: payer authorisation: {}", intent.id, error.message);
         }
     }
-    let back = payments::with_query(&session.return_url, "payment_intent", &intent.id);
+    // A phone paying one code for every wallet goes back to the code's page.
+    let back = match &intent.pay_token {
+        Some(token) => state.pay_url(token),
+        None => payments::with_query(&session.return_url, "payment_intent", &intent.id),
+    };
     (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
 }

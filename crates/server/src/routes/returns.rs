@@ -34,6 +34,9 @@ pub async fn back(
             error.message
         );
     }
-    let back = payments::with_query(&session.return_url, "payment_intent", &intent.id);
+    let back = match &intent.pay_token {
+        Some(token) => format!("{}?done", state.pay_url(token)),
+        None => payments::with_query(&session.return_url, "payment_intent", &intent.id),
+    };
     (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
 }

@@ -70,14 +70,22 @@ fn demo_order_number() -> String {
 
 /// `POST /sandbox/scan`: the shopper's phone scans the code and pays (or
 /// declines), at the emulator of the wallet whose code it is, which then
-/// notifies this server as that wallet would.
+/// notifies this server as that wallet would; one code for every wallet
+/// is opened in the emulated WeChat app.
 pub async fn scan(
     State(state): State<AppState>,
     crate::error::JsonBody(scan): crate::error::JsonBody<SandboxScan>,
 ) -> Result<Json<Value>, ApiError> {
     let sandbox = sandbox_url(&state)?;
     let outcome = if scan.decline { "decline" } else { "pay" };
-    let (phone, body) = if scan.code_url.starts_with("weixin://") {
+    let (phone, body) = if scan.code_url.starts_with(&state.pay_url("")) {
+        // One code for every wallet: a phone's WeChat opens it (the
+        // emulator's `/apps` plays the other apps too).
+        (
+            format!("{sandbox}/apps/scan"),
+            serde_json::json!({"url": scan.code_url, "app": "wechat", "outcome": outcome}),
+        )
+    } else if scan.code_url.starts_with("weixin://") {
         (
             format!("{sandbox}/phone/scan"),
             serde_json::json!({"code_url": scan.code_url, "outcome": outcome}),

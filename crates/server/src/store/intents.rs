@@ -39,13 +39,57 @@ pub struct IntentRow {
     pub provider_retry_at: i64,
     /// The device the method was chosen on (`desktop`, `mobile`).
     pub device: Option<String>,
+    /// One code for every wallet: the token of its `/pay/{token}` URL.
+    pub pay_token: Option<String>,
+    /// The hash of the claiming phone's cookie, or [`SEALED`].
+    pub claimed_by: Option<String>,
+    /// When a phone claimed it (and its wallet's order was made).
+    pub claimed_at: Option<i64>,
 }
+
+/// `claimed_by` of a code closed before any phone claimed it.
+pub const SEALED: &str = "sealed";
+
+/// The method of a code no phone has claimed yet.
+const ANY_WALLET: &str = "any_wallet";
 
 impl IntentRow {
     /// The status, as the contract names it.
     pub fn status(&self) -> IntentStatus {
         from_text(&self.status).unwrap_or(IntentStatus::Unknown)
     }
+
+    /// True for one code for every wallet that no phone has claimed: there
+    /// is no order with any provider to ask about or to close.
+    pub fn is_unclaimed_code(&self) -> bool {
+        self.method == ANY_WALLET
+    }
+
+    /// True once a phone has claimed this code (its wallet pays it).
+    pub fn is_claimed(&self) -> bool {
+        self.claimed_by.as_deref().is_some_and(|by| by != SEALED)
+    }
+
+    /// When the provider's order was made: a code's is made when a phone
+    /// claims it.
+    pub fn ordered_at(&self) -> UnixSeconds {
+        self.claimed_at.unwrap_or(self.created_at)
+    }
+}
+
+/// What a phone that opened one code for every wallet takes on.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    /// The hash of the phone's cookie.
+    pub by: &'a str,
+    /// The wallet its app pays with.
+    pub method: &'a str,
+    /// The flow inside that app.
+    pub flow: &'a str,
+    /// The wallet's provider account.
+    pub provider_account: Option<&'a str>,
+    /// The phone's IP address.
+    pub payer_ip: Option<&'a str>,
 }
 
 /// What inserting a new intent found.
@@ -212,7 +256,8 @@ impl Store {
     ) -> Result<Option<String>, sqlx::Error> {
         on_reads!(self, |db| sqlx::query_scalar(
             "SELECT payer_id FROM payment_intents
-             WHERE session_id = $1 AND method = $2 AND payer_id IS NOT NULL LIMIT 1",
+             WHERE session_id = $1 AND method = $2 AND payer_id IS NOT NULL
+               AND claimed_by IS NULL LIMIT 1",
         )
         .bind(session_id)
         .bind(method)
@@ -393,6 +438,69 @@ impl Store {
         .map(drop)
     }
 
+    /// The intent behind a `/pay/{token}` code.
+    pub async fn intent_by_pay_token(&self, token: &str) -> Result<Option<IntentRow>, sqlx::Error> {
+        on_reads!(self, |db| sqlx::query_as(
+            "SELECT * FROM payment_intents WHERE pay_token = $1"
+        )
+        .bind(token)
+        .fetch_optional(db)
+        .await)
+    }
+
+    /// The first phone to open a code takes it: the intent becomes its
+    /// wallet's, with no hand-off yet. True if this phone took it; false
+    /// if another phone had, or it ended, or it has less than `min_left`
+    /// seconds to live. The condition is re-read under the row's lock
+    /// (PostgreSQL) or by the one writer (SQLite): two phones never both
+    /// take it.
+    pub async fn claim_code(
+        &self,
+        id: &str,
+        claim: &Claim<'_>,
+        now: UnixSeconds,
+        min_left: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let claimed = on_writes!(self, |db| {
+            sqlx::query(
+            "UPDATE payment_intents SET claimed_by = $1, claimed_at = $2, method = $3, flow = $4,
+                provider_account = $5, payer_ip = $6, device = 'mobile', payer_id = NULL,
+                next_action = NULL, next_action_expires_at = NULL, updated_at = $2
+             WHERE id = $7 AND status = 'requires_action' AND method = 'any_wallet'
+               AND claimed_by IS NULL AND expires_at > $8",
+        )
+        .bind(claim.by)
+        .bind(now)
+        .bind(claim.method)
+        .bind(claim.flow)
+        .bind(claim.provider_account)
+        .bind(claim.payer_ip)
+        .bind(id)
+        .bind(now + min_left)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected())
+        })?;
+        Ok(claimed == 1)
+    }
+
+    /// Seals a code no phone has claimed, so that none can: true if sealed
+    /// (it has no order with any provider), false if a phone claimed it
+    /// first.
+    pub async fn seal_code(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let sealed = on_writes!(self, |db| sqlx::query(
+            "UPDATE payment_intents SET claimed_by = $1
+             WHERE id = $2 AND method = 'any_wallet' AND (claimed_by IS NULL OR claimed_by = $3)",
+        )
+        .bind(SEALED)
+        .bind(id)
+        .bind(SEALED)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(sealed == 1)
+    }
+
     /// How many intents stand in each status, for the metrics.
     pub async fn intents_by_status(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
         on_reads!(self, |db| sqlx::query_as(
@@ -424,8 +532,8 @@ impl Tx {
             "INSERT INTO payment_intents (id, session_id, idempotency_key, request_fingerprint,
                 method, flow, amount_value, currency, status, failure_reason, expires_at,
                 next_action, next_action_expires_at, payer_ip, payer_id, transaction_id,
-                created_at, updated_at, last_queried_at, provider_account, device)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13, $14, NULL, $15, $16, NULL, $17, $18)
+                created_at, updated_at, last_queried_at, provider_account, device, pay_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13, $14, NULL, $15, $16, NULL, $17, $18, $19)
              ON CONFLICT DO NOTHING",
         )
         .bind(&row.id)
@@ -446,6 +554,7 @@ impl Tx {
         .bind(row.updated_at)
         .bind(&row.provider_account)
         .bind(&row.device)
+        .bind(&row.pay_token)
         .execute(db).await.map(|done| done.rows_affected())
         })?;
         if inserted == 1 {

@@ -74,7 +74,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
-pub use intents::{Inserted, IntentFilter, IntentRow, Settled};
+pub use intents::{Claim, Inserted, IntentFilter, IntentRow, Settled, SEALED};
 pub use outbox::{EventRow, JobRow, OutboxDepth};
 pub use refunds::{RefundInserted, RefundRow};
 pub use sessions::{SessionInserted, SessionRow};

@@ -78,6 +78,7 @@ async fn every_method_in_every_context_shows_sends_and_takes_the_session_s_amoun
         "unionpay",
         "card",
         "china_mobile_pay",
+        "any_wallet",
     ];
     let missing: Vec<_> = every.iter().filter(|m| !covered.contains(*m)).collect();
     assert!(missing.is_empty(), "offered in no context: {missing:?}");
@@ -154,7 +155,7 @@ async fn pay_the_session_s_amount(world: &World, label: &str, client: &Value, ki
     assert_eq!(paid.amount, amount, "{label}: the paid intent's amount");
 
     // And the wallet's own record of what the shopper paid.
-    let line = statement_line(world, kind, &intent.id).await;
+    let line = statement_line(world, paid.method, &intent.id).await;
     let line =
         line.unwrap_or_else(|| panic!("{label}: no line for {} on the statement", intent.id));
     assert_eq!(
@@ -185,6 +186,13 @@ async fn scan_and_pay(world: &World, label: &str, intent: &PaymentIntent) {
             assert_eq!(
                 scanned["txnAmt"], AMOUNT,
                 "{label}: what QuickPass charged: {scanned}"
+            );
+        }
+        MethodKind::AnyWallet => {
+            let page = crate::one_code::paid_inside_alipay(world, payload).await;
+            assert!(
+                page.contains(YUAN),
+                "{label}: the amount on the phone: {page}"
             );
         }
         other => panic!("{label}: a code of {other:?}"),

@@ -29,6 +29,7 @@ mod conformance;
 mod instances;
 mod merchant;
 mod nothing_blocks;
+mod one_code;
 mod one_payment;
 mod operations;
 mod outcomes;

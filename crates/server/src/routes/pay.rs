@@ -1,0 +1,320 @@
+//! `/pay/{token}`: one code for every wallet, opened on a phone. A GET only
+//! shows where the code stands (a link preview or a second look changes
+//! nothing); the page's POST takes the code for this phone, which a cookie
+//! scoped to the code's path remembers, and sends it on to its wallet.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use contract::{IntentStatus, MethodKind, NextAction, SessionStatus};
+use payment_selector::context::from_user_agent;
+use payment_selector::i18n::Locale;
+use serde::Deserialize;
+
+use crate::auth::{hash_secret, random_hex};
+use crate::client_ip::ClientIp;
+use crate::eligibility::CODE_APPS;
+use crate::error::ApiError;
+use crate::pay_page::{render, Order, Screen};
+use crate::payments::{self, Claimed, Phone};
+use crate::store::{from_text, IntentRow};
+use crate::{views, AppState};
+
+/// The cookie that tells the phone that claimed a code.
+const CLAIM_COOKIE: &str = "ps_claim";
+
+/// The script and style the pages load (they allow nothing inline).
+const SCRIPT: &str = include_str!("../../assets/pay.js");
+const STYLE: &str = include_str!("../../assets/pay.css");
+
+/// The pages and their script and style.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/pay/pay.js",
+            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route(
+            "/pay/pay.css",
+            get(|| asset("text/css; charset=utf-8", STYLE)),
+        )
+        .route("/pay/{token}", get(show).post(take))
+        .with_state(state)
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What the phone's page may say it has done.
+#[derive(Debug, Default, Deserialize)]
+pub struct Seen {
+    /// The wallet said it paid (or the shopper says so): show the outcome
+    /// (asking the provider), never the hand-off again.
+    done: Option<String>,
+}
+
+/// `GET /pay/{token}[?done]`.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Seen>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let done = query.is_ok_and(|Query(seen)| seen.done.is_some());
+    match page(&state, &token, &headers, done).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::warn!("/pay: {}", error.message);
+            let status = error.status;
+            let order = Order {
+                merchant: "",
+                amount: "",
+                path: "",
+            };
+            let screen = match status {
+                StatusCode::NOT_FOUND => Screen::Ended,
+                _ => Screen::Checking,
+            };
+            html(&state, status, render(&screen, &order, locale(&headers)))
+        }
+    }
+}
+
+async fn page(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    done: bool,
+) -> Result<Response, ApiError> {
+    let store = &state.inner.store;
+    let intent = store
+        .intent_by_pay_token(token)
+        .await?
+        .ok_or_else(|| ApiError::not_found("code"))?;
+    let session = store
+        .session(&intent.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let locale = locale(headers);
+    let mine = claim_cookie(headers)
+        .is_some_and(|cookie| intent.claimed_by.as_deref() == Some(hash_secret(cookie).as_str()));
+    let screen = if mine {
+        phone_s_screen(state, intent.clone(), done).await?
+    } else {
+        let paid = session.status() == SessionStatus::Completed;
+        let open = intent.status().is_open();
+        if paid {
+            Screen::PaidElsewhere
+        } else if intent.is_claimed() && open {
+            Screen::PayingElsewhere
+        } else if !intent.is_unclaimed_code()
+            || !open
+            || intent.claimed_by.is_some()
+            || state.now() + 60 > intent.expires_at
+        {
+            Screen::Ended
+        } else {
+            let wallets = payments::wallets_of(state, &intent).await?;
+            let context = from_user_agent(header_text(headers, header::USER_AGENT));
+            let app = CODE_APPS
+                .iter()
+                .find(|(app, method)| context.in_app == Some(*app) && wallets.contains(method));
+            match app {
+                Some(&(_, method)) => Screen::Claim(method),
+                None => Screen::ScanWithApp(wallets),
+            }
+        }
+    };
+    let amount = views::intent_amount(&intent)?;
+    let merchant = state
+        .inner
+        .config
+        .merchant(&session.merchant_id)
+        .map(|merchant| merchant.display_name.as_str())
+        .unwrap_or_default();
+    let order = Order {
+        merchant,
+        amount: &payment_selector::money::format(&amount, locale),
+        path: &format!("/pay/{token}"),
+    };
+    let status = match screen {
+        Screen::Ended => StatusCode::GONE,
+        _ => StatusCode::OK,
+    };
+    Ok(html(state, status, render(&screen, &order, locale)))
+}
+
+/// What the phone that claimed the code is shown: its wallet's hand-off
+/// until it has paid, then the outcome, as the provider tells it.
+async fn phone_s_screen(
+    state: &AppState,
+    intent: IntentRow,
+    done: bool,
+) -> Result<Screen, ApiError> {
+    let mut intent = match payments::refresh(state, intent.clone(), done).await {
+        Ok(intent) => intent,
+        Err(error) => {
+            tracing::warn!("{}: on the phone: {}", intent.id, error.message);
+            payments::reload(state, &intent.id).await?
+        }
+    };
+    if intent.status() == IntentStatus::RequiresAction && intent.next_action.is_none() && !done {
+        // The wallet's order could not be made when the code was taken:
+        // this look tries again.
+        intent = payments::resume(state, &intent).await?;
+    }
+    let method: MethodKind = from_text(&intent.method)?;
+    Ok(match (intent.status(), &intent.next_action) {
+        (IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded, _) => {
+            Screen::Paid
+        }
+        (IntentStatus::RequiresAction, Some(action)) if !done => Screen::Pay {
+            method,
+            action_json: action.clone(),
+        },
+        (IntentStatus::RequiresAction | IntentStatus::Processing, _) => Screen::Checking,
+        (IntentStatus::RequiresReview, _) => Screen::Checking,
+        (IntentStatus::Failed, _) => Screen::Failed,
+        _ => Screen::Ended,
+    })
+}
+
+/// `POST /pay/{token}`: takes the code for this phone, and sends it to its
+/// wallet (the payer authorisation first, inside WeChat and Alipay), or
+/// back to the page, which says why it cannot pay.
+pub async fn take(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let back = format!("/pay/{token}");
+    let intent = match state.inner.store.intent_by_pay_token(&token).await {
+        Ok(Some(intent)) => intent,
+        Ok(None) => return see_other(&back, None),
+        Err(error) => {
+            tracing::warn!("/pay: {error}");
+            return see_other(&back, None);
+        }
+    };
+    let cookie = random_hex(16);
+    let phone = Phone {
+        context: from_user_agent(header_text(&headers, header::USER_AGENT)),
+        cookie_hash: &hash_secret(&cookie),
+        ip: ip.map(|ip| ip.to_string()),
+    };
+    match payments::claim(&state, &intent, phone).await {
+        Ok(Claimed::Mine(intent)) => {
+            let set_cookie = format!(
+                "{CLAIM_COOKIE}={cookie}; Path={back}; HttpOnly; SameSite=Lax; Max-Age={}{}",
+                (intent.expires_at - state.now()).max(0) + 3600,
+                if state.inner.public_url.starts_with("https://") {
+                    "; Secure"
+                } else {
+                    ""
+                }
+            );
+            let next = intent
+                .next_action
+                .as_deref()
+                .and_then(|json| serde_json::from_str::<NextAction>(json).ok());
+            let to = match next {
+                Some(NextAction::Redirect {
+                    url,
+                    method: contract::FormMethod::Get,
+                    ..
+                }) => url,
+                _ => back,
+            };
+            see_other(&to, Some(set_cookie))
+        }
+        Ok(Claimed::Taken | Claimed::WrongApp) => see_other(&back, None),
+        Err(error) => {
+            tracing::warn!("{}: taking the code: {}", intent.id, error.message);
+            see_other(&back, None)
+        }
+    }
+}
+
+fn see_other(to: &str, cookie: Option<String>) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
+    if let Some(cookie) = cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    no_store(&mut response);
+    response
+}
+
+fn html(state: &AppState, status: StatusCode, body: String) -> Response {
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         form-action 'self' {}; base-uri 'none'; frame-ancestors 'none'",
+        crate::pay_form_targets(&state.inner.config, state.inner.sandbox.as_deref()).join(" ")
+    );
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned())],
+        body,
+    )
+        .into_response();
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    no_store(&mut response);
+    response
+}
+
+/// Pages about one shopper's payment: never cached, and the code (in the
+/// path) never sent on as a referrer.
+fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> &str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn locale(headers: &HeaderMap) -> Locale {
+    Locale::negotiate(
+        header_text(headers, header::ACCEPT_LANGUAGE)
+            .split(',')
+            .map(|tag| tag.split(';').next().unwrap_or_default().trim()),
+    )
+}
+
+/// The claim cookie this phone holds for the code, if any.
+fn claim_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == CLAIM_COOKIE)
+        .map(|(_, value)| value)
+}
