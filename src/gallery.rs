@@ -51,6 +51,27 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
         ending.failure_reason = failure_reason;
         after(scanning.clone(), [Event::IntentFetched(ending)])
     };
+    let one_code = {
+        let mut code = intent(
+            now,
+            IntentStatus::RequiresAction,
+            Some(NextAction::DisplayQrCode {
+                payload: "https://shop.example/pay/9f86d081884c7d659a2feaa0c55ad015".into(),
+                expires_at: now + 30 * 60,
+            }),
+        );
+        code.method = MethodKind::AnyWallet;
+        let chosen = [
+            Event::Select(MethodKind::AnyWallet),
+            Event::Pay {
+                fresh_key: "gallery".into(),
+            },
+            Event::IntentCreated(code),
+        ];
+        after(choosing.clone(), chosen)
+    };
+    let mut paid_in_alipay = intent(now, IntentStatus::Processing, None);
+    paid_in_alipay.method = MethodKind::Alipay;
     let returned = after(
         Checkout::returning("pi_gallery".into()).0,
         [Event::SessionLoaded(session(now, typical_methods()))],
@@ -369,6 +390,11 @@ pub fn fixtures(now: UnixSeconds) -> Vec<(&'static str, Checkout)> {
             "Scanned: confirming on the phone",
             ended(IntentStatus::Processing, None),
         ),
+        ("One code for every wallet", one_code.clone()),
+        (
+            "One code, opened in Alipay on a phone",
+            after(one_code, [Event::IntentFetched(paid_in_alipay)]),
+        ),
         (
             "Paid, checked by the shop",
             ended(IntentStatus::RequiresReview, None),
@@ -448,6 +474,7 @@ fn typical_methods() -> Vec<PaymentMethod> {
         method(MethodKind::Unionpay, Availability::Available),
         method(MethodKind::Card, Availability::Available),
         from(MethodKind::ChinaMobilePay),
+        method(MethodKind::AnyWallet, Availability::Available),
     ]
 }
 

@@ -63,6 +63,9 @@ pub struct Checkout {
     /// An intent found canceled whose session has been read since: a
     /// payment of the session by another of its intents would have shown.
     pub canceled_checked: Option<String>,
+    /// The wallet a phone pays one code for every wallet with, as the
+    /// server tells once a phone has opened it.
+    pub paying_with: Option<MethodKind>,
 }
 
 /// Where the checkout stands.
@@ -408,7 +411,12 @@ impl Checkout {
             }
             Event::Pay { fresh_key } => self.pay(fresh_key),
             Event::IntentCreated(intent) => match &self.phase {
-                Phase::Creating(attempt) if attempt.method == intent.method => {
+                // One code for every wallet, asked for again after a phone
+                // opened it, comes back as the phone's wallet's.
+                Phase::Creating(attempt)
+                    if attempt.method == intent.method
+                        || attempt.method == MethodKind::AnyWallet =>
+                {
                     self.retry = None;
                     self.enter_intent(intent)
                 }
@@ -568,7 +576,12 @@ impl Checkout {
             Phase::Checking {
                 said: IntentStatus::Processing,
                 ..
-            } => Key::ConfirmOnPhone,
+            } => match self.paying_with {
+                Some(MethodKind::WechatPay) => Key::PayingWithWechat,
+                Some(MethodKind::Alipay) => Key::PayingWithAlipay,
+                Some(MethodKind::Unionpay) => Key::PayingWithQuickpass,
+                _ => Key::ConfirmOnPhone,
+            },
             Phase::Checking {
                 said: IntentStatus::RequiresReview,
                 ..
@@ -692,6 +705,7 @@ impl Checkout {
 
     fn create(&mut self, attempt: Attempt) -> Vec<Command> {
         self.error = None;
+        self.paying_with = None;
         self.selected = Some(attempt.method);
         self.phase = Phase::Creating(attempt.clone());
         vec![Command::CreateIntent(attempt)]
@@ -807,6 +821,9 @@ impl Checkout {
         // shopper's choice is the method of the payment they came back to.
         if self.selected.is_none() {
             self.selected = Some(intent.method);
+        }
+        if self.selected == Some(MethodKind::AnyWallet) && intent.method != MethodKind::AnyWallet {
+            self.paying_with = Some(intent.method);
         }
         // The first answer about the intent of before a reload, whatever it
         // says, ends the resuming.

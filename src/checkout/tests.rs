@@ -1551,3 +1551,85 @@ fn back_from_a_provider_s_page_the_method_tried_stays_chosen() {
     assert!(checkout.can_choose());
     assert_eq!(checkout.selected, Some(MethodKind::Alipay));
 }
+
+/// A desktop shopper shows one code for every wallet: `checkout` awaiting
+/// its scan.
+fn awaiting_one_code() -> Checkout {
+    let (mut checkout, _) = Checkout::start();
+    let mut with_code = session();
+    with_code
+        .methods
+        .push(method(MethodKind::AnyWallet, Availability::Available));
+    checkout.update(Event::SessionLoaded(with_code));
+    checkout.update(Event::Select(MethodKind::AnyWallet));
+    checkout.update(Event::Pay {
+        fresh_key: "key-1".into(),
+    });
+    let mut code = qr_intent();
+    code.method = MethodKind::AnyWallet;
+    checkout.update(Event::IntentCreated(code));
+    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+    checkout
+}
+
+#[test]
+fn one_code_opened_on_a_phone_says_which_wallet_pays_it_until_it_is_paid() {
+    for (wallet, said) in [
+        (MethodKind::WechatPay, Key::PayingWithWechat),
+        (MethodKind::Alipay, Key::PayingWithAlipay),
+        (MethodKind::Unionpay, Key::PayingWithQuickpass),
+    ] {
+        let mut checkout = awaiting_one_code();
+        assert_eq!(checkout.status(), Some(Key::Waiting));
+        let mut on_phone = intent(IntentStatus::Processing, None);
+        on_phone.method = wallet;
+        checkout.update(Event::IntentFetched(on_phone.clone()));
+        assert_eq!(checkout.status(), Some(said), "{wallet:?}");
+        assert_eq!(
+            checkout.selected,
+            Some(MethodKind::AnyWallet),
+            "the shopper's choice stays"
+        );
+        let mut paid = on_phone;
+        paid.status = IntentStatus::Succeeded;
+        checkout.update(Event::IntentFetched(paid));
+        assert!(matches!(&checkout.phase, Phase::Succeeded(intent) if intent.method == wallet));
+    }
+}
+
+#[test]
+fn a_single_wallet_code_after_one_code_is_not_said_to_be_paid_with_the_other_wallet() {
+    let mut checkout = awaiting_one_code();
+    let mut on_phone = intent(IntentStatus::Processing, None);
+    on_phone.method = MethodKind::Alipay;
+    checkout.update(Event::IntentFetched(on_phone));
+    assert_eq!(checkout.status(), Some(Key::PayingWithAlipay));
+    let mut canceled = intent(IntentStatus::Canceled, None);
+    canceled.method = MethodKind::Alipay;
+    checkout.update(Event::IntentFetched(canceled));
+    checkout.update(Event::ChooseAnother);
+    pay_with_wechat(&mut checkout);
+    checkout.update(Event::IntentCreated(qr_intent()));
+    checkout.update(Event::IntentFetched(intent(IntentStatus::Processing, None)));
+    assert_eq!(checkout.status(), Some(Key::ConfirmOnPhone));
+}
+
+#[test]
+fn one_code_asked_for_again_after_a_phone_opened_it_is_shown_as_the_wallet_s() {
+    let (mut checkout, _) = Checkout::start();
+    let mut with_code = session();
+    with_code
+        .methods
+        .push(method(MethodKind::AnyWallet, Availability::Available));
+    checkout.update(Event::SessionLoaded(with_code));
+    checkout.update(Event::Select(MethodKind::AnyWallet));
+    checkout.update(Event::Pay {
+        fresh_key: "key-1".into(),
+    });
+    // The create's answer is a replay: a phone had taken the code.
+    let mut taken = intent(IntentStatus::Processing, None);
+    taken.method = MethodKind::Alipay;
+    let commands = checkout.update(Event::IntentCreated(taken));
+    assert!(!commands.is_empty(), "the checkout follows it");
+    assert!(!matches!(checkout.phase, Phase::Creating(_)));
+}

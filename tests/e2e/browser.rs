@@ -22,6 +22,9 @@ pub enum Device {
     InWechat,
     /// The Alipay app's browser on a phone.
     InAlipay,
+    /// UnionPay QuickPass's browser on a phone (a sample of the app's user
+    /// agent from third-party material: `UnionPay/<version> <app id>`).
+    InQuickpass,
 }
 
 impl Device {
@@ -37,13 +40,18 @@ impl Device {
             Device::InAlipay => Some(
                 "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 NebulaSDK/1.8.100112 Nebula AlipayDefined(nt:WIFI,ws:412|823|2.625) AliApp(AP/10.6.18.8000) AlipayClient/10.6.18.8000 Language/zh-Hans Region/CN",
             ),
+            Device::InQuickpass => Some(
+                "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 (com.unionpay.chsp) (cordova 4.5.4) (updebug 0) (version 1011) (UnionPay/1.0 CloudPay) (clientVersion 311)",
+            ),
         }
     }
 
     fn window(self) -> &'static str {
         match self {
             Device::Desktop => "--window-size=1024,900",
-            Device::Phone | Device::InWechat | Device::InAlipay => "--window-size=412,823",
+            Device::Phone | Device::InWechat | Device::InAlipay | Device::InQuickpass => {
+                "--window-size=412,823"
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod cmpay;
 mod first_screen;
 mod gallery;
 mod hand_off;
+mod one_code;
 mod package;
 mod shopper;
 mod unionpay;

@@ -12,13 +12,13 @@ use crate::app::App;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 
-const DEBIT: &str = "6216261000000000018";
+pub const DEBIT: &str = "6216261000000000018";
 const CREDIT: &str = "6221558812340000";
 const SHORT_OF_FUNDS: &str = "6216261000000000026";
 const SMS: &str = "111111";
 
 /// On UnionPay's card page: the card, then the SMS code.
-async fn pay_on_unionpay_s_page(browser: &Browser, card: &str) {
+pub async fn pay_on_unionpay_s_page(browser: &Browser, card: &str) {
     browser
         .type_into("[data-testid=unionpay-card-number]", card)
         .await;

@@ -78,16 +78,16 @@ pub async fn refresh(
 
 /// Asks the provider how an intent stands and records the answer.
 pub async fn query(state: &AppState, intent: &IntentRow) -> Result<IntentRow, ApiError> {
-    if intent.is_unclaimed_code() {
-        // No phone has opened it: no provider has an order to ask about.
-        return reload(state, &intent.id).await;
-    }
-    let provider = provider_of(state, intent).await?;
     state
         .inner
         .store
         .mark_queried(&intent.id, state.now())
         .await?;
+    if intent.is_unclaimed_code() {
+        // No phone has opened it: no provider has an order to ask about.
+        return reload(state, &intent.id).await;
+    }
+    let provider = provider_of(state, intent).await?;
     let status = provider.query(super::order_ref(intent)).await?;
     apply(state, intent, status).await
 }
