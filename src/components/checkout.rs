@@ -279,6 +279,13 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                             OutcomeAction::ChooseAnother => Event::ChooseAnother,
                         })
                     });
+                    // One code for every wallet: the wallet the phone paid with.
+                    let amount = Signal::derive(move || match state.with(|s| s.paying_with) {
+                        Some(wallet) => {
+                            format!("{} · {}", amount.get(), locale.method_name(wallet))
+                        }
+                        None => amount.get(),
+                    });
                     EitherOf5::E(view! { <Outcome kind headline=status amount locale on_action /> })
                 }
             }

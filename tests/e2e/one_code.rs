@@ -136,6 +136,11 @@ async fn one_code_paid_in_alipay_while_wechat_and_quickpass_phones_are_turned_aw
     assert_eq!(phone_shows(&alipay, "paid").await, "支付成功");
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
         .await;
+    let outcome = page.text("outcome").await;
+    assert!(
+        outcome.contains("¥128.00 · Alipay"),
+        "the wallet that paid: {outcome}"
+    );
     assert_eq!(app.latest_intent().await["method"], "alipay");
 
     // Phones that look later are told the order is paid.

@@ -98,7 +98,7 @@ pub fn render(screen: &Screen, order: &Order<'_>, locale: Locale) -> String {
             format!(
                 r#"<p id="ps-status" role="status">{opening}</p><button id="ps-pay-again" type="button">{again}</button><a href="{path}?done">{paid_link}</a><script type="application/json" id="ps-pay">{json}</script>"#,
                 opening = escape(words.opening),
-                again = escape(&pay_with(*method)),
+                again = escape(words.open_again),
                 path = escape(order.path),
                 paid_link = escape(words.i_paid),
                 // Inside <script> no "<" may start a tag: JSON lets it be escaped.
@@ -174,6 +174,7 @@ fn escape(text: &str) -> String {
 struct Words {
     pay_with: &'static str,
     opening: &'static str,
+    open_again: &'static str,
     i_paid: &'static str,
     checking: &'static str,
     checking_detail: &'static str,
@@ -202,6 +203,7 @@ impl Words {
 const ZH_CN: Words = Words {
     pay_with: "使用{app}支付 {amount}",
     opening: "正在打开支付…",
+    open_again: "重新打开支付",
     i_paid: "我已支付",
     checking: "正在确认支付结果…",
     checking_detail: "请稍候，本页会自动更新。",
@@ -220,6 +222,7 @@ const ZH_CN: Words = Words {
 const ZH_TW: Words = Words {
     pay_with: "使用{app}付款 {amount}",
     opening: "正在開啟付款…",
+    open_again: "重新開啟付款",
     i_paid: "我已付款",
     checking: "正在確認付款結果…",
     checking_detail: "請稍候，本頁會自動更新。",
@@ -238,6 +241,7 @@ const ZH_TW: Words = Words {
 const EN: Words = Words {
     pay_with: "Pay {amount} with {app}",
     opening: "Opening the payment…",
+    open_again: "Open the payment again",
     i_paid: "I have paid",
     checking: "Checking the payment…",
     checking_detail: "This page updates by itself.",
@@ -281,7 +285,8 @@ mod tests {
         assert!(page.contains(r"\u003c/script>"));
         assert!(page.contains("Tea &amp; &lt;Co&gt;"));
         assert!(page.contains(r#"data-screen="pay""#));
-        assert!(page.contains("Pay ¥128.00 with Alipay"));
+        assert!(page.contains(">Pay ¥128.00 with Alipay</h1>"));
+        assert!(page.contains(">Open the payment again</button>"));
     }
 
     #[test]

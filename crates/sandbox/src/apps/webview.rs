@@ -1,7 +1,7 @@
 //! The app's in-app browser: it sends the app's User-Agent, keeps one
 //! phone's cookies, follows redirects as a browser does and submits forms.
 
-use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::{Method, StatusCode};
 use reqwest::Url;
 
@@ -83,7 +83,9 @@ impl WebView {
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
-                .header(USER_AGENT, self.user_agent);
+                .header(USER_AGENT, self.user_agent)
+                // The apps' web views speak their phone's language.
+                .header(ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9");
             if let Some(cookies) = self.jar.header(&url) {
                 request = request.header(COOKIE, cookies);
             }
