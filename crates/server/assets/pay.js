@@ -21,9 +21,11 @@
   const again = document.getElementById("ps-pay-again");
   // Paid, or perhaps paid: the server says which (the page asks it).
   const done = () => location.replace(location.pathname + "?done");
-  // The shopper closed the wallet's sheet, or it failed: Pay is there.
-  const stay = () => {
-    if (status) status.textContent = "";
+  // The shopper closed the wallet's sheet (`closed`), or it failed: the
+  // page says which, and its button asks the server again (the order may
+  // have ended meanwhile) before opening the sheet again.
+  const stay = (closed) => {
+    if (status) status.textContent = closed ? "" : status.dataset.failed || "";
     if (again) again.focus();
   };
   const bridge = (name, ready, call) => {
@@ -54,19 +56,23 @@
       case "invoke_wechat_jsapi":
         bridge("WeixinJSBridge", "WeixinJSBridgeReady", (wechat) =>
           wechat.invoke("getBrandWCPayRequest", action.params, (answer) =>
-            answer && /:ok$/.test(answer.err_msg || "") ? done() : stay()
+            answer && /:ok$/.test(answer.err_msg || "")
+              ? done()
+              : stay(/:cancel$/.test((answer && answer.err_msg) || ""))
           )
         );
         return;
       case "invoke_alipay_trade_pay":
         bridge("AlipayJSBridge", "AlipayJSBridgeReady", (alipay) =>
           alipay.call("tradePay", { tradeNO: action.trade_no }, (answer) =>
-            answer && ["9000", "8000", "6004"].includes(String(answer.resultCode)) ? done() : stay()
+            answer && ["9000", "8000", "6004"].includes(String(answer.resultCode))
+              ? done()
+              : stay(String(answer && answer.resultCode) === "6001")
           )
         );
         return;
     }
   };
-  if (again) again.addEventListener("click", pay);
+  if (again) again.addEventListener("click", () => location.replace(location.pathname));
   pay();
 })();

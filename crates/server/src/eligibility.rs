@@ -338,4 +338,60 @@ mod tests {
             Availability::Available
         );
     }
+
+    fn with_methods(methods: &str) -> Config {
+        Config::parse(&format!(
+            r#"
+            session_ttl_seconds = 1800
+            intent_ttl_seconds = 900
+            [[merchants]]
+            id = "m"
+            display_name = "M"
+            secret_key_hash = "test:sha256:00"
+            methods = [{methods}]
+            "#
+        ))
+        .unwrap()
+    }
+
+    fn code_offered(methods: &str, context: ClientContext, amount: Money) -> bool {
+        let config = with_methods(methods);
+        methods_for(
+            &config,
+            &config.merchants[0],
+            &amount,
+            context,
+            NOW,
+            everything,
+        )
+        .iter()
+        .any(|method| method.kind == MethodKind::AnyWallet)
+    }
+
+    #[test]
+    fn one_code_is_offered_on_a_desktop_where_two_wallets_can_pay_inside_their_apps() {
+        let cny = || Money::new(100, Currency::CNY);
+        let two = r#"{ type = "wechat_pay" }, { type = "alipay" }, { type = "any_wallet" }"#;
+        assert!(code_offered(two, DESKTOP, cny()));
+        for context in [PHONE, IN_WECHAT, IN_ALIPAY, IN_QUICKPASS] {
+            assert!(!code_offered(two, context, cny()), "{context:?}");
+        }
+        // One wallet (cards and China Mobile's cashier are no wallet app
+        // that scans): its own code is the one code.
+        let one = r#"{ type = "wechat_pay" }, { type = "card" }, { type = "china_mobile_pay" }, { type = "any_wallet" }"#;
+        assert!(!code_offered(one, DESKTOP, cny()));
+        let not_yet = r#"{ type = "wechat_pay" }, { type = "alipay", enabled = false }, { type = "any_wallet" }"#;
+        assert!(!code_offered(not_yet, DESKTOP, cny()));
+        assert!(
+            !code_offered(two, DESKTOP, Money::new(100, Currency::USD)),
+            "the wallets take yuan only"
+        );
+        let config = with_methods(two);
+        let no_jsapi = |kind, flow| !(kind == MethodKind::WechatPay && flow == Flow::WechatJsapi);
+        assert_eq!(
+            code_wallets(&config, &config.merchants[0], &cny(), NOW, &no_jsapi),
+            [MethodKind::Alipay],
+            "a wallet whose in-app flow this server cannot carry out cannot pay the code"
+        );
+    }
 }

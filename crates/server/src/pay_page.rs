@@ -35,6 +35,9 @@ pub enum Screen {
     Ended,
     /// This phone's payment did not go through.
     Failed,
+    /// The wallet could not be reached, or its authorisation came back
+    /// without the payer: the shopper may try again.
+    TryAgain,
     /// Not an app that can pay here: which apps can.
     ScanWithApp(Vec<MethodKind>),
 }
@@ -51,6 +54,7 @@ impl Screen {
             Screen::PaidElsewhere => "paid_elsewhere",
             Screen::Ended => "ended",
             Screen::Failed => "failed",
+            Screen::TryAgain => "try_again",
             Screen::ScanWithApp(_) => "scan_with_app",
         }
     }
@@ -96,8 +100,9 @@ pub fn render(screen: &Screen, order: &Order<'_>, locale: Locale) -> String {
         } => (
             pay_with(*method),
             format!(
-                r#"<p id="ps-status" role="status">{opening}</p><button id="ps-pay-again" type="button">{again}</button><a href="{path}?done">{paid_link}</a><script type="application/json" id="ps-pay">{json}</script>"#,
+                r#"<p id="ps-status" role="status" data-failed="{failed}">{opening}</p><button id="ps-pay-again" type="button">{again}</button><a href="{path}?done">{paid_link}</a><script type="application/json" id="ps-pay">{json}</script>"#,
                 opening = escape(words.opening),
+                failed = escape(words.failed),
                 again = escape(words.open_again),
                 path = escape(order.path),
                 paid_link = escape(words.i_paid),
@@ -107,7 +112,12 @@ pub fn render(screen: &Screen, order: &Order<'_>, locale: Locale) -> String {
         ),
         Screen::Checking => (
             words.checking.to_owned(),
-            format!(r#"<p role="status">{}</p>"#, escape(words.checking_detail)),
+            format!(
+                r#"<p role="status">{}</p><a href="{}">{}</a>"#,
+                escape(words.checking_detail),
+                escape(order.path),
+                escape(words.open_again),
+            ),
         ),
         Screen::Paid => (words.paid.to_owned(), paragraph(words.paid_detail)),
         Screen::PayingElsewhere => (
@@ -115,6 +125,14 @@ pub fn render(screen: &Screen, order: &Order<'_>, locale: Locale) -> String {
             paragraph(words.paying_elsewhere_detail),
         ),
         Screen::PaidElsewhere => (words.paid_elsewhere.to_owned(), String::new()),
+        Screen::TryAgain => (
+            words.try_again.to_owned(),
+            format!(
+                r#"<a href="{}">{}</a>"#,
+                escape(order.path),
+                escape(words.open_again)
+            ),
+        ),
         Screen::Ended => (words.ended.to_owned(), paragraph(words.ended_detail)),
         Screen::Failed => (words.failed.to_owned(), paragraph(words.failed_detail)),
         Screen::ScanWithApp(methods) => {
@@ -187,6 +205,7 @@ struct Words {
     ended_detail: &'static str,
     failed: &'static str,
     failed_detail: &'static str,
+    try_again: &'static str,
     scan_with_app: &'static str,
 }
 
@@ -216,6 +235,7 @@ const ZH_CN: Words = Words {
     ended_detail: "请回到电脑上重新下单或选择其他支付方式。",
     failed: "支付未成功",
     failed_detail: "请回到电脑上重新选择支付方式。",
+    try_again: "暂时无法打开支付",
     scan_with_app: "请使用以下应用扫码支付",
 };
 
@@ -235,6 +255,7 @@ const ZH_TW: Words = Words {
     ended_detail: "請回到電腦上重新下單或選擇其他付款方式。",
     failed: "付款未成功",
     failed_detail: "請回到電腦上重新選擇付款方式。",
+    try_again: "暫時無法開啟付款",
     scan_with_app: "請使用以下應用程式掃碼付款",
 };
 
@@ -254,6 +275,7 @@ const EN: Words = Words {
     ended_detail: "Go back to your computer to start again or choose another method.",
     failed: "The payment did not go through",
     failed_detail: "Go back to your computer to choose another method.",
+    try_again: "The payment could not be opened",
     scan_with_app: "Scan this code with one of these apps",
 };
 

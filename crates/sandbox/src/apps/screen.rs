@@ -30,12 +30,14 @@ pub(crate) enum Screen {
     Ended,
     /// The payment failed.
     Failed,
+    /// The wallet could not be opened; the shopper may try again.
+    TryAgain,
     /// Not an app that can pay here: the page lists the ones that can.
     ScanWithApp,
 }
 
 impl Screen {
-    const ALL: [Screen; 9] = [
+    const ALL: [Screen; 10] = [
         Screen::Claim,
         Screen::Pay,
         Screen::Checking,
@@ -44,6 +46,7 @@ impl Screen {
         Screen::PaidElsewhere,
         Screen::Ended,
         Screen::Failed,
+        Screen::TryAgain,
         Screen::ScanWithApp,
     ];
 
@@ -58,6 +61,7 @@ impl Screen {
             Screen::PaidElsewhere => "paid_elsewhere",
             Screen::Ended => "ended",
             Screen::Failed => "failed",
+            Screen::TryAgain => "try_again",
             Screen::ScanWithApp => "scan_with_app",
         }
     }

@@ -20,8 +20,9 @@ const MIN_PAYABLE_SECONDS: i64 = 60;
 #[derive(Debug)]
 pub enum Claimed {
     /// This phone pays it: the intent with its wallet's hand-off (the
-    /// payer authorisation first, for WeChat and Alipay).
-    Mine(Box<IntentRow>),
+    /// payer authorisation first, for WeChat and Alipay), unless it could
+    /// not be read back (the phone's next look has it).
+    Mine(Option<Box<IntentRow>>),
     /// Another phone took it first, or it ended.
     Taken,
     /// The app that opened it cannot pay it (not a wallet app, or a wallet
@@ -105,13 +106,17 @@ pub async fn claim(
     if !claimed {
         return Ok(Claimed::Taken);
     }
-    let claimed = reload(state, &intent.id).await?;
-    match hand_off(state, &claimed).await {
-        Ok(handed) => Ok(Claimed::Mine(Box::new(handed))),
-        // The code is this phone's all the same: its next look tries again.
+    // The code is this phone's now, whatever fails next: its next look
+    // tries again.
+    let handed = match reload(state, &intent.id).await {
+        Ok(claimed) => hand_off(state, &claimed).await,
+        Err(error) => Err(error),
+    };
+    match handed {
+        Ok(handed) => Ok(Claimed::Mine(Some(Box::new(handed)))),
         Err(error) => {
             tracing::warn!("{}: the wallet's order: {}", intent.id, error.message);
-            Ok(Claimed::Mine(Box::new(reload(state, &intent.id).await?)))
+            Ok(Claimed::Mine(None))
         }
     }
 }

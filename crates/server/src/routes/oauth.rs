@@ -46,7 +46,7 @@ pub async fn callback(
     }
     // A phone paying one code for every wallet goes back to the code's page.
     let back = match &intent.pay_token {
-        Some(token) => state.pay_url(token),
+        Some(token) => format!("{}?back", state.pay_url(token)),
         None => payments::with_query(&session.return_url, "payment_intent", &intent.id),
     };
     (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()

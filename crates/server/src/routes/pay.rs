@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use contract::{IntentStatus, MethodKind, NextAction, SessionStatus};
+use contract::{FormMethod, IntentStatus, MethodKind, NextAction, SessionStatus};
 use payment_selector::context::from_user_agent;
 use payment_selector::i18n::Locale;
 use serde::Deserialize;
@@ -62,17 +62,32 @@ pub struct Seen {
     /// The wallet said it paid (or the shopper says so): show the outcome
     /// (asking the provider), never the hand-off again.
     done: Option<String>,
+    /// Back from the wallet's payer authorisation: never sent there again
+    /// unasked (a failed authorisation would loop).
+    back: Option<String>,
 }
 
-/// `GET /pay/{token}[?done]`.
+/// A code's token: 32 lowercase hex digits (`auth::random_hex(16)`).
+fn is_token(token: &str) -> bool {
+    token.len() == 32
+        && token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `GET /pay/{token}[?done|?back]`.
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
     query: Result<Query<Seen>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let done = query.is_ok_and(|Query(seen)| seen.done.is_some());
-    match page(&state, &token, &headers, done).await {
+    let seen = query.map(|Query(seen)| seen).unwrap_or_default();
+    let shown = match is_token(&token) {
+        true => page(&state, &token, &headers, &seen).await,
+        false => Err(ApiError::not_found("code")),
+    };
+    match shown {
         Ok(response) => response,
         Err(error) => {
             tracing::warn!("/pay: {}", error.message);
@@ -95,7 +110,7 @@ async fn page(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
-    done: bool,
+    seen: &Seen,
 ) -> Result<Response, ApiError> {
     let store = &state.inner.store;
     let intent = store
@@ -109,10 +124,13 @@ async fn page(
     let locale = locale(headers);
     let mine = claim_cookie(headers)
         .is_some_and(|cookie| intent.claimed_by.as_deref() == Some(hash_secret(cookie).as_str()));
+    let paid = session.status() == SessionStatus::Completed;
     let screen = if mine {
-        phone_s_screen(state, intent.clone(), done).await?
+        match phone_s_screen(state, intent.clone(), seen).await? {
+            Screen::Ended if paid => Screen::PaidElsewhere,
+            screen => screen,
+        }
     } else {
-        let paid = session.status() == SessionStatus::Completed;
         let open = intent.status().is_open();
         if paid {
             Screen::PaidElsewhere
@@ -160,8 +178,9 @@ async fn page(
 async fn phone_s_screen(
     state: &AppState,
     intent: IntentRow,
-    done: bool,
+    seen: &Seen,
 ) -> Result<Screen, ApiError> {
+    let done = seen.done.is_some();
     let mut intent = match payments::refresh(state, intent.clone(), done).await {
         Ok(intent) => intent,
         Err(error) => {
@@ -169,17 +188,53 @@ async fn phone_s_screen(
             payments::reload(state, &intent.id).await?
         }
     };
-    if intent.status() == IntentStatus::RequiresAction && intent.next_action.is_none() && !done {
-        // The wallet's order could not be made when the code was taken:
-        // this look tries again.
-        intent = payments::resume(state, &intent).await?;
+    let action = match &intent.next_action {
+        Some(json) => Some(serde_json::from_str::<NextAction>(json).map_err(ApiError::internal)?),
+        None => None,
+    };
+    // Inside the apps the one GET hand-off is the payer authorisation.
+    let authorisation = matches!(
+        action,
+        Some(NextAction::Redirect {
+            method: FormMethod::Get,
+            ..
+        })
+    );
+    if intent.status() == IntentStatus::RequiresAction && !done {
+        let order_missing = action.is_none() || (authorisation && intent.payer_id.is_some());
+        if order_missing {
+            // The wallet's order could not be made when the code was taken,
+            // or after the authorisation: this look tries again.
+            match payments::resume(state, &intent).await {
+                Ok(resumed) => return Box::pin(phone_s_screen(state, resumed, seen)).await,
+                Err(error) => {
+                    tracing::warn!("{}: the wallet's order: {}", intent.id, error.message);
+                    return Ok(Screen::TryAgain);
+                }
+            }
+        }
+        if authorisation && seen.back.is_some() {
+            // The authorisation came back without the payer.
+            return Ok(Screen::TryAgain);
+        }
     }
+    intent = payments::reload(state, &intent.id).await.unwrap_or(intent);
     let method: MethodKind = from_text(&intent.method)?;
+    // A wallet's own sheet can still pay a trade made for this payer even
+    // once the provider calls it processing (Alipay's, waiting for the buyer).
+    let in_wallet = matches!(
+        action,
+        Some(NextAction::InvokeAlipayTradePay { .. } | NextAction::InvokeWechatJsapi { .. })
+    );
     Ok(match (intent.status(), &intent.next_action) {
         (IntentStatus::Succeeded | IntentStatus::RequiresRefund | IntentStatus::Refunded, _) => {
             Screen::Paid
         }
         (IntentStatus::RequiresAction, Some(action)) if !done => Screen::Pay {
+            method,
+            action_json: action.clone(),
+        },
+        (IntentStatus::Processing, Some(action)) if !done && in_wallet => Screen::Pay {
             method,
             action_json: action.clone(),
         },
@@ -199,6 +254,9 @@ pub async fn take(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Response {
+    if !is_token(&token) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let back = format!("/pay/{token}");
     let intent = match state.inner.store.intent_by_pay_token(&token).await {
         Ok(Some(intent)) => intent,
@@ -208,6 +266,7 @@ pub async fn take(
             return see_other(&back, None);
         }
     };
+    let intent_expires_at = intent.expires_at;
     let cookie = random_hex(16);
     let phone = Phone {
         context: from_user_agent(header_text(&headers, header::USER_AGENT)),
@@ -218,7 +277,7 @@ pub async fn take(
         Ok(Claimed::Mine(intent)) => {
             let set_cookie = format!(
                 "{CLAIM_COOKIE}={cookie}; Path={back}; HttpOnly; SameSite=Lax; Max-Age={}{}",
-                (intent.expires_at - state.now()).max(0) + 3600,
+                (intent_expires_at - state.now()).max(0) + 3600,
                 if state.inner.public_url.starts_with("https://") {
                     "; Secure"
                 } else {
@@ -226,13 +285,12 @@ pub async fn take(
                 }
             );
             let next = intent
-                .next_action
-                .as_deref()
-                .and_then(|json| serde_json::from_str::<NextAction>(json).ok());
+                .and_then(|intent| intent.next_action)
+                .and_then(|json| serde_json::from_str::<NextAction>(&json).ok());
             let to = match next {
                 Some(NextAction::Redirect {
                     url,
-                    method: contract::FormMethod::Get,
+                    method: FormMethod::Get,
                     ..
                 }) => url,
                 _ => back,

@@ -144,7 +144,7 @@ impl<'a> Phone<'a> {
             assert_eq!(at_server.status(), StatusCode::SEE_OTHER);
             assert_eq!(
                 at_server.headers()["location"],
-                code,
+                format!("{code}?back").as_str(),
                 "back to the code's page"
             );
         }
@@ -259,8 +259,13 @@ async fn an_alipay_phone_authorises_and_pays_with_trade_pay() {
     let NextAction::InvokeAlipayTradePay { trade_no } = page.hand_off() else {
         panic!("not Alipay's bridge: {}", page.html);
     };
-    // Closing the pay sheet pays nothing; the page offers Pay again.
+    // Closing the pay sheet pays nothing; the page offers Pay again, also
+    // once Alipay calls the trade made for this buyer "processing".
     assert_eq!(world.alipay_trade_pay(&trade_no, "cancel").await, "6001");
+    world.advance(5);
+    world.read_intent_asking(&created, &intent.id, true).await;
+    let held = world.merchant_get(&format!("/intents/{}", intent.id)).await;
+    assert_eq!(held["status"], "processing", "Alipay's trade waits for its buyer");
     assert_eq!(alipay.open(&code).await.screen, "pay");
     assert_eq!(world.alipay_trade_pay(&trade_no, "pay").await, "9000");
     assert_eq!(outcome_on(&alipay, &code).await.screen, "paid");
@@ -313,6 +318,38 @@ async fn a_quickpass_phone_pays_on_unionpay_s_phone_page_and_comes_back_to_the_c
         (paid.status, paid.method),
         (IntentStatus::Succeeded, MethodKind::Unionpay)
     );
+}
+
+#[tokio::test]
+async fn an_authorisation_that_comes_back_without_the_payer_offers_to_try_again_not_a_loop() {
+    let world = World::start().await;
+    let created = world.session().await;
+    let (_, code) = one_code(&world, &created).await;
+    let mut wechat = Phone::new(&world, WECHAT);
+    assert_eq!(wechat.open(&code).await.screen, "claim");
+    let to_wallet = wechat.take(&code).await;
+    assert_ne!(to_wallet, code, "sent to WeChat's authorisation");
+    // The shopper refuses: WeChat comes back with the state and no code.
+    let at_wallet = page(wechat.request(world.http.get(&to_wallet))).await;
+    let callback = at_wallet.headers()["location"].to_str().unwrap().to_owned();
+    let (path, query) = callback.split_once('?').unwrap();
+    let without_code: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.starts_with("code="))
+        .collect();
+    let refused = format!("{path}?{}", without_code.join("&"));
+    let back = send(wechat.request(world.http.get(&refused))).await;
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(back, format!("{code}?back"));
+    let page = wechat.open(&back).await;
+    assert_eq!(page.screen, "try_again", "{}", page.html);
+    assert!(
+        !page.html.contains("ps-pay"),
+        "not sent to WeChat again unasked"
+    );
+    // Trying again goes through the authorisation again, and pays.
+    let again = wechat.open(&code).await;
+    assert_eq!(again.screen, "pay");
 }
 
 #[tokio::test]
