@@ -265,7 +265,10 @@ async fn an_alipay_phone_authorises_and_pays_with_trade_pay() {
     world.advance(5);
     world.read_intent_asking(&created, &intent.id, true).await;
     let held = world.merchant_get(&format!("/intents/{}", intent.id)).await;
-    assert_eq!(held["status"], "processing", "Alipay's trade waits for its buyer");
+    assert_eq!(
+        held["status"], "processing",
+        "Alipay's trade waits for its buyer"
+    );
     assert_eq!(alipay.open(&code).await.screen, "pay");
     assert_eq!(world.alipay_trade_pay(&trade_no, "pay").await, "9000");
     assert_eq!(outcome_on(&alipay, &code).await.screen, "paid");
