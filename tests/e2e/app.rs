@@ -136,6 +136,48 @@ impl App {
             .expect("the sandbox answers")
     }
 
+    /// One code for every wallet, as a merchant's backend and a desktop's
+    /// checkout would make it through the API, for a session that ends in
+    /// `expires_in_seconds`: the URL the code holds.
+    pub async fn one_code_ending_in(&self, expires_in_seconds: i64) -> String {
+        let http = reqwest::Client::new();
+        let api = format!("http://{}/api", self.addr);
+        let created: serde_json::Value = http
+            .post(format!("{api}{}", contract::paths::CHECKOUT_SESSIONS))
+            .bearer_auth("sk_test_demo_merchant")
+            .json(&serde_json::json!({
+                "amount": {"value": 12800, "currency": "CNY"},
+                "reference": "No.0000000001",
+                "return_url": self.url(),
+                "expires_in_seconds": expires_in_seconds,
+            }))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a session");
+        let session = created["session"]["id"].as_str().expect("a session id");
+        let intent: serde_json::Value = http
+            .post(format!(
+                "{api}{}",
+                contract::paths::session_intents(session)
+            ))
+            .bearer_auth(created["client_secret"].as_str().expect("its secret"))
+            .header(contract::IDEMPOTENCY_KEY_HEADER, "one-code")
+            .json(&serde_json::json!({"method": "any_wallet", "client": {"device": "desktop"}}))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("an intent");
+        intent["next_action"]["payload"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no code: {intent}"))
+            .to_owned()
+    }
+
     /// The Alipay app's `tradePay` sheet, where the shopper does `outcome`
     /// (`pay`, `cancel`, `decline`): what the app answers the page.
     pub async fn alipay_trade_pay(&self, trade_no: &str, outcome: &str) -> serde_json::Value {

@@ -3,7 +3,8 @@
 //! agents, and stand-ins for their JS bridges) open it; the first pays
 //! inside its app, the others are told it is being paid or is paid, and
 //! the desktop says which wallet paid; a browser that is no wallet is told
-//! which apps can scan; a code the desktop gave up is worth nothing.
+//! which apps can scan; a code the desktop gave up, or whose checkout is
+//! ending, is worth nothing.
 
 use std::time::Duration;
 
@@ -232,7 +233,7 @@ async fn one_code_paid_in_wechat_then_another_paid_in_quickpass_and_a_browser_to
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_code_the_desktop_gave_up_is_worth_nothing_on_a_phone() {
+async fn a_code_the_desktop_gave_up_or_whose_checkout_ends_is_worth_nothing_on_a_phone() {
     let app = App::start().await;
     let desktop = Browser::start("en-US").await;
     let (page, code) = desktop_shows_one_code(&app, &desktop).await;
@@ -260,6 +261,13 @@ async fn a_code_the_desktop_gave_up_is_worth_nothing_on_a_phone() {
         json!(0),
         "nothing to pay"
     );
+
+    // A checkout in its last minute: its code can no longer start a
+    // wallet's order (WeChat Pay's need at least a minute), and says so.
+    let ending = app.one_code_ending_in(62).await;
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    alipay.client.goto(&ending).await.expect("the code opens");
+    assert_eq!(phone_shows(&alipay, "ended").await, "该付款码已失效");
     desktop.close().await;
     alipay.close().await;
 }
