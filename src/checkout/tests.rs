@@ -1552,9 +1552,8 @@ fn back_from_a_provider_s_page_the_method_tried_stays_chosen() {
     assert_eq!(checkout.selected, Some(MethodKind::Alipay));
 }
 
-/// A desktop shopper shows one code for every wallet: `checkout` awaiting
-/// its scan.
-fn awaiting_one_code() -> Checkout {
+/// A desktop shopper has chosen one code for every wallet and pressed Pay.
+fn creating_one_code() -> Checkout {
     let (mut checkout, _) = Checkout::start();
     let mut with_code = session();
     with_code
@@ -1565,6 +1564,13 @@ fn awaiting_one_code() -> Checkout {
     checkout.update(Event::Pay {
         fresh_key: "key-1".into(),
     });
+    checkout
+}
+
+/// A desktop shopper shows one code for every wallet: `checkout` awaiting
+/// its scan.
+fn awaiting_one_code() -> Checkout {
+    let mut checkout = creating_one_code();
     let mut code = qr_intent();
     code.method = MethodKind::AnyWallet;
     checkout.update(Event::IntentCreated(code));
@@ -1616,16 +1622,7 @@ fn a_single_wallet_code_after_one_code_is_not_said_to_be_paid_with_the_other_wal
 
 #[test]
 fn one_code_asked_for_again_after_a_phone_opened_it_is_shown_as_the_wallet_s() {
-    let (mut checkout, _) = Checkout::start();
-    let mut with_code = session();
-    with_code
-        .methods
-        .push(method(MethodKind::AnyWallet, Availability::Available));
-    checkout.update(Event::SessionLoaded(with_code));
-    checkout.update(Event::Select(MethodKind::AnyWallet));
-    checkout.update(Event::Pay {
-        fresh_key: "key-1".into(),
-    });
+    let mut checkout = creating_one_code();
     // The create's answer is a replay: a phone had taken the code.
     let mut taken = intent(IntentStatus::Processing, None);
     taken.method = MethodKind::Alipay;

@@ -165,19 +165,8 @@ async fn wechat_bridge(world: &World, action: NextAction, outcome: &str) -> Stri
     let NextAction::InvokeWechatJsapi { params } = action else {
         panic!("not WeChat's bridge: {action:?}");
     };
-    let mut request = serde_json::to_value(params).unwrap();
-    request["outcome"] = json!(outcome);
-    let answer: Value = world
-        .http
-        .post(format!("{}/phone/jsapi", world.sandbox))
-        .json(&request)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["err_msg"].as_str().unwrap_or_default().to_owned()
+    let params = serde_json::to_value(params).expect("the bridge's arguments");
+    crate::wechat::bridge(world, &params, outcome).await
 }
 
 /// An Alipay phone takes `code` and pays it: the page it was asked on.
