@@ -142,7 +142,7 @@ fn alipay_bridge() -> String {
 
 /// The Alipay app: the shopper acts in the payment sheet, Alipay's
 /// emulator settles the trade, and the page's callback hears `resultCode`.
-async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
+pub async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
     let call = bridge::first_call(browser).await;
     assert_eq!(call["name"], "tradePay");
     let trade_no = call["args"]["tradeNO"].as_str().unwrap_or_default();

@@ -178,20 +178,6 @@ impl App {
             .to_owned()
     }
 
-    /// The Alipay app's `tradePay` sheet, where the shopper does `outcome`
-    /// (`pay`, `cancel`, `decline`): what the app answers the page.
-    pub async fn alipay_trade_pay(&self, trade_no: &str, outcome: &str) -> serde_json::Value {
-        reqwest::Client::new()
-            .post(format!("{}/alipay/phone/trade-pay", self.sandbox))
-            .json(&serde_json::json!({ "trade_no": trade_no, "outcome": outcome }))
-            .send()
-            .await
-            .expect("the sandbox answers")
-            .json()
-            .await
-            .expect("the app's answer")
-    }
-
     /// UnionPay's emulated phone scans a QuickPass `qr_code`: `pay`,
     /// `decline`, or `scan` (at the confirmation).
     pub async fn quickpass_scan(&self, qr_code: &str, outcome: &str) -> reqwest::Response {

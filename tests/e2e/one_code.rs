@@ -15,6 +15,7 @@ use crate::bridge;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 use crate::unionpay::{pay_on_unionpay_s_page, DEBIT};
+use crate::{alipay, wechat};
 
 /// The desktop chooses the one code and pays: the page, and the URL the
 /// code holds.
@@ -101,10 +102,6 @@ async fn one_code_paid_in_alipay_while_wechat_and_quickpass_phones_are_turned_aw
     alipay.client.goto(&code).await.expect("the code opens");
     let call = bridge::first_call(&alipay).await;
     assert_eq!(call["name"], "tradePay");
-    let trade_no = call["args"]["tradeNO"]
-        .as_str()
-        .expect("a trade")
-        .to_owned();
     assert_eq!(phone_shows(&alipay, "pay").await, "使用支付宝支付 ¥128.00");
     page.wait_for_text_within(
         "outcome-headline",
@@ -131,9 +128,7 @@ async fn one_code_paid_in_alipay_while_wechat_and_quickpass_phones_are_turned_aw
     );
 
     // The shopper pays in Alipay.
-    let answer = app.alipay_trade_pay(&trade_no, "pay").await;
-    assert_eq!(answer["resultCode"], "9000");
-    bridge::answer(&alipay, answer).await;
+    assert_eq!(alipay::answer_bridge(&app, &alipay, "pay").await, "9000");
     assert_eq!(phone_shows(&alipay, "paid").await, "支付成功");
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
         .await;
@@ -184,21 +179,10 @@ async fn one_code_paid_in_wechat_then_another_paid_in_quickpass_and_a_browser_to
     // WeChat pays it through its bridge.
     let wechat = phone(Device::InWechat).await;
     wechat.client.goto(&code).await.expect("the code opens");
-    let call = bridge::first_call(&wechat).await;
-    assert_eq!(call["name"], "getBrandWCPayRequest");
-    let mut request = call["args"].clone();
-    request["outcome"] = json!("pay");
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/phone/jsapi", app.sandbox))
-        .json(&request)
-        .send()
-        .await
-        .expect("WeChat's emulator answers")
-        .json()
-        .await
-        .expect("its answer");
-    assert_eq!(answer["err_msg"], "get_brand_wcpay_request:ok");
-    bridge::answer(&wechat, answer).await;
+    assert_eq!(
+        wechat::answer_bridge(&app, &wechat, "pay").await,
+        "get_brand_wcpay_request:ok"
+    );
     assert_eq!(phone_shows(&wechat, "paid").await, "支付成功");
     page.wait_for_text_within(
         "outcome-headline",

@@ -81,7 +81,7 @@ fn wechat_bridge() -> String {
 
 /// WeChat's client: the shopper acts in the sheet, WeChat Pay's emulator
 /// settles the payment, and the page's callback hears `err_msg`.
-async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
+pub async fn answer_bridge(app: &App, browser: &Browser, outcome: &str) -> String {
     let call = bridge::first_call(browser).await;
     assert_eq!(call["name"], "getBrandWCPayRequest");
     let mut request = call["args"].clone();

@@ -3,18 +3,14 @@
 //! intent of that wallet, and that wallet's in-app order is made. The
 //! first phone wins; any other finds the code taken.
 
-use contract::{ClientContext, MethodKind};
+use contract::{ClientContext, IntentStatus, MethodKind};
 
-use super::create::hand_off;
+use super::create::{hand_off, MIN_PAYABLE_SECONDS};
 use super::reload;
 use crate::eligibility::{code_wallets, flow_for, CODE_APPS};
 use crate::error::ApiError;
-use crate::store::{to_text, Claim, IntentRow};
+use crate::store::{to_text, Claim, IntentRow, SessionRow};
 use crate::{views, AppState};
-
-/// A code stays claimable while its wallet's order would still be payable
-/// for this long (WeChat Pay's shortest).
-const MIN_PAYABLE_SECONDS: i64 = 60;
 
 /// What opening a code on a phone came to.
 #[derive(Debug)]
@@ -30,6 +26,15 @@ pub enum Claimed {
     WrongApp,
 }
 
+/// What a phone may do with a code no phone has taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// Pay it with this wallet, inside its app.
+    Pay(MethodKind),
+    /// Nothing here: these wallets' apps can pay it.
+    OtherApps(Vec<MethodKind>),
+}
+
 /// The phone that opened the code.
 pub struct Phone<'a> {
     /// Where it is: the wallet app, from its user agent.
@@ -40,14 +45,25 @@ pub struct Phone<'a> {
     pub ip: Option<String>,
 }
 
-/// The wallets whose apps can pay `intent`'s code.
-pub async fn wallets_of(state: &AppState, intent: &IntentRow) -> Result<Vec<MethodKind>, ApiError> {
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+/// True while `intent` is a code a phone could still take: untaken, open,
+/// and with time left for its wallet's order (the condition `claim_code`
+/// applies again as it takes it).
+pub fn can_be_taken(state: &AppState, intent: &IntentRow) -> bool {
+    intent.is_unclaimed_code()
+        && intent.claimed_by.is_none()
+        && intent.status() == IntentStatus::RequiresAction
+        && state.now() + MIN_PAYABLE_SECONDS < intent.expires_at
+}
+
+/// What a phone in `context` may do with `session`'s code `intent`: pay
+/// with its app's wallet if that wallet can pay the code here, else be
+/// told which apps can.
+pub fn offer(
+    state: &AppState,
+    session: &SessionRow,
+    intent: &IntentRow,
+    context: ClientContext,
+) -> Result<Offer, ApiError> {
     let config = &state.inner.config;
     let merchant = config
         .merchant(&session.merchant_id)
@@ -55,37 +71,27 @@ pub async fn wallets_of(state: &AppState, intent: &IntentRow) -> Result<Vec<Meth
     let amount = views::intent_amount(intent)?;
     let providers = &state.inner.providers;
     let implemented = |kind, flow| providers.implements(&merchant.id, kind, flow);
-    Ok(code_wallets(
-        config,
-        merchant,
-        &amount,
-        state.now(),
-        &implemented,
-    ))
+    let wallets = code_wallets(config, merchant, &amount, state.now(), &implemented);
+    let app = CODE_APPS
+        .iter()
+        .find(|(app, method)| context.in_app == Some(*app) && wallets.contains(method));
+    Ok(match app {
+        Some(&(_, method)) => Offer::Pay(method),
+        None => Offer::OtherApps(wallets),
+    })
 }
 
-/// Claims `intent`'s code for `phone` and makes its wallet's order.
+/// Claims `session`'s code `intent` for `phone` and makes its wallet's
+/// order.
 pub async fn claim(
     state: &AppState,
+    session: &SessionRow,
     intent: &IntentRow,
     phone: Phone<'_>,
 ) -> Result<Claimed, ApiError> {
-    let Some(method) = CODE_APPS
-        .iter()
-        .find(|(app, _)| phone.context.in_app == Some(*app))
-        .map(|&(_, method)| method)
-    else {
+    let Offer::Pay(method) = offer(state, session, intent, phone.context)? else {
         return Ok(Claimed::WrongApp);
     };
-    if !wallets_of(state, intent).await?.contains(&method) {
-        return Ok(Claimed::WrongApp);
-    }
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
     let provider_account = state
         .inner
         .providers

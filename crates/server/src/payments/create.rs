@@ -20,7 +20,7 @@ use crate::AppState;
 
 /// WeChat Pay (like the others) needs an order to stay payable for at
 /// least a minute.
-const MIN_PAYABLE_SECONDS: i64 = 60;
+pub(super) const MIN_PAYABLE_SECONDS: i64 = 60;
 
 /// What the browser asked for, and what the server learns of its request.
 pub struct NewIntent<'a> {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use contract::{ErrorCode, ReviewReason};
 
-pub use claim::{claim, resume, wallets_of, Claimed, Phone};
+pub use claim::{can_be_taken, claim, offer, resume, Claimed, Offer, Phone};
 pub use close::{close, close_order, expire, Ended};
 pub use create::{create_intent, payer_authorized, with_query, NewIntent};
 pub use refund::{advance_refund, create_refund, refund_notified, NewRefund};
@@ -99,18 +99,23 @@ pub async fn provider_of(
     Ok(session_and_provider(state, intent).await?.1)
 }
 
+/// The intent's session.
+pub async fn session_of(state: &AppState, intent: &IntentRow) -> Result<SessionRow, ApiError> {
+    state
+        .inner
+        .store
+        .session(&intent.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))
+}
+
 /// The intent's session, and the provider account it was made with (see
 /// [`provider_of`]).
 async fn session_and_provider(
     state: &AppState,
     intent: &IntentRow,
 ) -> Result<(SessionRow, Arc<dyn Provider>), ApiError> {
-    let session = state
-        .inner
-        .store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let session = session_of(state, intent).await?;
     let method = from_text(&intent.method)?;
     let provider = state
         .inner

@@ -245,15 +245,10 @@ async fn try_submit(state: &AppState, held: &RefundRow) -> Result<(), ApiError> 
     };
     let submitting = refund.submitted_at.is_none();
     let answer = if submitting {
-        let session = state
-            .inner
-            .store
-            .session(&intent.session_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("checkout session"))?;
+        let session = super::session_of(state, &intent).await?;
         let asked = ProviderRefund {
             out_trade_no: intent.id.clone(),
-            order_created_at: intent.created_at,
+            order_created_at: intent.ordered_at(),
             transaction_id: intent.transaction_id.clone(),
             out_refund_no: refund.id.clone(),
             created_at: refund.created_at,

@@ -15,10 +15,9 @@ use serde::Deserialize;
 
 use crate::auth::{hash_secret, random_hex};
 use crate::client_ip::ClientIp;
-use crate::eligibility::CODE_APPS;
 use crate::error::ApiError;
 use crate::pay_page::{render, Order, Screen};
-use crate::payments::{self, Claimed, Phone};
+use crate::payments::{self, Claimed, Offer, Phone};
 use crate::store::{from_text, IntentRow};
 use crate::{views, AppState};
 
@@ -112,15 +111,13 @@ async fn page(
     headers: &HeaderMap,
     seen: &Seen,
 ) -> Result<Response, ApiError> {
-    let store = &state.inner.store;
-    let intent = store
+    let intent = state
+        .inner
+        .store
         .intent_by_pay_token(token)
         .await?
         .ok_or_else(|| ApiError::not_found("code"))?;
-    let session = store
-        .session(&intent.session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let session = payments::session_of(state, &intent).await?;
     let locale = locale(headers);
     let mine = claim_cookie(headers)
         .is_some_and(|cookie| intent.claimed_by.as_deref() == Some(hash_secret(cookie).as_str()));
@@ -130,28 +127,17 @@ async fn page(
             Screen::Ended if paid => Screen::PaidElsewhere,
             screen => screen,
         }
+    } else if paid {
+        Screen::PaidElsewhere
+    } else if intent.is_claimed() && intent.status().is_open() {
+        Screen::PayingElsewhere
+    } else if !payments::can_be_taken(state, &intent) {
+        Screen::Ended
     } else {
-        let open = intent.status().is_open();
-        if paid {
-            Screen::PaidElsewhere
-        } else if intent.is_claimed() && open {
-            Screen::PayingElsewhere
-        } else if !intent.is_unclaimed_code()
-            || !open
-            || intent.claimed_by.is_some()
-            || state.now() + 60 > intent.expires_at
-        {
-            Screen::Ended
-        } else {
-            let wallets = payments::wallets_of(state, &intent).await?;
-            let context = from_user_agent(header_text(headers, header::USER_AGENT));
-            let app = CODE_APPS
-                .iter()
-                .find(|(app, method)| context.in_app == Some(*app) && wallets.contains(method));
-            match app {
-                Some(&(_, method)) => Screen::Claim(method),
-                None => Screen::ScanWithApp(wallets),
-            }
+        let context = from_user_agent(header_text(headers, header::USER_AGENT));
+        match payments::offer(state, &session, &intent, context)? {
+            Offer::Pay(method) => Screen::Claim(method),
+            Offer::OtherApps(wallets) => Screen::ScanWithApp(wallets),
         }
     };
     let amount = views::intent_amount(&intent)?;
@@ -273,7 +259,11 @@ pub async fn take(
         cookie_hash: &hash_secret(&cookie),
         ip: ip.map(|ip| ip.to_string()),
     };
-    match payments::claim(&state, &intent, phone).await {
+    let claimed = match payments::session_of(&state, &intent).await {
+        Ok(session) => payments::claim(&state, &session, &intent, phone).await,
+        Err(error) => Err(error),
+    };
+    match claimed {
         Ok(Claimed::Mine(intent)) => {
             let set_cookie = format!(
                 "{CLAIM_COOKIE}={cookie}; Path={back}; HttpOnly; SameSite=Lax; Max-Age={}{}",
