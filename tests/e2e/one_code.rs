@@ -102,7 +102,10 @@ async fn one_code_paid_in_alipay_while_wechat_and_quickpass_phones_are_turned_aw
     alipay.client.goto(&code).await.expect("the code opens");
     let call = bridge::first_call(&alipay).await;
     assert_eq!(call["name"], "tradePay");
-    assert_eq!(phone_shows(&alipay, "pay").await, "使用支付宝支付 ¥128.00");
+    assert_eq!(
+        phone_shows(&alipay, "pay").await,
+        "确认付款 ¥128.00（支付宝）"
+    );
     page.wait_for_text_within(
         "outcome-headline",
         |text| text == "Paying with Alipay on your phone…",

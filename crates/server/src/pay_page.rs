@@ -220,7 +220,7 @@ impl Words {
 }
 
 const ZH_CN: Words = Words {
-    pay_with: "使用{app}支付 {amount}",
+    pay_with: "确认付款 {amount}（{app}）",
     opening: "正在打开支付…",
     open_again: "重新打开支付",
     i_paid: "我已支付",
@@ -240,7 +240,7 @@ const ZH_CN: Words = Words {
 };
 
 const ZH_TW: Words = Words {
-    pay_with: "使用{app}付款 {amount}",
+    pay_with: "確認付款 {amount}（{app}）",
     opening: "正在開啟付款…",
     open_again: "重新開啟付款",
     i_paid: "我已付款",
