@@ -1,14 +1,15 @@
 // @ts-check
 // The shop's own script. A real shop's server creates the checkout session
-// (POST /api/checkout-sessions with its secret key) and writes its answer
-// into the page, and renders the same session again when the shopper comes
-// back from a provider's page to the session's return_url
-// (`?payment_intent=pi_…`): that payment belongs to it, and the checkout
-// asks the server how it went with that session's client secret. This demo
-// asks a sandbox server for a session instead, and keeps it in the tab's
-// sessionStorage for the same reason; a new one only when there is none
-// yet or it has ended. Then it listens for how the payment ended, as a shop
-// would to show its own next step.
+// (POST /api/checkout-sessions with its secret key) and writes its answer,
+// or better the checkout's first screen, into the page (server.mjs does),
+// and renders the same session again when the shopper comes back from a
+// provider's page to the session's return_url (`?payment_intent=pi_…`):
+// that payment belongs to it, and the checkout asks the server how it went
+// with that session's client secret. Served as static files, with nothing
+// in the element, this demo asks a sandbox server for a session instead,
+// and keeps it in the tab's sessionStorage for the same reason; a new one
+// only when there is none yet or it has ended. Then it listens for how the
+// payment ended, as a shop would to show its own next step.
 const checkout = document.querySelector("payment-selector");
 const result = document.querySelector(".shop__result");
 const KEPT = "demo-tea-house:session";
@@ -50,7 +51,12 @@ async function demoSession() {
   return demo;
 }
 
-if (checkout && result) {
+/** True when the shop's server wrote the session (or its first screen) into the element. */
+function givenByServer() {
+  return !!checkout && (checkout.hasAttribute("session-id") || !!checkout.querySelector('script[type="application/json"]'));
+}
+
+if (checkout && result && !givenByServer()) {
   demoSession()
     .then((demo) => {
       checkout.setAttribute("session-id", demo.session_id);
@@ -59,7 +65,9 @@ if (checkout && result) {
     .catch(() => {
       result.textContent = "This demo needs the reference server in sandbox mode: cargo xtask serve.";
     });
+}
 
+if (checkout && result) {
   for (const ending of /** @type {const} */ (["succeeded", "failed", "canceled", "expired"])) {
     checkout.addEventListener(/** @type {const} */ (`payment-selector:${ending}`), (event) => {
       result.textContent = "Payment " + ending + " (" + event.detail.intentId + ")";

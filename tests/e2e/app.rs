@@ -19,7 +19,7 @@ pub struct App {
 
 /// The release build (`cargo xtask test` builds it): the preview page, with
 /// the storefront package in `payment-selector/`.
-fn dist() -> PathBuf {
+pub fn dist() -> PathBuf {
     let dist = std::env::var_os("PS_DIST_DIR")
         .map(PathBuf::from)
         .expect("PS_DIST_DIR names the built page: run the journeys with `cargo xtask test`");

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
+use crate::shop_server::ShopServer;
 
 /// A desktop Chromium's user agent, as the shop's server forwards it.
 const DESKTOP: &str =
@@ -267,5 +268,95 @@ async fn inside_wechat_the_server_s_screen_has_wechat_pay_chosen_and_a_pay_that_
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(app.latest_intent().await["method"], json!("wechat_pay"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plain_html_shop_s_own_server_sends_the_first_screen_and_a_phone_pays_on_the_h5_cashier(
+) {
+    /// The user agent `Device::Phone` gives the browser.
+    const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
+    let app = App::start().await;
+    let shop = ShopServer::start(&app);
+
+    // The page as the shop's server sends it: the checkout's screen inside
+    // the element, for this phone and language, its styles allowed by hash.
+    let sent = reqwest::Client::new()
+        .get(&shop.url)
+        .header("User-Agent", PHONE)
+        .header("Accept-Language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .expect("the shop's server answers");
+    let policy = sent.headers()["content-security-policy"]
+        .to_str()
+        .expect("a policy")
+        .to_owned();
+    assert!(policy.contains("style-src 'self' 'sha256-"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let html = sent.text().await.expect("the page");
+    assert!(
+        html.contains(r#"<payment-selector api-base="/api"><template shadowrootmode="open">"#),
+        "{html}"
+    );
+    assert!(html.contains("订单交易金额") && html.contains("¥128.00"));
+
+    let browser = Browser::start_as("zh-CN", Device::Phone).await;
+    slow_line(&browser, 25_000).await;
+    let page = CheckoutPage::open_element(&browser.client, &shop.url).await;
+    assert_eq!(
+        run(&browser, SCREEN).await["ready"],
+        json!(false),
+        "the methods are there before the package"
+    );
+    assert_eq!(page.amount().await, "¥128.00");
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    // The page leaves for WeChat Pay's H5 cashier once the package is in,
+    // and the shopper pays (on a quick line from here on).
+    browser.click("[data-testid=h5-pay]").await;
+    browser
+        .devtools(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await;
+    let back = browser
+        .arrived_at(|url| url.contains("payment_intent="))
+        .await;
+    assert!(
+        back.starts_with(&shop.url) && back.contains("payment_intent=pi_"),
+        "{back}"
+    );
+    let page = CheckoutPage::returned_element(&browser.client);
+    page.wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    let said = CheckoutPage::returned(&browser.client)
+        .wait_for_text("shop-result", |text| !text.is_empty())
+        .await;
+    assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
+    // The outcome is shorter than the methods were: the room reserved for
+    // them is not left blank above the shop's line.
+    let blank = run(
+        &browser,
+        "const e = document.querySelector('payment-selector');
+         return e.getBoundingClientRect().height
+             - e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;",
+    )
+    .await;
+    assert!(
+        blank.as_f64().is_some_and(|px| px.abs() < 2.0),
+        "{blank}px left blank under the outcome"
+    );
+
+    // A reload of the return keeps telling the same story; the shop's next
+    // visit (no intent in the address) gets a new order.
+    browser.client.refresh().await.expect("a reload");
+    CheckoutPage::returned_element(&browser.client)
+        .wait_for_text("outcome-headline", |text| text == "支付成功")
+        .await;
+    let fresh = CheckoutPage::open_element(&browser.client, &shop.url).await;
+    assert_eq!(fresh.chosen().await, None, "a new order to pay");
+    assert_eq!(fresh.amount().await, "¥128.00");
     browser.close().await;
 }

@@ -13,6 +13,7 @@ mod gallery;
 mod hand_off;
 mod one_code;
 mod package;
+mod shop_server;
 mod shopper;
 mod unionpay;
 mod wechat;
