@@ -15,15 +15,20 @@
 // them).
 (() => {
   const { wasm: wasmUrl, wasmIntegrity, style: styleUrl, styleIntegrity } = files;
-  let wasm;
+  // `arriving`: the wasm's answer has begun; on a slow line its bytes may
+  // take long after that, and the checkout is on its way, not broken.
+  let wasm, arriving;
   const load = () =>
     (wasm =
       wasm ||
-      wasm_bindgen({ module_or_path: new Request(wasmUrl, { integrity: wasmIntegrity }) }).then(
-        () => wasm_bindgen,
-      ));
-  // How long a first screen waits for the checkout before saying it could
-  // not load (a tapped Pay is held until then).
+      wasm_bindgen({
+        module_or_path: fetch(new Request(wasmUrl, { integrity: wasmIntegrity })).then(
+          (answer) => ((arriving = 1), answer),
+        ),
+      }).then(() => wasm_bindgen));
+  // How long a first screen waits for the wasm to begin arriving before
+  // saying the checkout could not load (a tapped Pay is held until the
+  // checkout is in, or is let go then). A download that fails says so at once.
   const LATE = 10000;
   // Focus back on the control the shopper was on, found again in the new
   // screen by its test hook.
@@ -81,7 +86,8 @@
     // The server-drawn first screen works until the wasm takes it over: a
     // choice enables Pay, and a Pay tapped is held and carried out by the
     // checkout. A browser that cannot run the checkout says so, and so does
-    // one still without it after LATE ms (the hold is then let go).
+    // one whose wasm has not begun to arrive after LATE ms (the hold is then
+    // let go).
     adopt(first) {
       this.first = this.box = first;
       // The language the server drew in, for a page that names none.
@@ -128,7 +134,7 @@
       // Chosen before this script ran.
       ready();
       if (typeof WebAssembly !== "object") this.unable();
-      setTimeout(this.unable, LATE);
+      setTimeout(() => arriving || this.unable(), LATE);
     }
 
     // The checkout just drawn replaces the first screen in the same task
