@@ -16,7 +16,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::setup::Tools;
-use crate::{names, package, release, root, Result};
+use crate::{names, package, release, root, setup, Result};
 
 /// The package's three files a page loads, by their stable names.
 pub const SCRIPT: &str = "payment-selector.js";
@@ -81,13 +81,16 @@ fn assemble(built: &Path, out: &Path) -> Result {
     let hashed_wasm = hashed(WASM, &wasm);
     let hashed_css = hashed(STYLESHEET, &css);
 
-    let script = package_script(&glue, &loader, &classic_files(WASM, STYLESHEET, None));
+    let script = minify(
+        &package_script(&glue, &loader, &classic_files(WASM, STYLESHEET, None)),
+        false,
+    )?;
     // The content-hashed script names the hashed wasm and stylesheet and
     // checks them against their hashes: a page that pins one script (with
     // its own integrity attribute) gets exactly that build's parts.
     let pinned = classic_files(&hashed_wasm, &hashed_css, Some((&sri(&wasm), &sri(&css))));
-    let hashed_script_text = package_script(&glue, &loader, &pinned);
-    let module = package_script(&glue, &loader, &module_files());
+    let hashed_script_text = minify(&package_script(&glue, &loader, &pinned), false)?;
+    let module = minify(&package_script(&glue, &loader, &module_files()), true)?;
     let hashed_script = hashed(SCRIPT, hashed_script_text.as_bytes());
 
     if out.exists() {
@@ -118,6 +121,34 @@ fn assemble(built: &Path, out: &Path) -> Result {
         format!("{{\n{manifest}\n}}\n").as_bytes(),
     )?;
     package::write(out, &version()?)
+}
+
+/// `script` through terser (names inside its function shortened, dead code
+/// dropped; `new URL("./…", import.meta.url)` is kept as bundlers need it).
+fn minify(script: &str, module: bool) -> Result<String> {
+    let input = root().join("target").join("package-script.js");
+    std::fs::write(&input, script).map_err(|e| format!("{}: {e}", input.display()))?;
+    let mut terser = std::process::Command::new("node");
+    terser.arg(setup::terser_script()).arg(&input).args([
+        "--compress",
+        "passes=2",
+        "--mangle",
+        "--ecma",
+        "2020",
+    ]);
+    if module {
+        terser.arg("--module");
+    }
+    let output = terser
+        .output()
+        .map_err(|e| format!("terser (cargo xtask setup installs it): {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "terser: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("terser's output: {e}"))
 }
 
 /// The glue and the loader in one function, so that neither leaves a name

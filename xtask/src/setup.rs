@@ -8,6 +8,8 @@ use crate::{output_of, root, run_step, Result};
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132";
+/// The minifier of the package's script (trunk's leaves ~250 B brotli).
+const TERSER_VERSION: &str = "5.51.4";
 /// The accessibility checker the end-to-end tests inject into the gallery.
 const AXE_VERSION: &str = "4.14.1";
 /// What `cargo xtask test` type-checks the package's typings and the
@@ -61,6 +63,7 @@ pub fn run() -> Result<Tools> {
     wasm_bindgen(&tools)?;
     binaryen(&tools)?;
     axe_core()?;
+    terser()?;
     typecheck_tools()?;
     browser()?;
     postgres()?;
@@ -243,36 +246,50 @@ fn binaryen(tools: &Tools) -> Result {
     if version_of(tools, "wasm-opt").contains(&format!("version {BINARYEN_VERSION}")) {
         return Ok(());
     }
-    let dir = binaryen_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    if output_of("npm", &["--version"]).is_none() {
-        apt_install(&["nodejs", "npm"])?;
-    }
     // Debian's binaryen (108) builds a module that fails at start-up.
-    run_step(
-        &format!("install binaryen {BINARYEN_VERSION} (wasm-opt) from npm"),
-        Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg(format!("binaryen@{BINARYEN_VERSION}")),
-    )
+    npm_install(&binaryen_dir(), &[&format!("binaryen@{BINARYEN_VERSION}")])
 }
 
 fn axe_core() -> Result {
     if axe_core_script().exists() {
         return Ok(());
     }
+    npm_install(
+        &npm_cache().join(format!("axe-core-{AXE_VERSION}")),
+        &[&format!("axe-core@{AXE_VERSION}")],
+    )
+}
+
+/// terser, which minifies the package's script (`cargo xtask dist`).
+pub fn terser_script() -> PathBuf {
+    npm_cache()
+        .join(format!("terser-{TERSER_VERSION}"))
+        .join("node_modules/terser/bin/terser")
+}
+
+fn terser() -> Result {
+    if terser_script().exists() {
+        return Ok(());
+    }
+    npm_install(
+        &npm_cache().join(format!("terser-{TERSER_VERSION}")),
+        &[&format!("terser@{TERSER_VERSION}")],
+    )
+}
+
+/// `packages` from npm into `dir`'s `node_modules` (npm itself first, if
+/// the machine has none).
+fn npm_install(dir: &Path, packages: &[&str]) -> Result {
     if output_of("npm", &["--version"]).is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
-    let dir = npm_cache().join(format!("axe-core-{AXE_VERSION}"));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     run_step(
-        &format!("install axe-core {AXE_VERSION} from npm"),
+        &format!("install {} from npm", packages.join(", ")),
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg(format!("axe-core@{AXE_VERSION}")),
+            .arg(dir)
+            .args(packages),
     )
 }
 
@@ -290,17 +307,7 @@ fn typecheck_tools() -> Result {
     if dir.join("node_modules/.bin/tsc").exists() {
         return Ok(());
     }
-    if output_of("npm", &["--version"]).is_none() {
-        apt_install(&["nodejs", "npm"])?;
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    run_step(
-        &format!("install {} from npm", TYPECHECK_PACKAGES.join(", ")),
-        Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .args(TYPECHECK_PACKAGES),
-    )
+    npm_install(&dir, &TYPECHECK_PACKAGES)
 }
 
 fn browser() -> Result {
