@@ -245,6 +245,25 @@ async fn a_browser_that_cannot_run_the_checkout_says_so_at_once_and_one_without_
         CheckoutPage::open_element(&browser.client, &format!("{}scriptless.html", app.url())).await;
     assert_eq!(run(&browser, notice).await, json!(null), "not at first");
     assert_eq!(page.amount().await, "¥128.00");
+    // The shop's theme holds before any script: light on a dark system.
+    browser
+        .devtools(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+        )
+        .await;
+    let surface = "return getComputedStyle(document.querySelector('payment-selector').shadowRoot.querySelector('.ps-checkout')).backgroundColor;";
+    assert_eq!(run(&browser, surface).await, json!("rgb(22, 27, 34)"));
+    run(
+        &browser,
+        "document.querySelector('payment-selector').setAttribute('theme', 'light'); return true;",
+    )
+    .await;
+    assert_eq!(
+        run(&browser, surface).await,
+        json!("rgb(255, 255, 255)"),
+        "theme=\"light\" before the script"
+    );
     tokio::time::sleep(std::time::Duration::from_secs(9)).await;
     assert!(run(&browser, notice).await.is_string(), "told within 9 s");
     browser.close().await;
