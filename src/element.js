@@ -16,7 +16,9 @@
 (() => {
   const { wasm: wasmUrl, wasmIntegrity, style: styleUrl, styleIntegrity } = files;
   // `arriving`: the wasm's answer has begun; on a slow line its bytes may
-  // take long after that, and the checkout is on its way, not broken.
+  // take long after that, and the checkout is on its way, not broken. (With
+  // an integrity hash the browser hands the answer over only when it is
+  // whole and checked: the content-hashed script waits LATE for all of it.)
   let wasm, arriving;
   const load = () =>
     (wasm =
@@ -25,10 +27,18 @@
         module_or_path: fetch(new Request(wasmUrl, { integrity: wasmIntegrity })).then(
           (answer) => ((arriving = 1), answer),
         ),
-      }).then(() => wasm_bindgen));
+      }).then(
+        () => wasm_bindgen,
+        (error) => {
+          // The next render loads the wasm afresh.
+          wasm = arriving = 0;
+          throw error;
+        },
+      ));
   // How long a first screen waits for the wasm to begin arriving before
   // saying the checkout could not load (a tapped Pay is held until the
-  // checkout is in, or is let go then). A download that fails says so at once.
+  // checkout is in, or is let go then); one arriving gets three times as
+  // long in all. A download that fails says so at once.
   const LATE = 10000;
   // Focus back on the control the shopper was on, found again in the new
   // screen by its test hook.
@@ -134,7 +144,8 @@
       // Chosen before this script ran.
       ready();
       if (typeof WebAssembly !== "object") this.unable();
-      setTimeout(() => arriving || this.unable(), LATE);
+      const unable = this.unable;
+      setTimeout(() => (arriving ? setTimeout(unable, 2 * LATE) : unable()), LATE);
     }
 
     // The checkout just drawn replaces the first screen in the same task
@@ -247,8 +258,6 @@
           performance.measure("payment-selector:mount", "payment-selector:mount");
         })
         .catch((error) => {
-          // The next render loads the wasm afresh.
-          wasm = null;
           if (this.first && this.unable) this.unable();
           if (turn === this.turn) tell(this, "error", { error });
         });

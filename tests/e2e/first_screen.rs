@@ -335,6 +335,23 @@ async fn the_plain_html_shop_s_own_server_sends_the_first_screen_and_a_phone_pay
         "{html}"
     );
     assert!(html.contains("订单交易金额") && html.contains("¥128.00"));
+    // A cookie the shop never set is no order of its own: a new one.
+    let stranger = reqwest::Client::new()
+        .get(&shop.url)
+        .header("Cookie", "tea_house_order=%E0%A4%A; other=1")
+        .send()
+        .await
+        .expect("the shop's server answers");
+    assert_eq!(stranger.status(), 200);
+    assert!(stranger
+        .text()
+        .await
+        .expect("the page")
+        .contains("shadowrootmode"));
+    // Only /api is passed on: no way round it to the payment server's
+    // operations routes.
+    let sneaked = shop.raw_get("/api/../metrics").await;
+    assert!(sneaked.starts_with("HTTP/1.1 404"), "{sneaked}");
 
     let browser = Browser::start_as("zh-CN", Device::Phone).await;
     slow_line(&browser, 25_000).await;

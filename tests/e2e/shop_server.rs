@@ -43,6 +43,29 @@ impl ShopServer {
             .to_owned();
         ShopServer { child, url }
     }
+
+    /// The shop's answer to `GET path` sent as written (no client
+    /// resolving `..` first), as text.
+    pub async fn raw_get(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("the shop's server listens");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("the request is sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("an answer");
+        answer
+    }
 }
 
 impl Drop for ShopServer {

@@ -126,29 +126,47 @@ fn assemble(built: &Path, out: &Path) -> Result {
 /// `script` through terser (names inside its function shortened, dead code
 /// dropped; `new URL("./…", import.meta.url)` is kept as bundlers need it).
 fn minify(script: &str, module: bool) -> Result<String> {
-    let input = root().join("target").join("package-script.js");
-    std::fs::write(&input, script).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut terser = std::process::Command::new("node");
-    terser.arg(setup::terser_script()).arg(&input).args([
-        "--compress",
-        "passes=2",
-        "--mangle",
-        "--ecma",
-        "2020",
-    ]);
-    if module {
-        terser.arg("--module");
+    let terser = setup::terser_script();
+    if !terser.exists() {
+        return Err(format!(
+            "{} is missing: cargo xtask setup installs it",
+            terser.display()
+        ));
     }
-    let output = terser
-        .output()
-        .map_err(|e| format!("terser (cargo xtask setup installs it): {e}"))?;
+    let mut command = std::process::Command::new("node");
+    command
+        .arg(terser)
+        .args(["--compress", "passes=2", "--mangle", "--ecma", "2020"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if module {
+        command.arg("--module");
+    }
+    let mut child = command.spawn().map_err(|e| format!("terser: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("terser's input")?;
+    let input = script.to_owned();
+    // Written from another thread: terser answers as it reads, and a full
+    // pipe either way would stall both.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("terser: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "terser's input thread")?
+        .map_err(|e| format!("terser's input: {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "terser: {}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    String::from_utf8(output.stdout).map_err(|e| format!("terser's output: {e}"))
+    let minified = String::from_utf8(output.stdout).map_err(|e| format!("terser's output: {e}"))?;
+    if module && !minified.contains(&format!("new URL(\"./{WASM}\",import.meta.url)")) {
+        return Err("terser rewrote the module's new URL(\"./…\", import.meta.url)".into());
+    }
+    Ok(minified)
 }
 
 /// The glue and the loader in one function, so that neither leaves a name

@@ -260,21 +260,20 @@ fn axe_core() -> Result {
     )
 }
 
+fn terser_dir() -> PathBuf {
+    npm_cache().join(format!("terser-{TERSER_VERSION}"))
+}
+
 /// terser, which minifies the package's script (`cargo xtask dist`).
 pub fn terser_script() -> PathBuf {
-    npm_cache()
-        .join(format!("terser-{TERSER_VERSION}"))
-        .join("node_modules/terser/bin/terser")
+    terser_dir().join("node_modules/terser/bin/terser")
 }
 
 fn terser() -> Result {
     if terser_script().exists() {
         return Ok(());
     }
-    npm_install(
-        &npm_cache().join(format!("terser-{TERSER_VERSION}")),
-        &[&format!("terser@{TERSER_VERSION}")],
-    )
+    npm_install(&terser_dir(), &[&format!("terser@{TERSER_VERSION}")])
 }
 
 /// `packages` from npm into `dir`'s `node_modules` (npm itself first, if
