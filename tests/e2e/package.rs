@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::app::App;
-use crate::browser::Browser;
+use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
 
 /// Another widget on the shop's page built with wasm-bindgen's no-modules
@@ -427,6 +427,58 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that
             .await,
         "no checkout from an altered wasm"
     );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_shopper_of_the_static_plain_html_shop_pays_on_the_h5_cashier_and_comes_back_paid()
+{
+    // Served as static files, with no server of its own: shop.js asks for
+    // a demo session and keeps it in sessionStorage for the return.
+    let app = App::start_shop().await;
+    let browser = Browser::start_as("en-US", Device::Phone).await;
+    let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    // The page leaves for WeChat Pay's H5 cashier, and the shopper pays.
+    browser.click("[data-testid=h5-pay]").await;
+    let back = browser
+        .arrived_at(|url| url.contains("payment_intent="))
+        .await;
+    assert!(
+        back.starts_with(&app.url()) && back.contains("payment_intent=pi_"),
+        "{back}"
+    );
+    let page = CheckoutPage::returned_element(&browser.client);
+    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    let said = CheckoutPage::returned(&browser.client)
+        .wait_for_text("shop-result", |text| !text.is_empty())
+        .await;
+    assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
+    // The outcome is shorter than the methods were: the room reserved for
+    // them is not left blank above the shop's line.
+    let blank = run(
+        &browser,
+        "const e = document.querySelector('payment-selector');
+         return e.getBoundingClientRect().height
+             - e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;",
+        vec![],
+    )
+    .await;
+    assert!(
+        blank.as_f64().is_some_and(|px| px.abs() < 2.0),
+        "{blank}px left blank under the outcome"
+    );
+
+    // A reload of the return keeps telling the same story; the shop's next
+    // visit (no intent in the address) gets a new order.
+    browser.client.refresh().await.expect("a reload");
+    CheckoutPage::returned_element(&browser.client)
+        .wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .await;
+    let fresh = CheckoutPage::open_element(&browser.client, &app.url()).await;
+    assert_eq!(fresh.chosen().await, None, "a new order to pay");
     browser.close().await;
 }
 
