@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::browser::{Browser, Device};
 use crate::checkout_page::CheckoutPage;
+use crate::package::pays_on_the_h5_cashier_and_comes_back;
 use crate::shop_server::ShopServer;
 
 /// A desktop Chromium's user agent, as the shop's server forwards it.
@@ -364,51 +365,14 @@ async fn the_plain_html_shop_s_own_server_sends_the_first_screen_and_a_phone_pay
     assert_eq!(page.amount().await, "¥128.00");
     page.choose("wechat_pay").await;
     page.pay().await;
-    // The page leaves for WeChat Pay's H5 cashier once the package is in,
-    // and the shopper pays (on a quick line from here on).
-    browser.click("[data-testid=h5-pay]").await;
+    // The page leaves for WeChat Pay's H5 cashier once the package is in
+    // (on a quick line from here on).
     browser
         .devtools(
             "Network.emulateNetworkConditions",
             json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
         )
         .await;
-    let back = browser
-        .arrived_at(|url| url.contains("payment_intent="))
-        .await;
-    assert!(
-        back.starts_with(&shop.url) && back.contains("payment_intent=pi_"),
-        "{back}"
-    );
-    let page = CheckoutPage::returned_element(&browser.client);
-    page.wait_for_text("outcome-headline", |text| text == "支付成功")
-        .await;
-    let said = CheckoutPage::returned(&browser.client)
-        .wait_for_text("shop-result", |text| !text.is_empty())
-        .await;
-    assert!(said.starts_with("Payment succeeded (pi_"), "{said:?}");
-    // The outcome is shorter than the methods were: the room reserved for
-    // them is not left blank above the shop's line.
-    let blank = run(
-        &browser,
-        "const e = document.querySelector('payment-selector');
-         return e.getBoundingClientRect().height
-             - e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;",
-    )
-    .await;
-    assert!(
-        blank.as_f64().is_some_and(|px| px.abs() < 2.0),
-        "{blank}px left blank under the outcome"
-    );
-
-    // A reload of the return keeps telling the same story; the shop's next
-    // visit (no intent in the address) gets a new order.
-    browser.client.refresh().await.expect("a reload");
-    CheckoutPage::returned_element(&browser.client)
-        .wait_for_text("outcome-headline", |text| text == "支付成功")
-        .await;
-    let fresh = CheckoutPage::open_element(&browser.client, &shop.url).await;
-    assert_eq!(fresh.chosen().await, None, "a new order to pay");
-    assert_eq!(fresh.amount().await, "¥128.00");
+    pays_on_the_h5_cashier_and_comes_back(&browser, &shop.url, "支付成功").await;
     browser.close().await;
 }

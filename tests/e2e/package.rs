@@ -440,17 +440,25 @@ async fn a_phone_shopper_of_the_static_plain_html_shop_pays_on_the_h5_cashier_an
     let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
     page.choose("wechat_pay").await;
     page.pay().await;
-    // The page leaves for WeChat Pay's H5 cashier, and the shopper pays.
+    pays_on_the_h5_cashier_and_comes_back(&browser, &app.url(), "Payment succeeded").await;
+    browser.close().await;
+}
+
+/// After Pay on a phone: the page leaves for WeChat Pay's H5 cashier, the
+/// shopper pays and comes back to `shop` told `succeeded`, and so does the
+/// shop's own line; a reload of the return tells the same, and the shop's
+/// next visit is a new order.
+pub async fn pays_on_the_h5_cashier_and_comes_back(browser: &Browser, shop: &str, succeeded: &str) {
     browser.click("[data-testid=h5-pay]").await;
     let back = browser
         .arrived_at(|url| url.contains("payment_intent="))
         .await;
     assert!(
-        back.starts_with(&app.url()) && back.contains("payment_intent=pi_"),
+        back.starts_with(shop) && back.contains("payment_intent=pi_"),
         "{back}"
     );
     let page = CheckoutPage::returned_element(&browser.client);
-    page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+    page.wait_for_text("outcome-headline", |text| text == succeeded)
         .await;
     let said = CheckoutPage::returned(&browser.client)
         .wait_for_text("shop-result", |text| !text.is_empty())
@@ -459,7 +467,7 @@ async fn a_phone_shopper_of_the_static_plain_html_shop_pays_on_the_h5_cashier_an
     // The outcome is shorter than the methods were: the room reserved for
     // them is not left blank above the shop's line.
     let blank = run(
-        &browser,
+        browser,
         "const e = document.querySelector('payment-selector');
          return e.getBoundingClientRect().height
              - e.shadowRoot.querySelector('.ps-checkout').getBoundingClientRect().height;",
@@ -475,11 +483,11 @@ async fn a_phone_shopper_of_the_static_plain_html_shop_pays_on_the_h5_cashier_an
     // visit (no intent in the address) gets a new order.
     browser.client.refresh().await.expect("a reload");
     CheckoutPage::returned_element(&browser.client)
-        .wait_for_text("outcome-headline", |text| text == "Payment succeeded")
+        .wait_for_text("outcome-headline", |text| text == succeeded)
         .await;
-    let fresh = CheckoutPage::open_element(&browser.client, &app.url()).await;
+    let fresh = CheckoutPage::open_element(&browser.client, shop).await;
     assert_eq!(fresh.chosen().await, None, "a new order to pay");
-    browser.close().await;
+    assert_eq!(fresh.amount().await, "¥128.00");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
