@@ -502,6 +502,17 @@ fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
     rfc3339(d).map(Some)
 }
 
+/// A configuration of one merchant, `m`, whose keys are `mode`'s
+/// (`test` or `live`), with `rest` (its methods, accounts, webhook) under
+/// it: for tests here and in other modules.
+#[cfg(test)]
+pub(crate) fn one_merchant(mode: &str, rest: &str) -> String {
+    format!(
+        "session_ttl_seconds = 1800\nintent_ttl_seconds = 900\n[[merchants]]\n\
+         id = \"m\"\ndisplay_name = \"M\"\nsecret_key_hash = \"{mode}:sha256:00\"\n{rest}\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,20 +578,10 @@ mod tests {
     #[test]
     fn a_live_server_needs_each_wallet_s_account_and_alipay_s_real_gateway() {
         let live = |alipay: &str| {
-            Config::parse(&format!(
-                r#"
-                session_ttl_seconds = 1800
-                intent_ttl_seconds = 900
-                [[merchants]]
-                id = "m"
-                display_name = "M"
-                secret_key_hash = "live:sha256:00"
-                methods = [{{ type = "alipay" }}, {{ type = "card", enabled = false }}]
-                {alipay}
-                "#
-            ))
-            .unwrap()
-            .check_live()
+            let methods = r#"methods = [{ type = "alipay" }, { type = "card", enabled = false }]"#;
+            Config::parse(&one_merchant("live", &format!("{methods}\n{alipay}")))
+                .unwrap()
+                .check_live()
         };
         let keys = r#"app_id = "2021000000000001"
                 seller_id = "2088000000000001"
@@ -606,17 +607,9 @@ mod tests {
     #[test]
     fn a_live_server_needs_unionpay_s_and_china_mobile_s_real_hosts() {
         let live = |methods: &str, accounts: &str| {
-            Config::parse(&format!(
-                r#"
-                session_ttl_seconds = 1800
-                intent_ttl_seconds = 900
-                [[merchants]]
-                id = "m"
-                display_name = "M"
-                secret_key_hash = "live:sha256:00"
-                methods = [{methods}]
-                {accounts}
-                "#
+            Config::parse(&one_merchant(
+                "live",
+                &format!("methods = [{methods}]\n{accounts}"),
             ))
             .unwrap()
             .check_live()
@@ -649,20 +642,11 @@ mod tests {
     #[test]
     fn a_live_webhook_must_be_https() {
         let live = |url: &str| {
-            Config::parse(&format!(
-                r#"
-                session_ttl_seconds = 1800
-                intent_ttl_seconds = 900
-                [[merchants]]
-                id = "m"
-                display_name = "M"
-                secret_key_hash = "live:sha256:00"
-                methods = [{{ type = "card", enabled = false }}]
-                webhook = {{ url = "{url}", secret = "whsec_x" }}
-                "#
-            ))
-            .unwrap()
-            .check_live()
+            let methods = r#"methods = [{ type = "card", enabled = false }]"#;
+            let webhook = format!(r#"webhook = {{ url = "{url}", secret = "whsec_x" }}"#);
+            Config::parse(&one_merchant("live", &format!("{methods}\n{webhook}")))
+                .unwrap()
+                .check_live()
         };
         assert!(live("https://shop.example/hooks").is_ok());
         let refused = live("http://shop.example/hooks").unwrap_err().to_string();

@@ -340,16 +340,9 @@ mod tests {
     }
 
     fn with_methods(methods: &str) -> Config {
-        Config::parse(&format!(
-            r#"
-            session_ttl_seconds = 1800
-            intent_ttl_seconds = 900
-            [[merchants]]
-            id = "m"
-            display_name = "M"
-            secret_key_hash = "test:sha256:00"
-            methods = [{methods}]
-            "#
+        Config::parse(&crate::config::one_merchant(
+            "test",
+            &format!("methods = [{methods}]"),
         ))
         .unwrap()
     }

@@ -82,9 +82,10 @@ pub async fn show(
     query: Result<Query<Seen>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let seen = query.map(|Query(seen)| seen).unwrap_or_default();
-    let shown = match is_token(&token) {
-        true => page(&state, &token, &headers, &seen).await,
-        false => Err(ApiError::not_found("code")),
+    let shown = if is_token(&token) {
+        page(&state, &token, &headers, &seen).await
+    } else {
+        Err(ApiError::not_found("code"))
     };
     match shown {
         Ok(response) => response,
@@ -167,7 +168,7 @@ async fn phone_s_screen(
     seen: &Seen,
 ) -> Result<Screen, ApiError> {
     let done = seen.done.is_some();
-    let mut intent = match payments::refresh(state, intent.clone(), done).await {
+    let intent = match payments::refresh(state, intent.clone(), done).await {
         Ok(intent) => intent,
         Err(error) => {
             tracing::warn!("{}: on the phone: {}", intent.id, error.message);
@@ -204,7 +205,6 @@ async fn phone_s_screen(
             return Ok(Screen::TryAgain);
         }
     }
-    intent = payments::reload(state, &intent.id).await.unwrap_or(intent);
     let method: MethodKind = from_text(&intent.method)?;
     // A wallet's own sheet can still pay a trade made for this payer even
     // once the provider calls it processing (Alipay's, waiting for the buyer).
