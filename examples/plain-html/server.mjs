@@ -68,11 +68,15 @@ function cookie(request, name) {
   return undefined;
 }
 
-/** The order this visit is about: the one it comes back to, or this browser's while it can be paid, or a new one. */
+/**
+ * The order this visit is about: the one it comes back to, or this
+ * browser's while it can be paid, or a new one; none when it comes back to
+ * an order this shop does not know (another shop's, or from before a restart).
+ */
 async function orderFor(request, url, signal) {
   const number = url.searchParams.get("order") || cookie(request, COOKIE);
   const kept = number && orders.get(number);
-  if (kept && url.searchParams.has("payment_intent")) return [number, kept];
+  if (url.searchParams.has("payment_intent")) return kept ? [number, kept] : null;
   if (kept) {
     const answer = await ask(`/checkout-sessions/${encodeURIComponent(kept.id)}`, {
       headers: { Authorization: "Bearer " + kept.secret },
@@ -113,7 +117,13 @@ async function renderPage(request, response, url) {
   let styles = "";
   let setCookie = {};
   try {
-    const [number, order] = await orderFor(request, url, signal);
+    const found = await orderFor(request, url, signal);
+    if (!found) {
+      // Not an order of this shop's: its payment is no business of this page.
+      response.writeHead(303, { Location: "/" }).end();
+      return;
+    }
+    const [number, order] = found;
     setCookie = { "Set-Cookie": `${COOKIE}=${number}; Path=/; HttpOnly; SameSite=Lax` };
     try {
       const [inside, styleSource] = await firstScreen(request, order, signal);

@@ -349,6 +349,26 @@ async fn the_plain_html_shop_s_own_server_sends_the_first_screen_and_a_phone_pay
         .await
         .expect("the page")
         .contains("shadowrootmode"));
+    // A way back to an order the shop does not know goes to the shop's
+    // page, not to a checkout of a new order told of another's payment.
+    let unknown = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+        .get(format!(
+            "{}?order=f00d&payment_intent=pi_someone_else",
+            shop.url
+        ))
+        .send()
+        .await
+        .expect("the shop's server answers");
+    assert_eq!(
+        (
+            unknown.status().as_u16(),
+            unknown.headers()["location"].to_str().ok()
+        ),
+        (303, Some("/"))
+    );
     // Only /api is passed on: no way round it to the payment server's
     // operations routes.
     let sneaked = shop.raw_get("/api/../metrics").await;
