@@ -1,11 +1,11 @@
 use contract::{CheckoutSession, ClientContext, MethodKind};
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use super::outcome::{OutcomeAction, OutcomeKind};
-use super::{MethodList, Outcome, PayButton, QrPanel, StatusLine};
+use super::after_pay::{self, After, Arrival};
+use super::outcome::OutcomeKind;
+use super::{MethodList, PayButton, StatusLine};
 use crate::api::Api;
 use crate::browser;
 use crate::checkout::{Checkout as State, Completion, Event, Phase};
@@ -16,7 +16,7 @@ use crate::money;
 /// Which screen the checkout shows; the parts inside each screen update
 /// finely, so a poll or a clock tick never rebuilds the QR code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Screen {
+pub(super) enum Screen {
     Loading,
     LoadFailed,
     Choosing,
@@ -231,6 +231,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             engaged.set_value(false);
         }
     };
+    let after_pay = after_pay::load();
     let body = {
         let driver = driver.clone();
         move || {
@@ -264,30 +265,19 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                     })
                 }
                 Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, locale)),
-                Screen::Scan(method) => {
-                    EitherOf5::D(scanning(driver.clone(), method, now, amount, locale))
-                }
-                Screen::Outcome(kind) => {
-                    let driver = driver.clone();
-                    let on_action = Callback::new(move |action| {
-                        driver.dispatch(match action {
-                            OutcomeAction::RetryHandOff => Event::RetryHandOff,
-                            OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
-                            OutcomeAction::RefreshCode => Event::RefreshCode {
-                                fresh_key: browser::random_key(),
-                            },
-                            OutcomeAction::ChooseAnother => Event::ChooseAnother,
-                        })
-                    });
-                    // One code for every wallet: the wallet the phone paid with.
-                    let amount = Signal::derive(move || match state.with(|s| s.paying_with) {
-                        Some(wallet) => {
-                            format!("{} · {}", amount.get(), locale.method_name(wallet))
-                        }
-                        None => amount.get(),
-                    });
-                    EitherOf5::E(view! { <Outcome kind headline=status amount locale on_action /> })
-                }
+                // The screens after Pay come with the package's second part,
+                // which a slow line may still be bringing.
+                Screen::Scan(_) | Screen::Outcome(_) => match after_pay.get() {
+                    Arrival::Ready(render) => EitherOf5::D(render(After {
+                        driver: driver.clone(),
+                        screen: current,
+                        now,
+                        amount,
+                        status,
+                        locale,
+                    })),
+                    arrival => EitherOf5::E(after_pay::waiting(arrival, locale)),
+                },
             }
         }
     };
@@ -362,69 +352,5 @@ fn choosing(driver: Driver, amount: Signal<String>, locale: Locale) -> impl Into
             <MethodList methods selected disabled=busy locale on_select=select />
             <PayButton amount disabled=no_choice busy locale />
         </form>
-    }
-}
-
-/// The QR code screen, with its countdown and sandbox control.
-fn scanning(
-    driver: Driver,
-    method: MethodKind,
-    now: RwSignal<i64>,
-    amount: Signal<String>,
-    locale: Locale,
-) -> impl IntoView {
-    let state = driver.state();
-    // The code is drawn once: a new code is a new intent, which reaches this
-    // screen only through another one (Creating), so it gets a new panel.
-    let (payload, expires_at) = state.with_untracked(|s| match &s.phase {
-        Phase::AwaitingScan {
-            payload,
-            expires_at,
-            ..
-        } => (payload.clone(), *expires_at),
-        _ => (String::new(), 0),
-    });
-    // The clock is read afresh, not from the last tick: the answer that
-    // brought this code may have just set the server's time.
-    let seconds_left = Signal::derive(move || {
-        now.track();
-        expires_at - browser::now()
-    });
-    let sandbox =
-        state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
-    let simulating = RwSignal::new(false);
-    let on_simulate_scan = {
-        let driver = driver.clone();
-        let code_url = payload.clone();
-        Callback::new(move |decline| {
-            let driver = driver.clone();
-            let code_url = code_url.clone();
-            spawn_local(async move {
-                // Whether or not the sandbox took the scan, the server tells
-                // how the code stands; a scan that did not happen can be tried again.
-                if driver.api().sandbox_scan(&code_url, decline).await.is_err() {
-                    simulating.try_set(false);
-                }
-                // A decline is not notified (WeChat Pay only notifies
-                // payments): the server must ask.
-                driver.dispatch(Event::CheckNow {
-                    ask_provider: decline,
-                });
-            });
-        })
-    };
-    let on_choose_another = Callback::new(move |()| driver.dispatch(Event::ChooseAnother));
-    view! {
-        <QrPanel
-            method
-            payload
-            seconds_left
-            amount
-            sandbox
-            locale
-            on_simulate_scan
-            simulating
-            on_choose_another
-        />
     }
 }

@@ -103,6 +103,11 @@ async fn mounts(browser: &Browser) -> u64 {
 async fn pay_by_scanning(browser: &Browser, page: &CheckoutPage) {
     page.choose("wechat_pay").await;
     page.pay().await;
+    pay_by_scanning_the_code(browser, page).await;
+}
+
+/// Scans the code on the screen, pays, and checks the shop was told.
+async fn pay_by_scanning_the_code(browser: &Browser, page: &CheckoutPage) {
     page.scan_qr_code().await;
     page.press("simulate-scan").await;
     page.wait_for_text("outcome-headline", |text| text == "Payment succeeded")
@@ -129,6 +134,7 @@ async fn the_shop_takes_a_payment_with_the_package_loaded_twice_beside_another_w
         .wait_for_text("other-widget", |text| text == "The other widget says 42")
         .await;
     assert_eq!(page.amount().await, "¥128.00");
+    pay_by_scanning(&browser, &page).await;
     let wasm = run(
         &browser,
         "return performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname).filter((path) => path.endsWith('.wasm'));",
@@ -137,10 +143,12 @@ async fn the_shop_takes_a_payment_with_the_package_loaded_twice_beside_another_w
     .await;
     assert_eq!(
         wasm,
-        json!(["/payment-selector/payment-selector_bg.wasm"]),
-        "the module found its wasm beside it, and the copies loaded none"
+        json!([
+            "/payment-selector/payment-selector_bg.wasm",
+            "/payment-selector/payment-selector_split_after_pay.wasm"
+        ]),
+        "the module found its wasm's two parts beside it, and the copies loaded neither"
     );
-    pay_by_scanning(&browser, &page).await;
     assert_eq!(mounts(&browser).await, 1, "one checkout, mounted once");
     assert_eq!(
         run(&browser, "return document.querySelectorAll('payment-selector').length === 1 && typeof customElements.get('payment-selector');", vec![]).await,
@@ -344,6 +352,7 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that
     let files = package_integrity();
     let script = hashed_name(&files, "payment-selector.js");
     let wasm = hashed_name(&files, "payment-selector_bg.wasm");
+    let later = hashed_name(&files, "payment-selector_split_after_pay.wasm");
     let css = hashed_name(&files, "payment-selector.css");
     let page_html = pinned_page(&script, files[&script].as_str().expect("a hash"));
 
@@ -353,13 +362,22 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that
     let page =
         CheckoutPage::open_element(&browser.client, &format!("{}pinned.html", app.url())).await;
     assert_eq!(page.amount().await, "¥128.00");
+    assert_eq!(
+        page.style("pay-button", "background-color").await,
+        "rgba(154, 91, 19, 1)",
+        "styled by its own stylesheet and the shop's --ps-accent"
+    );
+    // The screens after Pay, from the wasm's hashed second part.
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    page.scan_qr_code().await;
     let loaded = run(
         &browser,
         "return performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname);",
         vec![],
     )
     .await;
-    for name in [&wasm, &css] {
+    for name in [&wasm, &later, &css] {
         assert!(
             loaded
                 .as_array()
@@ -367,11 +385,6 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that
             "{name} loaded: {loaded}"
         );
     }
-    assert_eq!(
-        page.style("pay-button", "background-color").await,
-        "rgba(154, 91, 19, 1)",
-        "styled by its own stylesheet and the shop's --ps-accent"
-    );
     assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
 
@@ -514,5 +527,33 @@ async fn the_shop_does_not_move_when_the_checkout_appears() {
         moved.as_f64().is_some_and(|px| px.abs() < 2.0),
         "the shop's line moved {moved}px"
     );
+    browser.close().await;
+}
+
+/// The screens after Pay come in the wasm's second part, fetched once the
+/// checkout is up. When it cannot be fetched, the shopper who pays is told
+/// the checkout is still trying, and the code shows once the line is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screens_after_pay_come_when_their_part_of_the_wasm_can_be_fetched_again() {
+    let app = App::start_shop().await;
+    let browser = Browser::start("en-US").await;
+    browser.on_every_page(GATHER_ERRORS).await;
+    browser.devtools("Network.enable", json!({})).await;
+    let block = |urls: Value| browser.devtools("Network.setBlockedURLs", json!({ "urls": urls }));
+    block(json!(["*payment-selector_split_after_pay*"])).await;
+    let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
+    assert_eq!(page.amount().await, "¥128.00");
+
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    page.wait_for_text("still-trying", |text| {
+        text == "Connection trouble, still trying…"
+    })
+    .await;
+    assert!(!page.shows("qr-code").await, "no code without its screen");
+
+    block(json!([])).await;
+    pay_by_scanning_the_code(&browser, &page).await;
+    assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask dist`: the storefront package, `dist/payment-selector/`.
 //!
-//! Trunk builds `xtask/element.html` (the element's wasm, its glue, the
-//! loader and the stylesheet, minified); this module assembles what a
-//! storefront serves: the glue and loader in one function scope, as a
+//! Trunk builds `xtask/element.html` (the element's wasm, the loader and
+//! the stylesheet, minified); `split.rs` cuts the wasm in two parts and
+//! makes the first's glue; this module assembles what a storefront
+//! serves: the glue and loader in one function scope, as a
 //! classic script and an ES module, stable names, content-hashed copies
 //! that load each other checked by their subresource-integrity hashes,
 //! `integrity.json`, `.br`/`.gz` siblings, what a toolchain reads
@@ -16,9 +17,10 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::setup::Tools;
-use crate::{names, package, release, root, setup, Result};
+use crate::{names, package, release, root, setup, split, Result};
 
-/// The package's three files a page loads, by their stable names.
+/// The package's three files a page loads before Pay works, by their
+/// stable names (the wasm's later parts follow: `split.rs`).
 pub const SCRIPT: &str = "payment-selector.js";
 /// The element's WebAssembly, loaded by the script.
 pub const WASM: &str = "payment-selector_bg.wasm";
@@ -33,8 +35,20 @@ pub fn dir() -> PathBuf {
 /// Builds the element with trunk and writes the package.
 pub fn run(tools: &Tools) -> Result {
     let built = root().join("target").join("element");
-    release::trunk_release(tools, "xtask/element.html", &built, "the element")?;
-    assemble(&built, &dir())?;
+    let cargo_dir = root().join("target").join("size-element");
+    release::trunk_release_in(
+        tools,
+        "xtask/element.html",
+        &built,
+        "the element",
+        &cargo_dir,
+        "-Clink-args=--emit-relocs",
+    )?;
+    let parts = split::cut(
+        tools,
+        &cargo_dir.join("wasm32-unknown-unknown/release/payment-selector-element.wasm"),
+    )?;
+    assemble(&built, parts, &dir())?;
     let pinned = package::versioned_dir(&version()?);
     copy_folder(&dir(), &pinned)?;
     println!("==> wrote {} and {}", dir().display(), pinned.display());
@@ -45,7 +59,7 @@ pub fn run(tools: &Tools) -> Result {
 /// `import "payment-selector"`.
 pub const MODULE: &str = "payment-selector.mjs";
 
-fn assemble(built: &Path, out: &Path) -> Result {
+fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
     let files = list(built)?;
     let find = |test: &dyn Fn(&str) -> bool, what: &str| {
         files
@@ -54,11 +68,6 @@ fn assemble(built: &Path, out: &Path) -> Result {
             .cloned()
             .ok_or_else(|| format!("trunk wrote no {what} in {}", built.display()))
     };
-    let wasm = find(
-        &|n| n.starts_with("payment-selector-element-") && n.ends_with("_bg.wasm"),
-        "wasm",
-    )?;
-    let glue = wasm.replace("_bg.wasm", ".js");
     let loader = find(
         &|n| n.starts_with("element-") && n.ends_with(".js"),
         "loader",
@@ -71,26 +80,53 @@ fn assemble(built: &Path, out: &Path) -> Result {
         let path = built.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let text = |name: &str| read(name).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-    let (glue, loader) = (text(&glue)?, text(&loader)?);
-    if !glue.contains("let wasm_bindgen") || !loader.contains("files") {
-        return Err("trunk's glue or loader is no longer what the package wraps".into());
+    let loader = String::from_utf8_lossy(&read(&loader)?).into_owned();
+    if !parts.glue.contains("let wasm_bindgen") || !loader.contains("files") {
+        return Err(
+            "wasm-bindgen's glue or trunk's loader is no longer what the package wraps".into(),
+        );
     }
-    let (wasm, glue) = names::shorten(&read(&wasm)?, &glue)?;
+    let (wasm, glue) = names::shorten(&parts.first, &parts.glue)?;
     let css = read(&css)?;
     let hashed_wasm = hashed(WASM, &wasm);
     let hashed_css = hashed(STYLESHEET, &css);
+    let later: Vec<(String, Vec<Part>)> = parts
+        .later
+        .into_iter()
+        .map(|(point, files)| {
+            let files = files
+                .into_iter()
+                .map(|(stem, bytes)| Part {
+                    name: format!("payment-selector_{stem}.wasm"),
+                    hashed: hashed(&format!("payment-selector_{stem}.wasm"), &bytes),
+                    integrity: sri(&bytes),
+                    bytes,
+                })
+                .collect();
+            (point, files)
+        })
+        .collect();
 
     let script = minify(
-        &package_script(&glue, &loader, &classic_files(WASM, STYLESHEET, None)),
+        &package_script(
+            &glue,
+            &loader,
+            &classic_files(WASM, STYLESHEET, None, &later, false),
+        ),
         false,
     )?;
     // The content-hashed script names the hashed wasm and stylesheet and
     // checks them against their hashes: a page that pins one script (with
     // its own integrity attribute) gets exactly that build's parts.
-    let pinned = classic_files(&hashed_wasm, &hashed_css, Some((&sri(&wasm), &sri(&css))));
+    let pinned = classic_files(
+        &hashed_wasm,
+        &hashed_css,
+        Some((&sri(&wasm), &sri(&css))),
+        &later,
+        true,
+    );
     let hashed_script_text = minify(&package_script(&glue, &loader, &pinned), false)?;
-    let module = minify(&package_script(&glue, &loader, &module_files()), true)?;
+    let module = minify(&package_script(&glue, &loader, &module_files(&later)), true)?;
     let hashed_script = hashed(SCRIPT, hashed_script_text.as_bytes());
 
     if out.exists() {
@@ -109,6 +145,12 @@ fn assemble(built: &Path, out: &Path) -> Result {
     ] {
         write(out, &name, bytes)?;
         integrity.push((name, sri(bytes)));
+    }
+    for part in later.iter().flat_map(|(_, files)| files) {
+        for name in [&part.name, &part.hashed] {
+            write(out, name, &part.bytes)?;
+            integrity.push((name.clone(), part.integrity.clone()));
+        }
     }
     let manifest = integrity
         .iter()
@@ -169,34 +211,89 @@ fn minify(script: &str, module: bool) -> Result<String> {
     Ok(minified)
 }
 
+/// A file of the wasm's second part (see `split.rs`).
+struct Part {
+    /// Its stable name.
+    name: String,
+    /// Its content-hashed name.
+    hashed: String,
+    integrity: String,
+    bytes: Vec<u8>,
+}
+
 /// The glue and the loader in one function, so that neither leaves a name
 /// in the page's global scope: the glue's `let wasm_bindgen` would make a
 /// second copy of the script, or another wasm-bindgen widget, throw. `files`
-/// is an expression for where the wasm and stylesheet are (see
-/// `src/element.js`).
+/// is an expression for where the wasm, its later parts and the stylesheet
+/// are (see `src/element.js`); the glue asks `src/element-parts.js` for
+/// the later parts' loaders.
 fn package_script(glue: &str, loader: &str, files: &str) -> String {
     // The glue may end without a semicolon; the loader starts with a (.
-    format!("(function(files){{{glue};\n{loader}\n}})({files});\n")
+    format!("(function(files){{{PARTS}\n{glue};\n{loader}\n}})({files});\n")
 }
+
+/// What answers the glue's `require` of the later parts' loaders.
+const PARTS: &str = include_str!("../../src/element-parts.js");
 
 /// A classic script's files: beside the script (its `src`), with their
 /// integrity hashes when the names are content-hashed.
-fn classic_files(wasm: &str, css: &str, integrity: Option<(&str, &str)>) -> String {
+fn classic_files(
+    wasm: &str,
+    css: &str,
+    integrity: Option<(&str, &str)>,
+    later: &[(String, Vec<Part>)],
+    pinned: bool,
+) -> String {
     let (wasm_integrity, css_integrity) = integrity.unwrap_or_default();
+    let later = later_files(later, |part| {
+        if pinned {
+            (
+                format!("new URL(\"{}\",b).href", part.hashed),
+                part.integrity.as_str(),
+            )
+        } else {
+            (format!("new URL(\"{}\",b).href", part.name), "")
+        }
+    });
     format!(
         "(b=>({{wasm:new URL(\"{wasm}\",b).href,wasmIntegrity:\"{wasm_integrity}\",\
-         style:new URL(\"{css}\",b).href,styleIntegrity:\"{css_integrity}\"}}))\
+         style:new URL(\"{css}\",b).href,styleIntegrity:\"{css_integrity}\",later:{later}}}))\
          (document.currentScript?document.currentScript.src:location.href)"
     )
 }
 
 /// The module's files: `new URL("./…", import.meta.url)`, the form bundlers
 /// recognise and copy the file for.
-fn module_files() -> String {
+fn module_files(later: &[(String, Vec<Part>)]) -> String {
+    let later = later_files(later, |part| {
+        (
+            format!("new URL(\"./{}\",import.meta.url).href", part.name),
+            "",
+        )
+    });
     format!(
         "{{wasm:new URL(\"./{WASM}\",import.meta.url).href,wasmIntegrity:\"\",\
-         style:new URL(\"./{STYLESHEET}\",import.meta.url).href,styleIntegrity:\"\"}}"
+         style:new URL(\"./{STYLESHEET}\",import.meta.url).href,styleIntegrity:\"\",later:{later}}}"
     )
+}
+
+/// `{"<split point>":[{url:…,integrity:"…"},…],…}`, each part's URL
+/// expression and integrity by `locate`.
+fn later_files(later: &[(String, Vec<Part>)], locate: impl Fn(&Part) -> (String, &str)) -> String {
+    let points: Vec<String> = later
+        .iter()
+        .map(|(point, files)| {
+            let files: Vec<String> = files
+                .iter()
+                .map(|part| {
+                    let (url, integrity) = locate(part);
+                    format!("{{url:{url},integrity:\"{integrity}\"}}")
+                })
+                .collect();
+            format!("{point}:[{}]", files.join(","))
+        })
+        .collect();
+    format!("{{{}}}", points.join(","))
 }
 
 /// The component's version, from the root `Cargo.toml`.

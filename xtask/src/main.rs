@@ -22,6 +22,7 @@ mod release;
 mod serve;
 mod setup;
 mod size;
+mod split;
 mod test;
 
 use std::process::{Command, ExitCode};

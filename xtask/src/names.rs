@@ -48,6 +48,12 @@ pub fn shorten(wasm: &[u8], script: &str) -> Result<(Vec<u8>, String)> {
                             import.module, import.name
                         ));
                     };
+                    // The loader of the wasm's second part keeps its name:
+                    // the glue asks for it by that name (see split.rs).
+                    if import.module == crate::split::LINK_MODULE {
+                        imports.import(import.module, import.name, EntityType::Function(index));
+                        continue;
+                    }
                     if !import.module.ends_with("_bg.js") {
                         return Err(format!("an import not from the glue: {}", import.module));
                     }

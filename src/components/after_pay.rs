@@ -1,0 +1,218 @@
+//! The screens after Pay: the QR code and the outcomes. The storefront
+//! package carries them in a second wasm (`cargo xtask dist` builds with
+//! the `split` feature) that is fetched once the checkout is up, so the
+//! first screen and a working Pay wait only for the first part. Every
+//! other build has them in the one wasm, ready at once.
+
+use contract::MethodKind;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::checkout::Screen;
+use super::outcome::OutcomeAction;
+use super::{Outcome, QrPanel};
+use crate::browser;
+use crate::checkout::{Event, Phase};
+use crate::driver::Driver;
+use crate::i18n::{Key, Locale};
+
+/// What the screens after Pay are drawn from.
+pub(super) struct After {
+    pub driver: Driver,
+    pub screen: Screen,
+    pub now: RwSignal<i64>,
+    pub amount: Signal<String>,
+    pub status: Signal<Option<&'static str>>,
+    pub locale: Locale,
+}
+
+/// Draws the screen after Pay that `After::screen` names.
+pub(super) type Render = fn(After) -> AnyView;
+
+/// Where the screens after Pay are.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "split"), allow(dead_code))]
+pub(super) enum Arrival {
+    /// On their way.
+    Coming,
+    /// A load failed or is taking long; one is on its way.
+    Retrying,
+    /// Here.
+    Ready(Render),
+}
+
+/// How long after a failed load the next one starts.
+#[cfg(feature = "split")]
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long a load may take before the shopper is told it is still trying
+/// (a stalled line fails no fetch).
+#[cfg(feature = "split")]
+const TOO_LONG: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The screens after Pay, once here: every checkout on the page draws with
+/// them from then on.
+#[cfg(feature = "split")]
+static HERE: std::sync::OnceLock<Render> = std::sync::OnceLock::new();
+
+/// Where the screens after Pay are; starts bringing them if they are not
+/// here yet.
+pub(super) fn load() -> RwSignal<Arrival> {
+    #[cfg(not(feature = "split"))]
+    {
+        RwSignal::new(Arrival::Ready(render))
+    }
+    #[cfg(feature = "split")]
+    {
+        if let Some(render) = HERE.get() {
+            return RwSignal::new(Arrival::Ready(*render));
+        }
+        let arrival = RwSignal::new(Arrival::Coming);
+        set_timeout(
+            move || {
+                if matches!(arrival.try_get_untracked(), Some(Arrival::Coming)) {
+                    arrival.try_set(Arrival::Retrying);
+                }
+            },
+            TOO_LONG,
+        );
+        spawn_local(async move {
+            loop {
+                match loaded().await {
+                    Ok(render) => {
+                        let _ = HERE.set(render);
+                        arrival.try_set(Arrival::Ready(render));
+                        return;
+                    }
+                    // Gone with its checkout: nobody to bring them to.
+                    Err(_) if arrival.try_set(Arrival::Retrying).is_some() => return,
+                    Err(_) => gloo_timers::future::sleep(RETRY_AFTER).await,
+                }
+            }
+        });
+        arrival
+    }
+}
+
+/// The split point: the second wasm holds `render` and all it alone uses.
+#[cfg(feature = "split")]
+#[leptos::wasm_split::wasm_split(
+    after_pay,
+    fallible,
+    wasm_split_path = ::leptos::wasm_split
+)]
+fn loaded() -> Result<Render, leptos::wasm_split::SplitLoaderError> {
+    Ok(render)
+}
+
+/// What the checkout shows while the screens after Pay are not here: a
+/// skeleton, and after a failed or long load a word that it is still trying.
+pub(super) fn waiting(arrival: Arrival, locale: Locale) -> impl IntoView {
+    let retrying = matches!(arrival, Arrival::Retrying);
+    view! {
+        <div class="ps-skeleton" aria-hidden="true"></div>
+        {retrying.then(|| view! {
+            <p class="ps-notice" role="status" data-testid="still-trying">
+                {locale.text(Key::StillTrying)}
+            </p>
+        })}
+    }
+}
+
+fn render(after: After) -> AnyView {
+    let After {
+        driver,
+        screen,
+        now,
+        amount,
+        status,
+        locale,
+    } = after;
+    match screen {
+        Screen::Scan(method) => scanning(driver, method, now, amount, locale).into_any(),
+        Screen::Outcome(kind) => {
+            let state = driver.state();
+            let on_action = Callback::new(move |action| {
+                driver.dispatch(match action {
+                    OutcomeAction::RetryHandOff => Event::RetryHandOff,
+                    OutcomeAction::CheckAgain => Event::CheckNow { ask_provider: true },
+                    OutcomeAction::RefreshCode => Event::RefreshCode {
+                        fresh_key: browser::random_key(),
+                    },
+                    OutcomeAction::ChooseAnother => Event::ChooseAnother,
+                })
+            });
+            // One code for every wallet: the wallet the phone paid with.
+            let amount = Signal::derive(move || match state.with(|s| s.paying_with) {
+                Some(wallet) => format!("{} · {}", amount.get(), locale.method_name(wallet)),
+                None => amount.get(),
+            });
+            view! { <Outcome kind headline=status amount locale on_action /> }.into_any()
+        }
+        // The checkout draws the others itself.
+        Screen::Loading | Screen::LoadFailed | Screen::Choosing => ().into_any(),
+    }
+}
+/// The QR code screen, with its countdown and sandbox control.
+fn scanning(
+    driver: Driver,
+    method: MethodKind,
+    now: RwSignal<i64>,
+    amount: Signal<String>,
+    locale: Locale,
+) -> impl IntoView {
+    let state = driver.state();
+    // The code is drawn once: a new code is a new intent, which reaches this
+    // screen only through another one (Creating), so it gets a new panel.
+    let (payload, expires_at) = state.with_untracked(|s| match &s.phase {
+        Phase::AwaitingScan {
+            payload,
+            expires_at,
+            ..
+        } => (payload.clone(), *expires_at),
+        _ => (String::new(), 0),
+    });
+    // The clock is read afresh, not from the last tick: the answer that
+    // brought this code may have just set the server's time.
+    let seconds_left = Signal::derive(move || {
+        now.track();
+        expires_at - browser::now()
+    });
+    let sandbox =
+        state.with_untracked(|s| s.session.as_ref().is_some_and(|session| !session.livemode));
+    let simulating = RwSignal::new(false);
+    let on_simulate_scan = {
+        let driver = driver.clone();
+        let code_url = payload.clone();
+        Callback::new(move |decline| {
+            let driver = driver.clone();
+            let code_url = code_url.clone();
+            spawn_local(async move {
+                // Whether or not the sandbox took the scan, the server tells
+                // how the code stands; a scan that did not happen can be tried again.
+                if driver.api().sandbox_scan(&code_url, decline).await.is_err() {
+                    simulating.try_set(false);
+                }
+                // A decline is not notified (WeChat Pay only notifies
+                // payments): the server must ask.
+                driver.dispatch(Event::CheckNow {
+                    ask_provider: decline,
+                });
+            });
+        })
+    };
+    let on_choose_another = Callback::new(move |()| driver.dispatch(Event::ChooseAnother));
+    view! {
+        <QrPanel
+            method
+            payload
+            seconds_left
+            amount
+            sandbox
+            locale
+            on_simulate_scan
+            simulating
+            on_choose_another
+        />
+    }
+}

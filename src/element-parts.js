@@ -1,0 +1,37 @@
+// The wasm's later parts (the screens after Pay: src/components/after_pay.rs),
+// fetched when the first part asks for them. `cargo xtask dist` cuts the
+// wasm (xtask/src/split.rs) and puts this before wasm-bindgen's glue in the
+// package's one function: the glue asks for the parts' loaders with
+// `require`, and `files.later` lists each split point's files, in the
+// order they are instantiated, with their integrity hashes.
+//
+// Each loader is `__wasm_split_load_<split point>(callback, data)`: the
+// part is instantiated on the first part's memory and function table
+// (which it fills in), then the first part's `callback` (an entry in that
+// table) is told whether it worked. A failed load is forgotten, so the
+// next ask fetches afresh.
+const require = () => {
+  const instances = {};
+  const instantiate = (file) =>
+    (instances[file.url] =
+      instances[file.url] ||
+      WebAssembly.instantiateStreaming(fetch(new Request(file.url, { integrity: file.integrity })), {
+        __wasm_split: wasm_bindgen.initSync(),
+      }).catch((error) => {
+        delete instances[file.url];
+        throw error;
+      }));
+  const loaders = {};
+  for (const point in files.later) {
+    loaders["__wasm_split_load_" + point] = (callback, data) => {
+      files.later[point]
+        .reduce((before, file) => before.then(() => instantiate(file)), Promise.resolve())
+        .then(
+          () => true,
+          () => false,
+        )
+        .then((loaded) => wasm_bindgen.initSync().__indirect_function_table.get(callback)(data, loaded));
+    };
+  }
+  return loaders;
+};
