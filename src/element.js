@@ -12,7 +12,7 @@
 // says where the wasm and the stylesheet are, and with which
 // subresource-integrity hashes to load them (the content-hashed script's
 // own; none for stable names, which go with whatever is deployed beside
-// them).
+// them), and where the wasm's later parts are (`element-parts.js`).
 (() => {
   const { wasm: wasmUrl, wasmIntegrity, style: styleUrl, styleIntegrity } = files;
   // `arriving`: the wasm's answer has begun; on a slow line its bytes may

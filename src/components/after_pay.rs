@@ -41,9 +41,12 @@ pub(super) enum Arrival {
     Ready(Render),
 }
 
-/// How long after a failed load the next one starts.
+/// How long after the first failed load the next one starts; each failure
+/// after it doubles the wait, up to `LONGEST_WAIT`.
 #[cfg(feature = "split")]
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+#[cfg(feature = "split")]
+const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long a load may take before the shopper is told it is still trying
 /// (a stalled line fails no fetch).
@@ -77,6 +80,7 @@ pub(super) fn load() -> RwSignal<Arrival> {
             TOO_LONG,
         );
         spawn_local(async move {
+            let mut wait = RETRY_AFTER;
             loop {
                 match loaded().await {
                     Ok(render) => {
@@ -86,7 +90,10 @@ pub(super) fn load() -> RwSignal<Arrival> {
                     }
                     // Gone with its checkout: nobody to bring them to.
                     Err(_) if arrival.try_set(Arrival::Retrying).is_some() => return,
-                    Err(_) => gloo_timers::future::sleep(RETRY_AFTER).await,
+                    Err(_) => {
+                        gloo_timers::future::sleep(wait).await;
+                        wait = (wait * 2).min(LONGEST_WAIT);
+                    }
                 }
             }
         });
@@ -106,8 +113,10 @@ fn loaded() -> Result<Render, leptos::wasm_split::SplitLoaderError> {
 }
 
 /// What the checkout shows while the screens after Pay are not here: a
-/// skeleton, and after a failed or long load a word that it is still trying.
-pub(super) fn waiting(arrival: Arrival, locale: Locale) -> impl IntoView {
+/// skeleton, and after a failed or long load a word that it is still
+/// trying, with the way back to the methods (a method that leaves for the
+/// provider's page needs none of these screens).
+pub(super) fn waiting(arrival: Arrival, driver: Driver, locale: Locale) -> impl IntoView {
     let retrying = matches!(arrival, Arrival::Retrying);
     view! {
         <div class="ps-skeleton" aria-hidden="true"></div>
@@ -115,6 +124,14 @@ pub(super) fn waiting(arrival: Arrival, locale: Locale) -> impl IntoView {
             <p class="ps-notice" role="status" data-testid="still-trying">
                 {locale.text(Key::StillTrying)}
             </p>
+            <button
+                class="ps-button ps-button--secondary"
+                type="button"
+                data-testid="choose-another"
+                on:click=move |_| driver.dispatch(Event::ChooseAnother)
+            >
+                {locale.text(Key::ChooseAnother)}
+            </button>
         })}
     }
 }

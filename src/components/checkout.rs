@@ -247,9 +247,12 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                 }
                 _ => false,
             };
-            let heading_says = (engaged && matches!(current, Screen::Outcome(_)))
-                .then(|| state.with_untracked(State::status))
-                .flatten();
+            // An outcome's heading says its status, once its screen is here.
+            let heading_says = (engaged
+                && matches!(current, Screen::Outcome(_))
+                && matches!(after_pay.get(), Arrival::Ready(_)))
+            .then(|| state.with_untracked(State::status))
+            .flatten();
             focused_status.set(heading_says);
             match current {
                 Screen::Loading => {
@@ -276,7 +279,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                         status,
                         locale,
                     })),
-                    arrival => EitherOf5::E(after_pay::waiting(arrival, locale)),
+                    arrival => EitherOf5::E(after_pay::waiting(arrival, driver.clone(), locale)),
                 },
             }
         }

@@ -141,11 +141,15 @@ async fn the_shop_takes_a_payment_with_the_package_loaded_twice_beside_another_w
         vec![],
     )
     .await;
+    let later = hashed_name(
+        &package_integrity(),
+        "payment-selector_split_after_pay.wasm",
+    );
     assert_eq!(
         wasm,
         json!([
             "/payment-selector/payment-selector_bg.wasm",
-            "/payment-selector/payment-selector_split_after_pay.wasm"
+            format!("/payment-selector/{later}")
         ]),
         "the module found its wasm's two parts beside it, and the copies loaded neither"
     );
@@ -555,5 +559,56 @@ async fn the_screens_after_pay_come_when_their_part_of_the_wasm_can_be_fetched_a
     block(json!([])).await;
     pay_by_scanning_the_code(&browser, &page).await;
     assert_eq!(errors(&browser).await, json!([]));
+    browser.close().await;
+}
+
+/// A second part that is not the one its script was built with (altered on
+/// the server, or another build's under the same name) is refused: the
+/// shopper who pays is told the checkout is still trying, and can go back
+/// to the methods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_part_that_differs_from_the_script_s_is_refused_and_the_shopper_can_go_back() {
+    let files = package_integrity();
+    let later = hashed_name(&files, "payment-selector_split_after_pay.wasm");
+    let later_hash = files[&later].as_str().expect("a hash");
+    let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
+    let script = std::fs::read_to_string(
+        std::path::Path::new(&dist)
+            .join("payment-selector")
+            .join("payment-selector.js"),
+    )
+    .expect("the script");
+    assert!(
+        script.contains(later_hash),
+        "the script carries its second part's hash"
+    );
+    let expecting_other = script.replace(later_hash, &format!("sha384-{}", "A".repeat(64)));
+    let app = App::start_shop_with(&[
+        (
+            "altered.html",
+            pinned_page("expecting-other.js", "")
+                .replace(" integrity=\"\"", "")
+                .as_bytes(),
+        ),
+        (
+            "payment-selector/expecting-other.js",
+            expecting_other.as_bytes(),
+        ),
+    ])
+    .await;
+    let browser = Browser::start("en-US").await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}altered.html", app.url())).await;
+    page.choose("wechat_pay").await;
+    page.pay().await;
+    page.wait_for_text("still-trying", |text| {
+        text == "Connection trouble, still trying…"
+    })
+    .await;
+    assert!(!page.shows("qr-code").await, "no code from another part");
+
+    page.press("choose-another").await;
+    page.wait_for("method-list").await;
+    assert!(!page.shows("still-trying").await, "back to the methods");
     browser.close().await;
 }

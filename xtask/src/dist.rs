@@ -97,7 +97,6 @@ fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
             let files = files
                 .into_iter()
                 .map(|(stem, bytes)| Part {
-                    name: format!("payment-selector_{stem}.wasm"),
                     hashed: hashed(&format!("payment-selector_{stem}.wasm"), &bytes),
                     integrity: sri(&bytes),
                     bytes,
@@ -111,7 +110,7 @@ fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
         &package_script(
             &glue,
             &loader,
-            &classic_files(WASM, STYLESHEET, None, &later, false),
+            &classic_files(WASM, STYLESHEET, None, &later),
         ),
         false,
     )?;
@@ -123,7 +122,6 @@ fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
         &hashed_css,
         Some((&sri(&wasm), &sri(&css))),
         &later,
-        true,
     );
     let hashed_script_text = minify(&package_script(&glue, &loader, &pinned), false)?;
     let module = minify(&package_script(&glue, &loader, &module_files(&later)), true)?;
@@ -147,10 +145,8 @@ fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
         integrity.push((name, sri(bytes)));
     }
     for part in later.iter().flat_map(|(_, files)| files) {
-        for name in [&part.name, &part.hashed] {
-            write(out, name, &part.bytes)?;
-            integrity.push((name.clone(), part.integrity.clone()));
-        }
+        write(out, &part.hashed, &part.bytes)?;
+        integrity.push((part.hashed.clone(), part.integrity.clone()));
     }
     let manifest = integrity
         .iter()
@@ -213,9 +209,7 @@ fn minify(script: &str, module: bool) -> Result<String> {
 
 /// A file of the wasm's second part (see `split.rs`).
 struct Part {
-    /// Its stable name.
-    name: String,
-    /// Its content-hashed name.
+    /// Its content-hashed name (`payment-selector_<part>.<hash>.wasm`).
     hashed: String,
     integrity: String,
     bytes: Vec<u8>,
@@ -242,19 +236,9 @@ fn classic_files(
     css: &str,
     integrity: Option<(&str, &str)>,
     later: &[(String, Vec<Part>)],
-    pinned: bool,
 ) -> String {
     let (wasm_integrity, css_integrity) = integrity.unwrap_or_default();
-    let later = later_files(later, |part| {
-        if pinned {
-            (
-                format!("new URL(\"{}\",b).href", part.hashed),
-                part.integrity.as_str(),
-            )
-        } else {
-            (format!("new URL(\"{}\",b).href", part.name), "")
-        }
-    });
+    let later = later_files(later, "", "b");
     format!(
         "(b=>({{wasm:new URL(\"{wasm}\",b).href,wasmIntegrity:\"{wasm_integrity}\",\
          style:new URL(\"{css}\",b).href,styleIntegrity:\"{css_integrity}\",later:{later}}}))\
@@ -265,29 +249,29 @@ fn classic_files(
 /// The module's files: `new URL("./…", import.meta.url)`, the form bundlers
 /// recognise and copy the file for.
 fn module_files(later: &[(String, Vec<Part>)]) -> String {
-    let later = later_files(later, |part| {
-        (
-            format!("new URL(\"./{}\",import.meta.url).href", part.name),
-            "",
-        )
-    });
+    let later = later_files(later, "./", "import.meta.url");
     format!(
         "{{wasm:new URL(\"./{WASM}\",import.meta.url).href,wasmIntegrity:\"\",\
          style:new URL(\"./{STYLESHEET}\",import.meta.url).href,styleIntegrity:\"\",later:{later}}}"
     )
 }
 
-/// `{"<split point>":[{url:…,integrity:"…"},…],…}`, each part's URL
-/// expression and integrity by `locate`.
-fn later_files(later: &[(String, Vec<Part>)], locate: impl Fn(&Part) -> (String, &str)) -> String {
+/// `{<split point>:[{url:…,integrity:"…"},…],…}`: each part's URL is
+/// `new URL("<prefix><its hashed name>", <base>)`. Every script, with
+/// stable names or not, names the later parts by their content hash, with
+/// their integrity: a part of another build would run on this build's
+/// memory and function table.
+fn later_files(later: &[(String, Vec<Part>)], prefix: &str, base: &str) -> String {
     let points: Vec<String> = later
         .iter()
         .map(|(point, files)| {
             let files: Vec<String> = files
                 .iter()
                 .map(|part| {
-                    let (url, integrity) = locate(part);
-                    format!("{{url:{url},integrity:\"{integrity}\"}}")
+                    format!(
+                        "{{url:new URL(\"{prefix}{}\",{base}).href,integrity:\"{}\"}}",
+                        part.hashed, part.integrity
+                    )
                 })
                 .collect();
             format!("{point}:[{}]", files.join(","))

@@ -1,6 +1,8 @@
-//! The storefront package's size: the script, the wasm and the stylesheet
-//! a page loads, raw and brotli, checked against `size-budget.toml`; with
-//! `--why`, the largest functions (twiggy on a build that keeps names).
+//! The storefront package's size, raw and brotli, checked against
+//! `size-budget.toml`: what a page loads before Pay works (the script, the
+//! wasm's first part, the stylesheet) and the wasm's later parts; with
+//! `--why`, the first part's largest functions (twiggy on a build that
+//! keeps names).
 
 use crate::release::brotli;
 use crate::setup::{self, Tools};
@@ -59,7 +61,7 @@ fn print_total(dir: &std::path::Path, names: &[&str]) -> Result<usize> {
     Ok(brotli_total)
 }
 
-/// The later parts' stable names (`payment-selector_<part>.wasm`).
+/// The later parts' names (`payment-selector_<part>.<hash>.wasm`).
 fn later_parts(dir: &std::path::Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -68,8 +70,7 @@ fn later_parts(dir: &std::path::Path) -> Result<Vec<String>> {
         .filter(|name| {
             name.starts_with("payment-selector_")
                 && name.ends_with(".wasm")
-                && name != dist::WASM
-                && name.matches('.').count() == 1
+                && !name.starts_with(dist::WASM.trim_end_matches(".wasm"))
         })
         .collect();
     names.sort();
@@ -128,7 +129,7 @@ fn largest(tools: &Tools) -> Result {
     )
 }
 
-/// `max_brotli_bytes` from `size-budget.toml`.
+/// The budget `name` from `size-budget.toml`.
 fn budget(name: &str) -> Result<usize> {
     let path = root().join("size-budget.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;

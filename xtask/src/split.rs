@@ -19,8 +19,20 @@ use crate::{root, run_step, Result};
 /// with `require`, which the package script answers.
 pub const LINK_MODULE: &str = "./__wasm_split.js";
 
-/// wasm-opt's passes for each part: `xtask/element.html`'s for the whole.
-const WASM_OPT: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--converge"];
+/// wasm-opt's passes for each part (trunk's were `-Oz` and these for the
+/// whole); names, producers and target features, which no browser reads,
+/// are left out.
+const WASM_OPT: &[&str] = &[
+    "-Oz",
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "-Oz",
+    "--converge",
+    "--strip-debug",
+    "--strip-producers",
+    "--strip-target-features",
+];
 
 /// The parts, ready for the package.
 pub struct Parts {

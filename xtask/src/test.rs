@@ -36,6 +36,9 @@ pub fn run() -> Result {
             "--target",
             WASM,
             "--all-targets",
+            // The package's build: the split point and its loader.
+            "--features",
+            "split",
             "--",
             "-D",
             "warnings",
