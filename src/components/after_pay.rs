@@ -170,6 +170,7 @@ fn render(after: After) -> AnyView {
         Screen::Loading | Screen::LoadFailed | Screen::Choosing => ().into_any(),
     }
 }
+
 /// The QR code screen, with its countdown and sandbox control.
 fn scanning(
     driver: Driver,

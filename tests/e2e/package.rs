@@ -306,6 +306,28 @@ async fn a_new_language_a_repeated_attribute_and_a_move_keep_the_shopper_s_choic
     browser.close().await;
 }
 
+/// The shop, with a page (`page`) that loads the package's `script` as
+/// it would be if `hash`, which it carries, were another: expecting other
+/// bytes than the server's (as when a file was altered on the server).
+async fn shop_with_script_expecting_other(script: &str, hash: &str, page: &str) -> App {
+    let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
+    let path = std::path::Path::new(&dist)
+        .join("payment-selector")
+        .join(script);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(text.contains(hash), "{script} carries the hash {hash}");
+    let expecting_other = text.replace(hash, &format!("sha384-{}", "A".repeat(64)));
+    let other_page = pinned_page("expecting-other.js", "").replace(" integrity=\"\"", "");
+    App::start_shop_with(&[
+        (page, other_page.as_bytes()),
+        (
+            "payment-selector/expecting-other.js",
+            expecting_other.as_bytes(),
+        ),
+    ])
+    .await
+}
+
 /// The package's files by name, with their subresource-integrity hashes.
 fn package_integrity() -> serde_json::Map<String, Value> {
     let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
@@ -395,29 +417,8 @@ async fn the_pinned_script_loads_its_own_wasm_and_styles_and_refuses_a_wasm_that
     // The pinned script again, expecting other bytes than the server's wasm
     // (as when the wasm was altered on the server): it refuses the wasm and
     // says so.
-    let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
-    let pinned = std::fs::read_to_string(
-        std::path::Path::new(&dist)
-            .join("payment-selector")
-            .join(&script),
-    )
-    .expect("the hashed script");
     let wasm_hash = files[&wasm].as_str().expect("a hash");
-    assert!(
-        pinned.contains(wasm_hash),
-        "the pinned script carries its wasm's hash"
-    );
-    let other_hash = format!("sha384-{}", "A".repeat(64));
-    let expecting_other = pinned.replace(wasm_hash, &other_hash);
-    let other_page = pinned_page("expecting-other.js", "").replace(" integrity=\"\"", "");
-    let app = App::start_shop_with(&[
-        ("pinned.html", other_page.as_bytes()),
-        (
-            "payment-selector/expecting-other.js",
-            expecting_other.as_bytes(),
-        ),
-    ])
-    .await;
+    let app = shop_with_script_expecting_other(&script, wasm_hash, "pinned.html").await;
     let browser = Browser::start("en-US").await;
     browser.on_every_page(
         "window.__refused = [];
@@ -571,31 +572,8 @@ async fn a_second_part_that_differs_from_the_script_s_is_refused_and_the_shopper
     let files = package_integrity();
     let later = hashed_name(&files, "payment-selector_split_after_pay.wasm");
     let later_hash = files[&later].as_str().expect("a hash");
-    let dist = std::env::var_os("PS_DIST_DIR").expect("PS_DIST_DIR");
-    let script = std::fs::read_to_string(
-        std::path::Path::new(&dist)
-            .join("payment-selector")
-            .join("payment-selector.js"),
-    )
-    .expect("the script");
-    assert!(
-        script.contains(later_hash),
-        "the script carries its second part's hash"
-    );
-    let expecting_other = script.replace(later_hash, &format!("sha384-{}", "A".repeat(64)));
-    let app = App::start_shop_with(&[
-        (
-            "altered.html",
-            pinned_page("expecting-other.js", "")
-                .replace(" integrity=\"\"", "")
-                .as_bytes(),
-        ),
-        (
-            "payment-selector/expecting-other.js",
-            expecting_other.as_bytes(),
-        ),
-    ])
-    .await;
+    let app =
+        shop_with_script_expecting_other("payment-selector.js", later_hash, "altered.html").await;
     let browser = Browser::start("en-US").await;
     let page =
         CheckoutPage::open_element(&browser.client, &format!("{}altered.html", app.url())).await;

@@ -16,7 +16,7 @@ pub fn trunk_release(tools: &Tools, target: &str, dist: &Path, what: &str) -> Re
 }
 
 /// Where [`trunk_release`] has cargo build.
-pub fn size_target_dir() -> PathBuf {
+fn size_target_dir() -> PathBuf {
     root().join("target").join("size")
 }
 

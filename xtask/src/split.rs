@@ -9,7 +9,7 @@
 //! tooling uses) cuts the wasm at its split points; wasm-bindgen makes the
 //! first part's glue; wasm-opt shrinks each part as trunk does the whole.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::setup::Tools;
 use crate::{root, run_step, Result};
@@ -109,7 +109,7 @@ pub fn cut(tools: &Tools, built: &Path) -> Result<Parts> {
 }
 
 /// `input` through wasm-opt, as trunk does the whole wasm, read back.
-fn optimised(tools: &Tools, input: &Path, output: &PathBuf) -> Result<Vec<u8>> {
+fn optimised(tools: &Tools, input: &Path, output: &Path) -> Result<Vec<u8>> {
     run_step(
         &format!("wasm-opt {}", input.display()),
         tools
