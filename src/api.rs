@@ -57,11 +57,12 @@ impl Api {
         session_id: &str,
         body: &CreateIntent,
         idempotency_key: &str,
-    ) -> Result<PaymentIntent, CheckoutError> {
+    ) -> Result<IntentAnswer, CheckoutError> {
         let url = self.url(&paths::session_intents(session_id));
         let body = create_intent_json(body);
-        self.send("POST", &url, Some(&body), Some(idempotency_key))
+        self.fetch("POST", &url, Some(&body), Some(idempotency_key))
             .await
+            .map(IntentAnswer)
     }
 
     /// The intent's current status; `ask_provider` has the server ask the
@@ -70,18 +71,18 @@ impl Api {
         &self,
         intent_id: &str,
         ask_provider: bool,
-    ) -> Result<PaymentIntent, CheckoutError> {
+    ) -> Result<IntentAnswer, CheckoutError> {
         let mut url = self.url(&paths::intent(intent_id));
         if ask_provider {
             url.push_str("?refresh=true");
         }
-        self.send("GET", &url, None, None).await
+        self.fetch("GET", &url, None, None).await.map(IntentAnswer)
     }
 
     /// Cancels an intent the shopper walked away from.
-    pub async fn cancel_intent(&self, intent_id: &str) -> Result<PaymentIntent, CheckoutError> {
+    pub async fn cancel_intent(&self, intent_id: &str) -> Result<(), CheckoutError> {
         let url = self.url(&paths::cancel_intent(intent_id));
-        self.send("POST", &url, None, None).await
+        self.fetch("POST", &url, None, None).await.map(drop)
     }
 
     /// Sandbox servers only: plays the shopper's phone scanning `code_url`
@@ -108,15 +109,32 @@ impl Api {
         body: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<T, CheckoutError> {
-        let value = fetch_json(
-            method,
-            url,
-            Some(&self.client_secret),
-            body,
-            idempotency_key,
-        )
-        .await?;
-        decode(value)
+        decode(self.fetch(method, url, body, idempotency_key).await?)
+    }
+
+    /// Sends a request with the session's secret; the answer's JSON, parsed.
+    async fn fetch(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<JsValue, CheckoutError> {
+        let secret = Some(self.client_secret.as_str());
+        fetch_json(method, url, secret, body, idempotency_key).await
+    }
+}
+
+/// An intent as the server answered it, parsed but not yet read: reading it
+/// is [`IntentAnswer::read`], which the storefront package carries in the
+/// wasm's second part (the first only sends Pay).
+#[derive(Debug)]
+pub struct IntentAnswer(JsValue);
+
+impl IntentAnswer {
+    /// The intent, or why the answer is not one.
+    pub fn read(self) -> Result<PaymentIntent, CheckoutError> {
+        decode(self.0)
     }
 }
 

@@ -10,9 +10,10 @@ use contract::{ClientContext, CreateIntent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::Api;
+use crate::api::{Api, IntentAnswer};
 use crate::browser;
 use crate::checkout::{Checkout, Command, Completion, Event};
+use crate::later;
 
 /// The checkout's state and the means to move it. Cheap to clone; every
 /// clone drives the same checkout.
@@ -118,18 +119,30 @@ impl Driver {
         &self.api
     }
 
-    /// Applies `event` and runs what it calls for.
+    /// Applies `event` and runs what it calls for. An event of a payment
+    /// under way that comes before the wasm's second part waits for it (a
+    /// clock tick then has nothing to time, and is dropped).
     pub fn dispatch(&self, event: Event) {
         // A clock tick changes the checkout only when a code runs out, and
         // then it asks for a status check: views hear of no other tick.
         let is_tick = matches!(event, Event::Tick { .. });
         let mut ended = None;
+        let mut early = None;
         let commands = self
             .state
             .try_maybe_update(|checkout| {
                 let ongoing = checkout.completion().is_none();
                 let awaited = checkout.awaited_intent().map(str::to_owned);
-                let commands = checkout.update(event);
+                let commands = match checkout.update_before_paying(event) {
+                    Ok(commands) => commands,
+                    Err(event) => match later::here() {
+                        Some(later) => (later.update_paying)(checkout, event),
+                        None => {
+                            early = Some(event);
+                            return (false, vec![]);
+                        }
+                    },
+                };
                 if ongoing {
                     ended = checkout
                         .completion()
@@ -141,6 +154,13 @@ impl Driver {
                 (!is_tick || !commands.is_empty(), commands)
             })
             .unwrap_or_default();
+        if let Some(event) = early.filter(|_| !is_tick) {
+            let driver = self.clone();
+            spawn_local(async move {
+                later::wait().await;
+                driver.dispatch(event);
+            });
+        }
         if let (Some(ending), Some(on_complete)) = (ended, self.on_complete) {
             on_complete.run(ending);
         }
@@ -180,57 +200,25 @@ impl Driver {
                     method: attempt.method,
                     client: driver.context,
                 };
-                let created = driver
+                let created = match driver
                     .api
                     .create_intent(&driver.session_id, &body, &attempt.idempotency_key)
-                    .await;
+                    .await
+                {
+                    Ok(answer) => (later::wait().await.read_intent)(answer),
+                    Err(error) => Err(error),
+                };
                 driver.dispatch(match created {
                     Ok(intent) => Event::IntentCreated(intent),
                     Err(error) => Event::CreateFailed(error),
                 });
             }),
-            Command::FetchIntent {
-                intent_id,
-                delay_ms,
-                ask_provider,
-            } => {
-                let generation = self.polls.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                spawn_local(async move {
-                    driver
-                        .poll(intent_id, delay_ms, ask_provider, generation)
-                        .await
-                });
-            }
-            Command::Navigate {
-                url,
-                method,
-                fields,
-            } => {
-                if let Err(error) = browser::navigate(&url, method, &fields) {
-                    driver.dispatch(Event::RedirectFailed(error));
-                }
-            }
-            Command::InvokeWechat(params) => {
-                invoke_wallet(driver, &browser::WECHAT, browser::wechat_pay_args(&params));
-            }
-            Command::InvokeAlipay { trade_no } => {
-                invoke_wallet(driver, &browser::ALIPAY, browser::trade_pay_args(&trade_no));
-            }
-            Command::StopLeaving => browser::stop_loading(),
-            Command::WatchHandOff {
-                intent_id,
-                delay_ms,
-            } => set_timeout(
-                move || driver.dispatch(Event::HandOffStalled { intent_id }),
-                Duration::from_millis(delay_ms.into()),
-            ),
-            Command::CancelIntent { intent_id } => spawn_local(async move {
-                // Best effort otherwise: the server also expires an abandoned
-                // intent.
-                if let Err(error) = driver.api.cancel_intent(&intent_id).await {
-                    driver.dispatch(Event::CancelRefused { intent_id, error });
-                }
-            }),
+            // The rest are a payment's, under way: the wasm's second part
+            // carries them out.
+            paying => match later::here() {
+                Some(later) => (later.run)(self, paying),
+                None => spawn_local(async move { (later::wait().await.run)(&driver, paying) }),
+            },
         }
     }
 
@@ -243,6 +231,7 @@ impl Driver {
             return;
         }
         let answer = self.api.intent(&intent_id, ask_provider).await;
+        let answer = answer.and_then(IntentAnswer::read);
         let owed = self.polls.release(&intent_id);
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),
@@ -267,6 +256,58 @@ impl Driver {
         self.state
             .try_with_untracked(|checkout| checkout.awaited_intent() == Some(intent_id))
             .unwrap_or(false)
+    }
+}
+
+/// Carries out a command of a payment under way: the polls, the hand-offs
+/// to the providers, the watch on them and the cancel. The storefront
+/// package has this in the wasm's second part (`crate::later`).
+pub(crate) fn run_paying(driver: &Driver, command: Command) {
+    let driver = driver.clone();
+    match command {
+        Command::FetchIntent {
+            intent_id,
+            delay_ms,
+            ask_provider,
+        } => {
+            let generation = driver.polls.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            spawn_local(async move {
+                driver
+                    .poll(intent_id, delay_ms, ask_provider, generation)
+                    .await
+            });
+        }
+        Command::Navigate {
+            url,
+            method,
+            fields,
+        } => {
+            if let Err(error) = browser::navigate(&url, method, &fields) {
+                driver.dispatch(Event::RedirectFailed(error));
+            }
+        }
+        Command::InvokeWechat(params) => {
+            invoke_wallet(driver, &browser::WECHAT, browser::wechat_pay_args(&params));
+        }
+        Command::InvokeAlipay { trade_no } => {
+            invoke_wallet(driver, &browser::ALIPAY, browser::trade_pay_args(&trade_no));
+        }
+        Command::StopLeaving => browser::stop_loading(),
+        Command::WatchHandOff {
+            intent_id,
+            delay_ms,
+        } => set_timeout(
+            move || driver.dispatch(Event::HandOffStalled { intent_id }),
+            Duration::from_millis(delay_ms.into()),
+        ),
+        Command::CancelIntent { intent_id } => spawn_local(async move {
+            // Best effort otherwise: the server also expires an abandoned
+            // intent.
+            if let Err(error) = driver.api.cancel_intent(&intent_id).await {
+                driver.dispatch(Event::CancelRefused { intent_id, error });
+            }
+        }),
+        Command::LoadSession | Command::CreateIntent(_) => driver.run(command),
     }
 }
 

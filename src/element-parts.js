@@ -1,4 +1,4 @@
-// The wasm's later parts (the screens after Pay: src/components/after_pay.rs),
+// The wasm's later parts (what a payment under way needs: src/later.rs),
 // fetched when the first part asks for them. `cargo xtask dist` cuts the
 // wasm (xtask/src/split.rs) and puts this before wasm-bindgen's glue in the
 // package's one function: the glue asks for the parts' loaders with
@@ -37,7 +37,7 @@ const require = () => {
         .reduce((before, file) => before.then(() => instantiate(file)), Promise.resolve())
         .then(
           () => true,
-          (error) => (console.error("payment-selector: the screens after Pay did not load:", error), false),
+          (error) => (console.error("payment-selector: the wasm's second part did not load:", error), false),
         )
         .then((loaded) => wasm_bindgen.initSync().__indirect_function_table.get(callback)(data, loaded));
     };

@@ -23,5 +23,6 @@ pub mod first_screen;
 pub mod gallery;
 pub mod i18n;
 mod js;
+mod later;
 pub mod money;
 pub mod preview;

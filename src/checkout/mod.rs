@@ -353,7 +353,7 @@ impl Checkout {
     /// and asks the server how the payment went.
     pub fn returning(intent_id: String) -> (Checkout, Vec<Command>) {
         let (mut checkout, mut commands) = Checkout::start();
-        commands.extend(checkout.update(Event::ReturnedFromProvider { intent_id }));
+        commands.extend(checkout.check_asking(intent_id));
         (checkout, commands)
     }
 
@@ -373,28 +373,26 @@ impl Checkout {
     /// not fit the current phase (a double click, a late answer) change
     /// nothing.
     pub fn update(&mut self, event: Event) -> Vec<Command> {
-        match event {
+        self.update_before_paying(event)
+            .unwrap_or_else(|event| self.update_paying(event))
+    }
+
+    /// [`Checkout::update`] for the events that come before a payment is
+    /// under way, or without one: the session, the shopper's choice and
+    /// Pay, Pay refused, going back to the methods. Any other event is
+    /// handed back, for [`Checkout::update_paying`].
+    // The event handed back is the caller's own, moved back: boxing it
+    // would allocate for every event.
+    #[allow(clippy::result_large_err)]
+    pub fn update_before_paying(&mut self, event: Event) -> Result<Vec<Command>, Event> {
+        Ok(match event {
             // An amount that is not positive, or in a currency this
             // checkout does not know, is not one a shopper may be asked for.
-            Event::SessionLoaded(session) if !session.amount.is_payable() => {
-                self.update(Event::SessionFailed(CheckoutError::BadResponse(
-                    "the amount is not payable".into(),
-                )))
-            }
+            Event::SessionLoaded(session) if !session.amount.is_payable() => self.session_failed(
+                CheckoutError::BadResponse("the amount is not payable".into()),
+            ),
             Event::SessionLoaded(session) => self.session_loaded(session),
-            Event::SessionFailed(error) => {
-                if let Some(canceled) = self.canceled_awaiting_session() {
-                    return self.canceled_after_all(canceled);
-                }
-                // A code kept over a reload waits for its session to be
-                // shown (its amount, its controls): without one, it cannot.
-                let waiting =
-                    matches!(self.phase, Phase::AwaitingScan { .. }) && self.session.is_none();
-                if matches!(self.phase, Phase::Loading) || waiting {
-                    self.phase = Phase::LoadFailed(error);
-                }
-                vec![]
-            }
+            Event::SessionFailed(error) => self.session_failed(error),
             Event::Reload => match self.phase {
                 Phase::LoadFailed(_) => {
                     self.phase = Phase::Loading;
@@ -410,6 +408,25 @@ impl Checkout {
                 vec![]
             }
             Event::Pay { fresh_key } => self.pay(fresh_key),
+            Event::CreateFailed(error) => {
+                if let Phase::Creating(attempt) = &self.phase {
+                    self.retry = error.is_transient().then(|| attempt.clone());
+                    self.error = Some(error);
+                    self.phase = Phase::Choosing;
+                }
+                vec![]
+            }
+            Event::ChooseAnother => self.choose_another(),
+            event => return Err(event),
+        })
+    }
+
+    /// [`Checkout::update`] for the events of a payment under way: its
+    /// intent's answers, its hand-off, its clock, checks and retries. The
+    /// storefront package carries this in the wasm's second part, which
+    /// reads the intents these events bring.
+    pub fn update_paying(&mut self, event: Event) -> Vec<Command> {
+        match event {
             Event::IntentCreated(intent) => match &self.phase {
                 // One code for every wallet, asked for again after a phone
                 // opened it, comes back as the phone's wallet's.
@@ -422,14 +439,6 @@ impl Checkout {
                 }
                 _ => vec![],
             },
-            Event::CreateFailed(error) => {
-                if let Phase::Creating(attempt) = &self.phase {
-                    self.retry = error.is_transient().then(|| attempt.clone());
-                    self.error = Some(error);
-                    self.phase = Phase::Choosing;
-                }
-                vec![]
-            }
             Event::IntentFetched(intent) => self.intent_fetched(intent),
             Event::FetchFailed { intent_id, error } => self.fetch_failed(intent_id, error),
             Event::CancelRefused { intent_id, error } => self.cancel_refused(intent_id, error),
@@ -459,7 +468,6 @@ impl Checkout {
                 }),
                 _ => vec![],
             },
-            Event::ChooseAnother => self.choose_another(),
             // Back from the provider, or told by WeChat it is paid: the
             // notification may not be here yet, so the server asks.
             Event::ReturnedFromProvider { intent_id } => self.check_asking(intent_id),
@@ -525,6 +533,14 @@ impl Checkout {
                     vec![]
                 }
             },
+            // Handled before a payment is under way.
+            Event::SessionLoaded(_)
+            | Event::SessionFailed(_)
+            | Event::Reload
+            | Event::Select(_)
+            | Event::Pay { .. }
+            | Event::CreateFailed(_)
+            | Event::ChooseAnother => self.update_before_paying(event).unwrap_or_default(),
         }
     }
 
@@ -654,6 +670,19 @@ impl Checkout {
         }
         if self.can_choose() {
             self.choose_for_the_shopper();
+        }
+        vec![]
+    }
+
+    fn session_failed(&mut self, error: CheckoutError) -> Vec<Command> {
+        if let Some(canceled) = self.canceled_awaiting_session() {
+            return self.canceled_after_all(canceled);
+        }
+        // A code kept over a reload waits for its session to be shown (its
+        // amount, its controls): without one, it cannot.
+        let waiting = matches!(self.phase, Phase::AwaitingScan { .. }) && self.session.is_none();
+        if matches!(self.phase, Phase::Loading) || waiting {
+            self.phase = Phase::LoadFailed(error);
         }
         vec![]
     }

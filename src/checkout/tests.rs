@@ -180,6 +180,45 @@ fn pay_creates_one_intent_even_when_clicked_twice() {
     assert_eq!(checkout.selected, Some(MethodKind::WechatPay));
 }
 
+/// The storefront package applies the events of a payment under way only
+/// once the wasm's second part is here: everything up to Pay, Pay refused
+/// and the way back to the methods must not wait for it.
+#[test]
+fn choosing_paying_and_going_back_need_no_event_of_a_payment_under_way() {
+    let (mut checkout, _) = Checkout::start();
+    let before = [
+        Event::SessionLoaded(session()),
+        Event::Select(MethodKind::WechatPay),
+        Event::Pay {
+            fresh_key: "key-1".into(),
+        },
+        Event::CreateFailed(CheckoutError::Network),
+        Event::Pay {
+            fresh_key: "key-2".into(),
+        },
+    ];
+    for event in before {
+        assert!(checkout.update_before_paying(event).is_ok());
+    }
+    assert!(matches!(checkout.phase, Phase::Creating(_)));
+    let created = checkout.update_before_paying(Event::IntentCreated(qr_intent()));
+    assert!(
+        matches!(created, Err(Event::IntentCreated(_))),
+        "handed back"
+    );
+    assert!(matches!(checkout.phase, Phase::Creating(_)), "unchanged");
+    checkout.update_paying(Event::IntentCreated(qr_intent()));
+    assert!(matches!(checkout.phase, Phase::AwaitingScan { .. }));
+
+    let mut resumed = Checkout::resuming("pi_1".into()).0;
+    assert!(resumed
+        .update_before_paying(Event::SessionLoaded(session()))
+        .is_ok());
+    let back = resumed.update_before_paying(Event::ChooseAnother);
+    assert!(back.is_ok(), "the way back needs no second part");
+    assert_eq!(resumed.phase, Phase::Choosing);
+}
+
 #[test]
 fn a_qr_intent_shows_the_code_and_starts_polling() {
     let mut checkout = choosing();

@@ -1,8 +1,6 @@
-//! The screens after Pay: the QR code and the outcomes. The storefront
-//! package carries them in a second wasm (`cargo xtask dist` builds with
-//! the `split` feature) that is fetched once the checkout is up, so the
-//! first screen and a working Pay wait only for the first part. Every
-//! other build has them in the one wasm, ready at once.
+//! The screens after Pay: the QR code and the outcomes, which the
+//! storefront package carries in the wasm's second part (`crate::later`),
+//! and what the checkout shows while that part is not here.
 
 use contract::MethodKind;
 use leptos::prelude::*;
@@ -15,9 +13,10 @@ use crate::browser;
 use crate::checkout::{Event, Phase};
 use crate::driver::Driver;
 use crate::i18n::{Key, Locale};
+use crate::later::Arrival;
 
 /// What the screens after Pay are drawn from.
-pub(super) struct After {
+pub(crate) struct After {
     pub driver: Driver,
     pub screen: Screen,
     pub now: RwSignal<i64>,
@@ -26,96 +25,9 @@ pub(super) struct After {
     pub locale: Locale,
 }
 
-/// Draws the screen after Pay that `After::screen` names.
-pub(super) type Render = fn(After) -> AnyView;
-
-/// Where the screens after Pay are.
-#[derive(Clone, Copy)]
-#[cfg_attr(not(feature = "split"), allow(dead_code))]
-pub(super) enum Arrival {
-    /// On their way.
-    Coming,
-    /// A load failed or is taking long; one is on its way.
-    Retrying,
-    /// Here.
-    Ready(Render),
-}
-
-/// How long after the first failed load the next one starts; each failure
-/// after it doubles the wait, up to `LONGEST_WAIT`.
-#[cfg(feature = "split")]
-const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
-#[cfg(feature = "split")]
-const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// How long a load may take before the shopper is told it is still trying
-/// (a stalled line fails no fetch).
-#[cfg(feature = "split")]
-const TOO_LONG: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The screens after Pay, once here: every checkout on the page draws with
-/// them from then on.
-#[cfg(feature = "split")]
-static HERE: std::sync::OnceLock<Render> = std::sync::OnceLock::new();
-
-/// Where the screens after Pay are; starts bringing them if they are not
-/// here yet.
-pub(super) fn load() -> RwSignal<Arrival> {
-    #[cfg(not(feature = "split"))]
-    {
-        RwSignal::new(Arrival::Ready(render))
-    }
-    #[cfg(feature = "split")]
-    {
-        if let Some(render) = HERE.get() {
-            return RwSignal::new(Arrival::Ready(*render));
-        }
-        let arrival = RwSignal::new(Arrival::Coming);
-        set_timeout(
-            move || {
-                if matches!(arrival.try_get_untracked(), Some(Arrival::Coming)) {
-                    arrival.try_set(Arrival::Retrying);
-                }
-            },
-            TOO_LONG,
-        );
-        spawn_local(async move {
-            let mut wait = RETRY_AFTER;
-            loop {
-                match loaded().await {
-                    Ok(render) => {
-                        let _ = HERE.set(render);
-                        arrival.try_set(Arrival::Ready(render));
-                        return;
-                    }
-                    // Gone with its checkout: nobody to bring them to.
-                    Err(_) if arrival.try_set(Arrival::Retrying).is_some() => return,
-                    Err(_) => {
-                        gloo_timers::future::sleep(wait).await;
-                        wait = (wait * 2).min(LONGEST_WAIT);
-                    }
-                }
-            }
-        });
-        arrival
-    }
-}
-
-/// The split point: the second wasm holds `render` and all it alone uses.
-#[cfg(feature = "split")]
-#[leptos::wasm_split::wasm_split(
-    after_pay,
-    fallible,
-    wasm_split_path = ::leptos::wasm_split
-)]
-fn loaded() -> Result<Render, leptos::wasm_split::SplitLoaderError> {
-    Ok(render)
-}
-
 /// What the checkout shows while the screens after Pay are not here: a
 /// skeleton, and after a failed or long load a word that it is still
-/// trying, with the way back to the methods (a method that leaves for the
-/// provider's page needs none of these screens).
+/// trying, with the way back to the methods.
 pub(super) fn waiting(arrival: Arrival, driver: Driver, locale: Locale) -> impl IntoView {
     let retrying = matches!(arrival, Arrival::Retrying);
     view! {
@@ -136,7 +48,8 @@ pub(super) fn waiting(arrival: Arrival, driver: Driver, locale: Locale) -> impl 
     }
 }
 
-fn render(after: After) -> AnyView {
+/// Draws the screen after Pay that `after.screen` names.
+pub(crate) fn render(after: After) -> AnyView {
     let After {
         driver,
         screen,

@@ -3,7 +3,7 @@ use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::after_pay::{self, After, Arrival};
+use super::after_pay::{self, After};
 use super::outcome::OutcomeKind;
 use super::{MethodList, PayButton, StatusLine};
 use crate::api::Api;
@@ -11,12 +11,13 @@ use crate::browser;
 use crate::checkout::{Checkout as State, Completion, Event, Phase};
 use crate::driver::Driver;
 use crate::i18n::{Key, Locale};
+use crate::later::{self, Arrival};
 use crate::money;
 
 /// Which screen the checkout shows; the parts inside each screen update
 /// finely, so a poll or a clock tick never rebuilds the QR code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Screen {
+pub(crate) enum Screen {
     Loading,
     LoadFailed,
     Choosing,
@@ -104,7 +105,9 @@ pub fn Checkout(
         },
     };
     if let Some(session) = session {
-        commands.extend(initial.update(Event::SessionLoaded(session)));
+        if let Ok(loaded) = initial.update_before_paying(Event::SessionLoaded(session)) {
+            commands.extend(loaded);
+        }
     }
     let driver = Driver::new(
         RwSignal::new(initial),
@@ -231,7 +234,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             engaged.set_value(false);
         }
     };
-    let after_pay = after_pay::load();
+    let arrival = later::arrival();
     let body = {
         let driver = driver.clone();
         move || {
@@ -250,7 +253,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
             // An outcome's heading says its status, once its screen is here.
             let heading_says = (engaged
                 && matches!(current, Screen::Outcome(_))
-                && matches!(after_pay.get(), Arrival::Ready(_)))
+                && matches!(arrival.get(), Arrival::Ready(_)))
             .then(|| state.with_untracked(State::status))
             .flatten();
             focused_status.set(heading_says);
@@ -267,11 +270,11 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                         </button>
                     })
                 }
-                Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, locale)),
-                // The screens after Pay come with the package's second part,
+                Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, arrival, locale)),
+                // The screens after Pay come with the wasm's second part,
                 // which a slow line may still be bringing.
-                Screen::Scan(_) | Screen::Outcome(_) => match after_pay.get() {
-                    Arrival::Ready(render) => EitherOf5::D(render(After {
+                Screen::Scan(_) | Screen::Outcome(_) => match arrival.get() {
+                    Arrival::Ready(later) => EitherOf5::D((later.render)(After {
                         driver: driver.clone(),
                         screen: current,
                         now,
@@ -325,7 +328,12 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
 }
 
 /// The method list and the Pay button, as one form.
-fn choosing(driver: Driver, amount: Signal<String>, locale: Locale) -> impl IntoView {
+fn choosing(
+    driver: Driver,
+    amount: Signal<String>,
+    arrival: RwSignal<Arrival>,
+    locale: Locale,
+) -> impl IntoView {
     let state = driver.state();
     let methods = Signal::derive(move || {
         state.with(|s| {
@@ -354,6 +362,12 @@ fn choosing(driver: Driver, amount: Signal<String>, locale: Locale) -> impl Into
         <form class="ps-form" method="dialog" on:submit=submit>
             <MethodList methods selected disabled=busy locale on_select=select />
             <PayButton amount disabled=no_choice busy locale />
+            // Pay's answer is read by the wasm's second part.
+            {move || (busy.get() && matches!(arrival.get(), Arrival::Retrying)).then(|| view! {
+                <p class="ps-notice" role="status" data-testid="still-trying">
+                    {locale.text(Key::StillTrying)}
+                </p>
+            })}
         </form>
     }
 }

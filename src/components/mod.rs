@@ -1,7 +1,7 @@
 //! The views. [`Checkout`] is the whole checkout; the others are its parts,
 //! each rendering a slice of the state and reporting what the shopper does.
 
-mod after_pay;
+pub(crate) mod after_pay;
 mod checkout;
 mod method_list;
 mod outcome;

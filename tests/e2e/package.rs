@@ -535,29 +535,48 @@ async fn the_shop_does_not_move_when_the_checkout_appears() {
     browser.close().await;
 }
 
-/// The screens after Pay come in the wasm's second part, fetched once the
-/// checkout is up. When it cannot be fetched, the shopper who pays is told
-/// the checkout is still trying, and the code shows once the line is back.
+/// What a payment under way needs (reading Pay's answer, the code, the
+/// outcomes) comes in the wasm's second part, fetched once the checkout is
+/// up. While it cannot be fetched, a shopper who pays is told the checkout
+/// is still trying, and the code shows once the line is back; one who
+/// comes back to a payment under way is told so too, and can go back to
+/// the methods.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_screens_after_pay_come_when_their_part_of_the_wasm_can_be_fetched_again() {
+async fn a_payment_goes_on_when_its_part_of_the_wasm_can_be_fetched_again() {
     let app = App::start_shop().await;
     let browser = Browser::start("en-US").await;
     browser.on_every_page(GATHER_ERRORS).await;
     browser.devtools("Network.enable", json!({})).await;
     let block = |urls: Value| browser.devtools("Network.setBlockedURLs", json!({ "urls": urls }));
+    let still_trying = |text: &str| text == "Connection trouble, still trying…";
     block(json!(["*payment-selector_split_after_pay*"])).await;
     let page = CheckoutPage::open_element(&browser.client, &app.url()).await;
     assert_eq!(page.amount().await, "¥128.00");
 
     page.choose("wechat_pay").await;
     page.pay().await;
-    page.wait_for_text("still-trying", |text| {
-        text == "Connection trouble, still trying…"
-    })
-    .await;
-    assert!(!page.shows("qr-code").await, "no code without its screen");
+    page.wait_for_text("still-trying", still_trying).await;
+    assert!(!page.shows("qr-code").await, "no code without its part");
+    assert!(!page.can_pay().await, "Pay is not pressed twice");
 
     block(json!([])).await;
+    page.wait_for("qr-code").await;
+
+    // Back to the code on a line that has lost the part again.
+    block(json!(["*payment-selector_split_after_pay*"])).await;
+    browser.client.refresh().await.expect("a reload");
+    let page = CheckoutPage::returned_element(&browser.client);
+    page.wait_for_text("still-trying", still_trying).await;
+    assert!(!page.shows("qr-code").await, "no code without its part");
+    page.press("choose-another").await;
+    page.wait_for("method-list").await;
+    assert!(!page.shows("still-trying").await, "back to the methods");
+
+    block(json!([])).await;
+    browser.client.refresh().await.expect("a reload");
+    let page = CheckoutPage::returned_element(&browser.client);
+    page.choose("wechat_pay").await;
+    page.pay().await;
     pay_by_scanning_the_code(&browser, &page).await;
     assert_eq!(errors(&browser).await, json!([]));
     browser.close().await;
@@ -565,10 +584,9 @@ async fn the_screens_after_pay_come_when_their_part_of_the_wasm_can_be_fetched_a
 
 /// A second part that is not the one its script was built with (altered on
 /// the server, or another build's under the same name) is refused: the
-/// shopper who pays is told the checkout is still trying, and can go back
-/// to the methods.
+/// shopper who pays is told the checkout is still trying.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_part_that_differs_from_the_script_s_is_refused_and_the_shopper_can_go_back() {
+async fn a_second_part_that_differs_from_the_script_s_is_refused_and_the_shopper_is_told() {
     let files = package_integrity();
     let later = hashed_name(&files, "payment-selector_split_after_pay.wasm");
     let later_hash = files[&later].as_str().expect("a hash");
@@ -584,9 +602,6 @@ async fn a_second_part_that_differs_from_the_script_s_is_refused_and_the_shopper
     })
     .await;
     assert!(!page.shows("qr-code").await, "no code from another part");
-
-    page.press("choose-another").await;
-    page.wait_for("method-list").await;
-    assert!(!page.shows("still-trying").await, "back to the methods");
+    assert!(!page.can_pay().await, "Pay is not pressed twice");
     browser.close().await;
 }

@@ -1,6 +1,6 @@
 //! The element's wasm in two parts. The first holds what the first screen
-//! and a working Pay need; the second, the screens after Pay
-//! (`src/components/after_pay.rs`, its split point), which the first asks
+//! and a working Pay need; the second, what a payment under way needs
+//! (`src/later.rs`, its split point), which the first asks
 //! for once the checkout is up (`src/element-parts.js`). A slow line then
 //! carries only the first part before the shopper can pay.
 //!
