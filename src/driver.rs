@@ -120,12 +120,16 @@ impl Driver {
     }
 
     /// Applies `event` and runs what it calls for. An event of a payment
-    /// under way that comes before the wasm's second part waits for it (a
-    /// clock tick then has nothing to time, and is dropped).
+    /// under way that comes before the wasm's second part waits for it,
+    /// but for the page's nudges (a clock tick, a look again on coming
+    /// back to the page), which are dropped: no payment on the page has
+    /// moved yet for them to act on, and a nudge replayed later would act
+    /// on whatever phase the checkout has reached by then.
     pub fn dispatch(&self, event: Event) {
         // A clock tick changes the checkout only when a code runs out, and
         // then it asks for a status check: views hear of no other tick.
         let is_tick = matches!(event, Event::Tick { .. });
+        let is_nudge = is_tick || matches!(event, Event::CheckNow { .. });
         let mut ended = None;
         let mut early = None;
         let commands = self
@@ -154,7 +158,7 @@ impl Driver {
                 (!is_tick || !commands.is_empty(), commands)
             })
             .unwrap_or_default();
-        if let Some(event) = early.filter(|_| !is_tick) {
+        if let Some(event) = early.filter(|_| !is_nudge) {
             let driver = self.clone();
             spawn_local(async move {
                 later::wait().await;

@@ -201,6 +201,14 @@ fn choosing_paying_and_going_back_need_no_event_of_a_payment_under_way() {
         assert!(checkout.update_before_paying(event).is_ok());
     }
     assert!(matches!(checkout.phase, Phase::Creating(_)));
+    for nudge in [
+        Event::Tick { now: 1_000 },
+        Event::CheckNow {
+            ask_provider: false,
+        },
+    ] {
+        assert!(checkout.update_before_paying(nudge).is_err(), "handed back");
+    }
     let created = checkout.update_before_paying(Event::IntentCreated(qr_intent()));
     assert!(
         matches!(created, Err(Event::IntentCreated(_))),
