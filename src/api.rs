@@ -47,7 +47,7 @@ impl Api {
             url.push_str("&in_app=");
             url.push_str(in_app_name(app));
         }
-        self.send("GET", &url, None, None).await
+        decode(self.fetch("GET", &url, None, None).await?)
     }
 
     /// Starts paying the session with one method. Sending the same
@@ -100,16 +100,6 @@ impl Api {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
-    }
-
-    async fn send<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        url: &str,
-        body: Option<&str>,
-        idempotency_key: Option<&str>,
-    ) -> Result<T, CheckoutError> {
-        decode(self.fetch(method, url, body, idempotency_key).await?)
     }
 
     /// Sends a request with the session's secret; the answer's JSON, parsed.
