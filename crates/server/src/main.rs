@@ -125,7 +125,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Some(url) => format!(" (sandbox, providers at {url})"),
                 None => " (live)".into(),
             };
-            println!("payment-server listening on http://{addr}{mode}, database {database}");
+            // The bound address, not the asked one: `--addr 127.0.0.1:0`
+            // lets the system choose a free port, and this line names it.
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("payment-server listening on http://{bound}{mode}, database {database}");
             let options = ServerOptions {
                 database,
                 config,

@@ -177,6 +177,22 @@ const OPEN: &str = "('requires_action', 'processing')";
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// An exclusive lock on a file beside the SQLite database, held by the one
+/// server that migrates it; the others wait for it.
+async fn migration_lock(database: &std::path::Path) -> Result<std::fs::File, sqlx::Error> {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-migrating.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(name)?;
+    let locked = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))??;
+    Ok(locked)
+}
+
 impl Store {
     /// Opens the database, creating a SQLite file if needed, and migrates
     /// its schema.
@@ -218,7 +234,12 @@ impl Store {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
+        // Servers that start together on one file migrate one after the
+        // other. sqlx takes no lock on SQLite, so two would both see a
+        // migration missing and the second would fail applying it again.
+        let migrating = migration_lock(path).await?;
         SQLITE.run(&writes).await?;
+        drop(migrating);
         let reads = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

@@ -368,6 +368,22 @@ async fn two_server_processes_on_one_database_answer_a_hundred_creates_with_one_
     assert_eq!(read.status, IntentStatus::RequiresAction);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_started_together_on_a_new_database_all_migrate_it_and_answer() {
+    let world = World::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let database = fresh_database(&folder).await;
+    let servers = join_all((0..3).map(|_| server_process(&world.sandbox, &database))).await;
+    let http = reqwest::Client::new();
+    for (_process, base) in &servers {
+        let created = new_session(&http, base).await;
+        assert!(
+            created.is_some(),
+            "{base} answers after starting with the others"
+        );
+    }
+}
+
 /// Pays a new session through `server`, from the desktop code.
 async fn pay_one(server: &World) {
     let created = server.session().await;

@@ -785,31 +785,63 @@ pub async fn fresh_database(folder: &tempfile::TempDir) -> Database {
     Database::Postgres(url.to_string())
 }
 
-/// The real `payment-server` binary in sandbox mode on a free port.
+/// How the server's line naming its address begins.
+const LISTENING: &str = "payment-server listening on http://";
+
+/// The real `payment-server` binary in sandbox mode on a port the system
+/// chose (asking for port 0 leaves no gap in which another socket could
+/// take a port picked beforehand); the address comes from its first line.
 pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_payment-server"))
-        .args(["serve", "--sandbox", sandbox, "--addr", &addr, "--database"])
+        .args([
+            "serve",
+            "--sandbox",
+            sandbox,
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+        ])
         .arg(database_arg(database))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("the server binary starts");
-    let base = format!("http://{addr}/api");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            return (child, base);
+    let stdout = child.stdout.take().expect("a piped stdout");
+    let stderr = child.stderr.take().expect("a piped stderr");
+    let (said, line) = tokio::sync::oneshot::channel();
+    // Finds the listening line, then keeps draining the logs so that the
+    // server never writes into a full or closed pipe.
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok);
+        let listening = lines.find(|line| line.starts_with(LISTENING));
+        let _ = said.send(listening);
+        lines.for_each(drop);
+    });
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let listening = tokio::time::timeout(Duration::from_secs(60), line)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten();
+    let addr = listening.as_deref().and_then(|line| {
+        let rest = line.strip_prefix(LISTENING)?;
+        rest.split_whitespace().next()
+    });
+    match addr {
+        Some(addr) => {
+            let base = format!("http://{addr}/api");
+            (child, base)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let errors = errors.join().unwrap_or_default();
+            panic!("the server binary did not say where it listens ({listening:?}): {errors}");
+        }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server binary did not listen on {addr}");
 }
 
 /// `database` as `payment-server serve --database` takes it.
