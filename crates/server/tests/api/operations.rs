@@ -3,14 +3,10 @@
 //! logs, the shopper's address behind a trusted proxy, and "check again"
 //! that cannot hammer a provider.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::world::{phone, send, World, MERCHANT_KEY};
+use crate::world::{fresh_database, phone, send, spawn_binary_with, World, MERCHANT_KEY};
 
 #[tokio::test]
 async fn health_and_readiness_say_whether_the_database_is_this_build_s() {
@@ -161,42 +157,12 @@ async fn every_answer_names_its_request() {
 async fn json_logs_carry_the_request_id_of_what_they_tell() {
     let world = World::start().await;
     let folder = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_payment-server"))
-        .args([
-            "--log-format",
-            "json",
-            "serve",
-            "--sandbox",
-            &world.sandbox,
-            "--addr",
-            &addr,
-            "--database",
-        ])
-        .arg(crate::world::database_arg(
-            &crate::world::fresh_database(&folder).await,
-        ))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let mut up = false;
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server listens");
+    let database = fresh_database(&folder).await;
+    let (mut server, base, logs) =
+        spawn_binary_with(&["--log-format", "json"], &world.sandbox, &database).await;
     // A forged notification: refused, and logged as a warning.
     let answer = reqwest::Client::new()
-        .post(format!("http://{addr}/api/notify/wechat-pay/demo"))
+        .post(format!("{base}/notify/wechat-pay/demo"))
         .header("x-request-id", "trace-me-42")
         .body("{}")
         .send()
@@ -205,10 +171,8 @@ async fn json_logs_carry_the_request_id_of_what_they_tell() {
     assert_eq!(answer.headers()["x-request-id"], "trace-me-42");
     let _ = server.kill();
     let _ = server.wait();
-    let output = server.stdout.take().expect("its output");
-    let lines: Vec<Value> = BufReader::new(output)
-        .lines()
-        .map_while(Result::ok)
+    let lines: Vec<Value> = logs
+        .iter()
         .filter_map(|line| serde_json::from_str(&line).ok())
         .collect();
     let told = lines

@@ -792,15 +792,21 @@ const LISTENING: &str = "payment-server listening on http://";
 /// chose (asking for port 0 leaves no gap in which another socket could
 /// take a port picked beforehand); the address comes from its first line.
 pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String) {
+    let (child, base, _logs) = spawn_binary_with(&[], sandbox, database).await;
+    (child, base)
+}
+
+/// [`spawn_binary`] with `options` before `serve` (`--log-format json`),
+/// and the lines it writes after the one naming its address, until it ends.
+pub async fn spawn_binary_with(
+    options: &[&str],
+    sandbox: &str,
+    database: &Database,
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_payment-server"))
-        .args([
-            "serve",
-            "--sandbox",
-            sandbox,
-            "--addr",
-            "127.0.0.1:0",
-            "--database",
-        ])
+        .args(options)
+        .args(["serve", "--sandbox", sandbox, "--addr", "127.0.0.1:0"])
+        .arg("--database")
         .arg(database_arg(database))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -809,8 +815,9 @@ pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String)
     let stdout = child.stdout.take().expect("a piped stdout");
     let stderr = child.stderr.take().expect("a piped stderr");
     let (said, line) = tokio::sync::oneshot::channel();
-    // Finds the listening line, then keeps draining the logs so that the
-    // server never writes into a full or closed pipe.
+    let (logged, logs) = std::sync::mpsc::channel();
+    // Finds the listening line, then keeps reading what follows so that
+    // the server never writes into a full or closed pipe.
     std::thread::spawn(move || {
         use std::io::BufRead;
         let mut lines = std::io::BufReader::new(stdout)
@@ -818,7 +825,9 @@ pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String)
             .map_while(Result::ok);
         let listening = lines.find(|line| line.starts_with(LISTENING));
         let _ = said.send(listening);
-        lines.for_each(drop);
+        for line in lines {
+            let _ = logged.send(line);
+        }
     });
     let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let listening = tokio::time::timeout(Duration::from_secs(60), line)
@@ -833,7 +842,7 @@ pub async fn spawn_binary(sandbox: &str, database: &Database) -> (Child, String)
     match addr {
         Some(addr) => {
             let base = format!("http://{addr}/api");
-            (child, base)
+            (child, base, logs)
         }
         None => {
             let _ = child.kill();
