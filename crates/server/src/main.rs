@@ -31,7 +31,8 @@ enum LogFormat {
 enum Command {
     /// Serves the contract (and a built page, if given).
     Serve {
-        /// Where to listen.
+        /// Where to listen; port 0 takes a free one, which the first line
+        /// the server prints names.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
         /// The database: a SQLite file (created, with its schema, when
