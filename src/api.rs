@@ -71,12 +71,12 @@ impl Api {
         &self,
         intent_id: &str,
         ask_provider: bool,
-    ) -> Result<IntentAnswer, CheckoutError> {
+    ) -> Result<PaymentIntent, CheckoutError> {
         let mut url = self.url(&paths::intent(intent_id));
         if ask_provider {
             url.push_str("?refresh=true");
         }
-        self.fetch("GET", &url, None, None).await.map(IntentAnswer)
+        decode(self.fetch("GET", &url, None, None).await?)
     }
 
     /// Cancels an intent the shopper walked away from.

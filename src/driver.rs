@@ -10,7 +10,7 @@ use contract::{ClientContext, CreateIntent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{Api, IntentAnswer};
+use crate::api::Api;
 use crate::browser;
 use crate::checkout::{Checkout, Command, Completion, Event};
 use crate::later;
@@ -235,7 +235,6 @@ impl Driver {
             return;
         }
         let answer = self.api.intent(&intent_id, ask_provider).await;
-        let answer = answer.and_then(IntentAnswer::read);
         let owed = self.polls.release(&intent_id);
         self.dispatch(match answer {
             Ok(intent) => Event::IntentFetched(intent),

@@ -225,11 +225,6 @@ pub enum Event {
     },
     /// The shopper wants to go back to the method list.
     ChooseAnother,
-    /// The page was opened by a provider's return URL for this intent.
-    ReturnedFromProvider {
-        /// The intent named in the return URL (only an id; never a verdict).
-        intent_id: String,
-    },
     /// The wallet's bridge returned (or never came): a hint only; the
     /// server says paid.
     WalletReturned(BridgeAnswer),
@@ -470,7 +465,6 @@ impl Checkout {
             },
             // Back from the provider, or told by WeChat it is paid: the
             // notification may not be here yet, so the server asks.
-            Event::ReturnedFromProvider { intent_id } => self.check_asking(intent_id),
             Event::WalletReturned(answer) => match &self.phase {
                 Phase::InvokingWallet { intent, .. } => {
                     let (intent_id, method) = (intent.id.clone(), intent.method);

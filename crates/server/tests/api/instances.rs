@@ -12,7 +12,9 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::merchant::wait_for;
-use crate::world::{code_of, desktop, fresh_database, order, spawn_binary, World, MERCHANT_KEY};
+use crate::world::{
+    code_of, desktop, fresh_database, order, spawn_binary, Process, World, MERCHANT_KEY,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_creates_with_one_key_split_across_two_servers_make_one_payable_intent() {
@@ -147,16 +149,6 @@ async fn two_servers_running_the_outbox_together_deliver_every_event_once() {
     ids.dedup();
     assert_eq!(all, ids.len(), "an event delivered twice");
     assert_eq!(all as i64, owed, "every event delivered");
-}
-
-/// A server process, killed when the test ends however it ends.
-struct Process(std::process::Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `payment-server serve` on `database`; the process and its API's base.

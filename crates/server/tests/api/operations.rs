@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::world::{fresh_database, phone, send, spawn_binary_with, World, MERCHANT_KEY};
+use crate::world::{fresh_database, phone, send, spawn_binary_with, Process, World, MERCHANT_KEY};
 
 #[tokio::test]
 async fn health_and_readiness_say_whether_the_database_is_this_build_s() {
@@ -158,8 +158,9 @@ async fn json_logs_carry_the_request_id_of_what_they_tell() {
     let world = World::start().await;
     let folder = tempfile::tempdir().unwrap();
     let database = fresh_database(&folder).await;
-    let (mut server, base, logs) =
+    let (server, base, logs) =
         spawn_binary_with(&["--log-format", "json"], &world.sandbox, &database).await;
+    let server = Process(server);
     // A forged notification: refused, and logged as a warning.
     let answer = reqwest::Client::new()
         .post(format!("{base}/notify/wechat-pay/demo"))
@@ -169,8 +170,8 @@ async fn json_logs_carry_the_request_id_of_what_they_tell() {
         .await
         .unwrap();
     assert_eq!(answer.headers()["x-request-id"], "trace-me-42");
-    let _ = server.kill();
-    let _ = server.wait();
+    // Its logs end when it does.
+    drop(server);
     let lines: Vec<Value> = logs
         .iter()
         .filter_map(|line| serde_json::from_str(&line).ok())

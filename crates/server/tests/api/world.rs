@@ -853,6 +853,17 @@ pub async fn spawn_binary_with(
     }
 }
 
+/// A server process, killed when the test ends however it ends (or when
+/// dropped).
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `database` as `payment-server serve --database` takes it.
 pub fn database_arg(database: &Database) -> String {
     match database {
