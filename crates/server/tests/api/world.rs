@@ -229,6 +229,16 @@ impl World {
             .advance(Duration::from_secs(seconds.max(0) as u64));
     }
 
+    /// Moves time on to the next `hour`:00 in Beijing (UTC+8), for what
+    /// depends on the time of day there, such as UnionPay's settlement day.
+    pub fn advance_to_beijing_hour(&self, hour: i64) {
+        use payment_server::clock::Clock;
+        const DAY: i64 = 24 * 60 * 60;
+        let beijing_seconds_into_day = (self.clock.now() + 8 * 60 * 60).rem_euclid(DAY);
+        let wanted = hour * 60 * 60;
+        self.advance((wanted - beijing_seconds_into_day).rem_euclid(DAY));
+    }
+
     /// One pass of the server's background work (expiry, queries, the
     /// provider outbox, webhooks).
     pub async fn sweep(&self) {
