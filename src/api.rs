@@ -117,7 +117,7 @@ impl Api {
 
 /// An intent as the server answered it, parsed but not yet read: reading it
 /// is [`IntentAnswer::read`], which the storefront package carries in the
-/// wasm's second part (the first only sends Pay).
+/// wasm's payment part (the parts before it only send Pay).
 #[derive(Debug)]
 pub struct IntentAnswer(JsValue);
 

@@ -10,9 +10,10 @@ use contract::{ClientContext, CreateIntent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::Api;
+use crate::api::{Api, IntentAnswer};
 use crate::browser;
 use crate::checkout::{Checkout, Command, Completion, Event};
+use crate::error::CheckoutError;
 use crate::later;
 
 /// The checkout's state and the means to move it. Cheap to clone; every
@@ -120,7 +121,7 @@ impl Driver {
     }
 
     /// Applies `event` and runs what it calls for. An event of a payment
-    /// under way that comes before the wasm's second part waits for it,
+    /// under way that comes before the wasm's payment part waits for it,
     /// but for the page's nudges (a clock tick, a look again on coming
     /// back to the page), which are dropped: no payment on the page has
     /// moved yet for them to act on, and a nudge replayed later would act
@@ -204,26 +205,33 @@ impl Driver {
                     method: attempt.method,
                     client: driver.context,
                 };
-                let created = match driver
+                let answer = driver
                     .api
                     .create_intent(&driver.session_id, &body, &attempt.idempotency_key)
-                    .await
-                {
-                    Ok(answer) => (later::wait().await.read_intent)(answer),
-                    Err(error) => Err(error),
-                };
-                driver.dispatch(match created {
-                    Ok(intent) => Event::IntentCreated(intent),
-                    Err(error) => Event::CreateFailed(error),
-                });
+                    .await;
+                driver.created(answer).await;
             }),
-            // The rest are a payment's, under way: the wasm's second part
+            // The rest are a payment's, under way: the wasm's payment part
             // carries them out.
             paying => match later::here() {
                 Some(later) => (later.run)(self, paying),
                 None => spawn_local(async move { (later::wait().await.run)(&driver, paying) }),
             },
         }
+    }
+
+    /// Moves the checkout on with Pay's answer, read once the wasm's second
+    /// part is here (the storefront package may have sent Pay before this
+    /// checkout was drawn: `crate::element`).
+    pub(crate) async fn created(&self, answer: Result<IntentAnswer, CheckoutError>) {
+        let created = match answer {
+            Ok(answer) => (later::wait().await.read_intent)(answer),
+            Err(error) => Err(error),
+        };
+        self.dispatch(match created {
+            Ok(intent) => Event::IntentCreated(intent),
+            Err(error) => Event::CreateFailed(error),
+        });
     }
 
     async fn poll(&self, intent_id: String, delay_ms: u32, ask_provider: bool, generation: u64) {
@@ -264,7 +272,7 @@ impl Driver {
 
 /// Carries out a command of a payment under way: the polls, the hand-offs
 /// to the providers, the watch on them and the cancel. The storefront
-/// package has this in the wasm's second part (`crate::later`).
+/// package has this in the wasm's payment part (`crate::later`).
 pub(crate) fn run_paying(driver: &Driver, command: Command) {
     let driver = driver.clone();
     match command {

@@ -93,11 +93,12 @@
       (this.shadowRoot || this.attachShadow({ mode: "open" })).replaceChildren(style, this.box);
     }
 
-    // The server-drawn first screen works until the wasm takes it over: a
-    // choice enables Pay, and a Pay tapped is held and carried out by the
-    // checkout. A browser that cannot run the checkout says so, and so does
-    // one whose wasm has not begun to arrive after LATE ms (the hold is then
-    // let go).
+    // The server-drawn first screen works until the checkout is drawn over
+    // it: a choice enables Pay, and a Pay tapped goes out as soon as the
+    // wasm's first part is in (before that it is held). A browser that
+    // cannot run the checkout says so, and so does one whose checkout is
+    // not drawn LATE ms after the page (3 LATE once the wasm is arriving);
+    // a held Pay is then let go.
     adopt(first) {
       this.first = this.box = first;
       // The language the server drew in, for a page that names none.
@@ -137,15 +138,29 @@
       first.addEventListener("change", ready);
       first.addEventListener("submit", (event) => {
         event.preventDefault();
-        if (this.paying || failed() || !chosen()) return;
+        if (this.paying || this.sent || failed() || !chosen()) return;
         this.paying = true;
         busy(true);
+        this.send();
       });
       // Chosen before this script ran.
       ready();
       if (typeof WebAssembly !== "object") this.unable();
       const unable = this.unable;
       setTimeout(() => (arriving ? setTimeout(unable, 2 * LATE) : unable()), LATE);
+    }
+
+    // A Pay held on the first screen goes out, once the wasm's first part
+    // is in (the checkout shows its answer when drawn). One the checkout
+    // cannot send now (it is on a payment from before a reload) stays held
+    // for the drawn checkout's form.
+    send() {
+      const chosen = this.first && this.first.querySelector("input:checked");
+      if (!this.paying || !chosen || this.handle == null) return;
+      if (wasm_bindgen.pay(this.handle, chosen.value)) {
+        this.paying = false;
+        this.sent = true;
+      }
     }
 
     // The checkout just drawn replaces the first screen in the same task
@@ -161,7 +176,7 @@
       if (radio && !radio.checked) radio.click();
       const form = control("form");
       if (radio && this.paying && form) form.requestSubmit();
-      this.paying = false;
+      this.paying = this.sent = false;
       first.remove();
       const notice = root.querySelector(".ps-unloaded");
       if (notice) notice.remove();
@@ -214,6 +229,8 @@
     render() {
       const turn = (this.turn = (this.turn || 0) + 1);
       if (turn > 1 && this.first && this.letGo) this.letGo();
+      // A Pay sent for another session: the first screen is not this one's.
+      if (turn > 1 && this.sent) this.sent = false;
       const attribute = (name) => this.getAttribute(name) || undefined;
       let created = this.created;
       const inline = this.querySelector('script[type="application/json"]');
@@ -230,10 +247,11 @@
           this.stop();
           performance.mark("payment-selector:mount");
           const first = this.first;
-          const chosen = first && first.querySelector("input:checked");
+          // With a first screen, the checkout is drawn off the page and put
+          // in its place once whole.
           if (first) {
+            if (this.box !== first) this.box.remove();
             this.box = document.createElement("div");
-            first.after(this.box);
             this.theme();
           }
           this.handle = exports.mount(
@@ -248,14 +266,21 @@
               returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
             },
             (kind, intentId) => tell(this, kind, { intentId }),
+            () => {
+              if (turn !== this.turn) return;
+              if (this.first) {
+                this.first = null;
+                first.after(this.box);
+                this.takeOver(first, first.querySelector("input:checked"));
+              }
+              // Drawn: the room reserved for the first screen is released.
+              this.setAttribute("data-ps-ready", "");
+              performance.measure("payment-selector:mount", "payment-selector:mount");
+            },
           );
-          if (first) {
-            this.first = null;
-            this.takeOver(first, chosen);
-          }
-          // Drawn: the room reserved for the first screen is released.
-          this.setAttribute("data-ps-ready", "");
-          performance.measure("payment-selector:mount", "payment-selector:mount");
+          // Pay works from here: a tap sends the payment.
+          this.setAttribute("data-ps-working", "");
+          this.send();
         })
         .catch((error) => {
           if (this.first && this.unable) this.unable();

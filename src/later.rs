@@ -1,9 +1,10 @@
-//! The wasm's second part: all that a payment under way needs (reading the
-//! server's intents, the hand-offs to providers, the polls) and the screens
-//! after Pay. The storefront package (feature `split`) fetches it once the
-//! checkout is up, so the first screen and Pay wait only for the first part:
-//! Pay's request goes out at once, and its answer is read once the second
-//! part is here. Every other build has it all in the one wasm, here at once.
+//! The wasm's part for a payment under way: reading the server's intents,
+//! the hand-offs to providers, the polls, and the screens after Pay. The
+//! storefront package (feature `split`) fetches it once the checkout is
+//! drawn (`crate::element`), so the first screen and Pay wait only for the
+//! parts before it: Pay's request goes out at once, and its answer is read
+//! once this part is here. Every other build has it all in the one wasm,
+//! here at once.
 
 use contract::PaymentIntent;
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use crate::components::after_pay::{self, After};
 use crate::driver::{self, Driver};
 use crate::error::CheckoutError;
 
-/// What the second part brings, as the first calls it.
+/// What the payment part brings, as the parts before it call it.
 #[derive(Clone, Copy)]
 pub(crate) struct Later {
     /// Draws the screen after Pay that `After::screen` names.
@@ -27,7 +28,7 @@ pub(crate) struct Later {
     pub update_paying: fn(&mut Checkout, Event) -> Vec<Command>,
 }
 
-/// The second part's functions. Built where it is called: a table of them
+/// The payment part's functions. Built where it is called: a table of them
 /// in the first part's data would keep them in the first part.
 fn later() -> Later {
     Later {
@@ -38,7 +39,7 @@ fn later() -> Later {
     }
 }
 
-/// Where the second part is.
+/// Where the payment part is.
 #[derive(Clone, Copy)]
 pub(crate) enum Arrival {
     /// On its way.
@@ -55,17 +56,17 @@ pub(crate) enum Arrival {
 mod one_wasm {
     use super::*;
 
-    /// The second part, if it is here.
+    /// The payment part, if it is here.
     pub(crate) fn here() -> Option<Later> {
         Some(later())
     }
 
-    /// The second part, once it is here.
+    /// The payment part, once it is here.
     pub(crate) async fn wait() -> Later {
         later()
     }
 
-    /// Where the second part is, for views to follow.
+    /// Where the payment part is, for views to follow.
     pub(crate) fn arrival() -> RwSignal<Arrival> {
         RwSignal::new(Arrival::Ready(later()))
     }
@@ -93,7 +94,7 @@ mod split {
     /// trying (a stalled line fails no fetch).
     const TOO_LONG: Duration = Duration::from_secs(10);
 
-    /// The page's one load of the second part, which every checkout on it
+    /// The page's one load of the payment part, which every checkout on it
     /// waits for.
     struct Loader {
         arrival: ArcRwSignal<Arrival>,
@@ -109,7 +110,7 @@ mod split {
         };
     }
 
-    /// The second part, if it is here.
+    /// The payment part, if it is here.
     pub(crate) fn here() -> Option<Later> {
         match LOADER.with(|loader| loader.arrival.get_untracked()) {
             Arrival::Ready(later) => Some(later),
@@ -117,7 +118,7 @@ mod split {
         }
     }
 
-    /// The second part, once it is here (starting to bring it if nothing
+    /// The payment part, once it is here (starting to bring it if nothing
     /// has yet).
     pub(crate) async fn wait() -> Later {
         bring();
@@ -131,7 +132,7 @@ mod split {
         .await
     }
 
-    /// Where the second part is, for views to follow; starts bringing it.
+    /// Where the payment part is, for views to follow; starts bringing it.
     pub(crate) fn arrival() -> RwSignal<Arrival> {
         bring();
         LOADER.with(|loader| loader.arrival.clone()).into()
@@ -175,7 +176,7 @@ mod split {
         });
     }
 
-    /// The split point: the second part holds what `later` names and all
+    /// The split point: the payment part holds what `later` names and all
     /// that it alone uses.
     #[leptos::wasm_split::wasm_split(
         after_pay,

@@ -6,8 +6,19 @@ use wasm_bindgen::prelude::*;
 
 /// Mounts a checkout into `root`; see [`payment_selector::element::mount`].
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options: JsValue, emit: js_sys::Function) -> u32 {
-    payment_selector::element::mount(root, options, emit)
+pub fn mount(
+    root: web_sys::HtmlElement,
+    options: JsValue,
+    emit: js_sys::Function,
+    drawn: js_sys::Function,
+) -> u32 {
+    payment_selector::element::mount(root, options, emit, drawn)
+}
+
+/// Pays before the checkout is drawn; see [`payment_selector::element::pay`].
+#[wasm_bindgen]
+pub fn pay(handle: u32, method: JsValue) -> bool {
+    payment_selector::element::pay(handle, method)
 }
 
 /// Switches a checkout's language; see

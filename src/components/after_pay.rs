@@ -1,5 +1,5 @@
 //! The screens after Pay: the QR code and the outcomes, which the
-//! storefront package carries in the wasm's second part (`crate::later`),
+//! storefront package carries in the wasm's payment part (`crate::later`),
 //! and what the checkout shows while that part is not here.
 
 use contract::MethodKind;

@@ -8,7 +8,7 @@ use super::outcome::OutcomeKind;
 use super::{MethodList, PayButton, StatusLine};
 use crate::api::Api;
 use crate::browser;
-use crate::checkout::{Checkout as State, Completion, Event, Phase};
+use crate::checkout::{Checkout as State, Command, Completion, Event, Phase};
 use crate::driver::Driver;
 use crate::i18n::{Key, Locale};
 use crate::later::{self, Arrival};
@@ -97,9 +97,28 @@ pub fn Checkout(
     on_complete: Option<Callback<(Completion, String)>>,
 ) -> impl IntoView {
     let context = context.unwrap_or_else(browser::client_context);
+    let (initial, commands) = opening(&session_id, returning_intent, session);
+    let driver = Driver::new(
+        RwSignal::new(initial),
+        Api::new(api_base, client_secret),
+        &session_id,
+        context,
+    )
+    .on_complete(on_complete);
+    live(driver, commands, locale)
+}
+
+/// Where a checkout for `session_id` starts, and the work it starts with:
+/// back from a provider (`returning_intent`), reloaded while an intent was
+/// in flight, or fresh; showing `session` at once when the page has it.
+pub(crate) fn opening(
+    session_id: &str,
+    returning_intent: Option<String>,
+    session: Option<CheckoutSession>,
+) -> (State, Vec<Command>) {
     let (mut initial, mut commands) = match returning_intent {
         Some(intent_id) => State::returning(intent_id),
-        None => match browser::remembered_intent(&session_id) {
+        None => match browser::remembered_intent(session_id) {
             Some(intent_id) => State::resuming(intent_id),
             None => State::start(),
         },
@@ -109,13 +128,17 @@ pub fn Checkout(
             commands.extend(loaded);
         }
     }
-    let driver = Driver::new(
-        RwSignal::new(initial),
-        Api::new(api_base, client_secret),
-        &session_id,
-        context,
-    )
-    .on_complete(on_complete);
+    (initial, commands)
+}
+
+/// The checkout `driver` moves, on the page: runs `commands` (what it
+/// starts with), looks again when the shopper comes back to the page, and
+/// draws its screens in `locale` (the browser's languages when absent).
+pub(crate) fn live(
+    driver: Driver,
+    commands: Vec<Command>,
+    locale: Option<Signal<Locale>>,
+) -> impl IntoView {
     driver.run_all(commands);
     let waker = driver.clone();
     let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
@@ -271,7 +294,7 @@ fn screens(driver: Driver, locale: Locale) -> impl IntoView {
                     })
                 }
                 Screen::Choosing => EitherOf5::C(choosing(driver.clone(), amount, arrival, locale)),
-                // The screens after Pay come with the wasm's second part,
+                // The screens after Pay come with the wasm's payment part,
                 // which a slow line may still be bringing.
                 Screen::Scan(_) | Screen::Outcome(_) => match arrival.get() {
                     Arrival::Ready(later) => EitherOf5::D((later.render)(After {
@@ -362,7 +385,7 @@ fn choosing(
         <form class="ps-form" method="dialog" on:submit=submit>
             <MethodList methods selected disabled=busy locale on_select=select />
             <PayButton amount disabled=no_choice busy locale />
-            // Pay's answer is read by the wasm's second part.
+            // Pay's answer is read by the wasm's payment part.
             {move || (busy.get() && matches!(arrival.get(), Arrival::Retrying)).then(|| view! {
                 <p class="ps-notice" role="status" data-testid="still-trying">
                     {locale.text(Key::StillTrying)}

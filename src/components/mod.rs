@@ -2,7 +2,7 @@
 //! each rendering a slice of the state and reporting what the shopper does.
 
 pub(crate) mod after_pay;
-mod checkout;
+pub(crate) mod checkout;
 mod method_list;
 mod outcome;
 mod pay_button;

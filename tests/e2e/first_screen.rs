@@ -214,6 +214,59 @@ async fn a_pay_tapped_before_the_wasm_arrives_is_carried_out_when_it_does_even_a
     browser.close().await;
 }
 
+/// Pay works once the wasm's small first part is in: the payment goes to
+/// the server while the checkout's view is still on its way (here, held
+/// back), and the view shows that same payment once it comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pay_tapped_on_the_first_screen_goes_out_before_the_checkout_is_drawn() {
+    let app = App::start_shop().await;
+    app.put(
+        "first.html",
+        &page(&app.first_screen(DESKTOP, "zh-CN").await, true),
+    );
+    let browser = Browser::start("zh-CN").await;
+    browser.devtools("Network.enable", json!({})).await;
+    let block = |urls: Value| browser.devtools("Network.setBlockedURLs", json!({ "urls": urls }));
+    block(json!(["*payment-selector_split_view*"])).await;
+    let page =
+        CheckoutPage::open_element(&browser.client, &format!("{}first.html", app.url())).await;
+    let working =
+        "return document.querySelector('payment-selector').hasAttribute('data-ps-working');";
+    let mut waited = 0;
+    while run(&browser, working).await != json!(true) {
+        assert!(waited < 10_000, "the first part never came");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 100;
+    }
+    page.choose("alipay").await;
+    page.pay().await;
+    let mut intent = app.latest_intent().await;
+    for _ in 0..100 {
+        if !intent.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        intent = app.latest_intent().await;
+    }
+    assert_eq!(intent["method"], json!("alipay"), "Pay went out: {intent}");
+    assert_eq!(
+        run(&browser, SCREEN).await["ready"],
+        json!(false),
+        "the checkout's view has not come"
+    );
+    assert_eq!(page.text("pay-button").await, "正在发起支付…");
+    assert!(!page.can_pay().await, "not tapped twice");
+
+    block(json!([])).await;
+    page.scan_qr_code().await;
+    assert_eq!(
+        app.latest_intent().await["id"],
+        intent["id"],
+        "the code is the payment sent before, not a second one"
+    );
+    browser.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_that_cannot_run_the_checkout_says_so_at_once_and_one_without_its_script_soon() {
     let app = App::start_shop().await;

@@ -145,6 +145,10 @@ fn assemble(built: &Path, parts: split::Parts, out: &Path) -> Result {
         integrity.push((name, sri(bytes)));
     }
     for part in later.iter().flat_map(|(_, files)| files) {
+        // A chunk that split points share is listed under each.
+        if integrity.iter().any(|(name, _)| *name == part.hashed) {
+            continue;
+        }
         write(out, &part.hashed, &part.bytes)?;
         integrity.push((part.hashed.clone(), part.integrity.clone()));
     }

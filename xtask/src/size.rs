@@ -10,8 +10,8 @@ use crate::{dist, root, run_step, Result};
 
 /// Prints the package's size and fails when either part is over budget:
 /// what a page loads before Pay works (the script, the wasm's first part,
-/// the stylesheet), and the wasm's later parts, fetched once the checkout
-/// is up; with `why`, also what in the wasm is largest.
+/// the stylesheet), and the wasm's later parts, fetched once the first is
+/// in; with `why`, also what in the wasm is largest.
 pub fn run(tools: &Tools, build: bool, why: bool) -> Result {
     if build {
         dist::run(tools)?;
@@ -24,7 +24,7 @@ pub fn run(tools: &Tools, build: bool, why: bool) -> Result {
     println!("\n==> the storefront package, what a page loads before Pay works (brotli -q 11)");
     let first = print_total(&dir, &[dist::SCRIPT, dist::WASM, dist::STYLESHEET])?;
     println!("{budget:>21}  budget for brotli (size-budget.toml)");
-    println!("\n==> the wasm's later parts, fetched once the checkout is up (brotli -q 11)");
+    println!("\n==> the wasm's later parts, fetched once the first is in (brotli -q 11)");
     let later_names = later_parts(&dir)?;
     let later_names: Vec<&str> = later_names.iter().map(String::as_str).collect();
     let later = print_total(&dir, &later_names)?;

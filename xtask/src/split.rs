@@ -1,8 +1,10 @@
-//! The element's wasm in two parts. The first holds what the first screen
-//! and a working Pay need; the second, what a payment under way needs
-//! (`src/later.rs`, its split point), which the first asks
-//! for once the checkout is up (`src/element-parts.js`). A slow line then
-//! carries only the first part before the shopper can pay.
+//! The element's wasm in parts. The first holds what a working Pay on the
+//! server's first screen needs, and no view code; the others are each
+//! split point's: the checkout's view (`src/element/drawn.rs`), which the
+//! first asks for at once, and what a payment under way needs
+//! (`src/later.rs`), asked for once the checkout is drawn, with a chunk the
+//! two share (`src/element-parts.js` loads them). A slow line then carries
+//! only the first part before the shopper's Pay goes out.
 //!
 //! Cargo builds the element with the `split` feature and relocations kept
 //! (`--emit-relocs`); `wasm_split_cli_support` (the splitter Leptos's

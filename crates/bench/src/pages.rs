@@ -12,9 +12,11 @@ use crate::stats::Sample;
 /// Records in `window.__ps`, in ms from navigation start, the first frame
 /// that shows an enabled, visible radio button (in the page or in a
 /// `<payment-selector>` element's shadow root: `choosable`), the first in
-/// which the element's script holds a Pay tapped (`held`), and the first in
-/// which Pay works: the static page's at once, the element's once its
-/// checkout is drawn (`working`); and every layout shift, summed (`shift`).
+/// which the element's script holds a Pay tapped (`held`), the first in
+/// which Pay works: the static page's at once, the element's once the
+/// wasm's first part is in and a tap sends the payment (`working`), and
+/// the first with the element's checkout drawn over the first screen
+/// (`drawn`); and every layout shift, summed (`shift`).
 const WATCH: &str = r#"(() => {
   const ps = (window.__ps = { shift: 0 });
   new PerformanceObserver((list) => list.getEntries().forEach((entry) => (ps.shift += entry.value)))
@@ -32,14 +34,16 @@ const WATCH: &str = r#"(() => {
     return false;
   };
   const host = () => document.querySelector("payment-selector");
-  const working = () => (host() ? host().hasAttribute("data-ps-ready") : choosable());
+  const working = () => (host() ? host().hasAttribute("data-ps-working") : choosable());
+  const drawn = () => (host() ? host().hasAttribute("data-ps-ready") : choosable());
   const held = () => working() || (host() && host().hasAttribute("data-ps-loading"));
   const frame = () => {
     const now = performance.now();
     if (ps.choosable == null && choosable()) ps.choosable = now;
     if (ps.held == null && held()) ps.held = now;
     if (ps.working == null && working()) ps.working = now;
-    if (ps.working == null || ps.choosable == null) requestAnimationFrame(frame);
+    if (ps.drawn == null && drawn()) ps.drawn = now;
+    if (ps.drawn == null || ps.working == null || ps.choosable == null) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 })();"#;
@@ -107,13 +111,17 @@ pub struct Usable {
     pub first_choosable: Sample,
     /// When its script holds a Pay tapped for the checkout.
     pub first_held: Sample,
-    /// When its checkout has taken over: Pay works.
+    /// When its wasm's first part is in: Pay works (a tap sends the
+    /// payment).
     pub first_working: Sample,
+    /// When its checkout is drawn over the first screen.
+    pub first_drawn: Sample,
     /// The layout shift the page had by then (the takeover's), summed.
     pub first_shift: Sample,
-    /// When its wasm had arrived (its response's end).
+    /// When its wasm's first part had arrived (its response's end).
     pub wasm_arrived: Sample,
-    /// The mount: the wasm's first render of the checkout.
+    /// The mount: from the first part's mount to the checkout drawn (the
+    /// view's part of the wasm fetched, and its first render).
     pub mount: Sample,
 }
 
@@ -140,13 +148,14 @@ pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> 
             usable.first_choosable.push(first.choosable);
             usable.first_held.push(first.held);
             usable.first_working.push(first.working);
+            usable.first_drawn.push(first.drawn);
             usable.first_shift.push(first.shift);
             usable.wasm_arrived.push(wasm_ms);
             usable.mount.push(mount_ms);
         }
         println!(
             "    run {run}{}: static {:.0} ms; session inline {:.0} ms; first screen: \
-             choosable {:.0}, Pay held {:.0}, working {:.0} ms, shift {:.3} \
+             choosable {:.0}, Pay held {:.0}, working {:.0}, drawn {:.0} ms, shift {:.3} \
              (wasm in at {wasm_ms:.0}, mount {mount_ms:.0})",
             if run == 0 { " (warm-up)" } else { "" },
             plain.choosable,
@@ -154,17 +163,18 @@ pub async fn time_to_usable(site: &Site, runs: usize) -> Result<Usable, String> 
             first.choosable,
             first.held,
             first.working,
+            first.drawn,
             first.shift,
         );
     }
     Ok(usable)
 }
 
-/// The wasm's arrival and the mount's length, read from the page's
+/// The wasm's first part's arrival and the mount's length, read from the page's
 /// resource timing and the loader's `payment-selector:mount` measure
 /// (-1 for one the page does not have).
 const TIMINGS: &str = r#"const wasm = performance.getEntriesByType("resource")
-    .find((entry) => entry.name.endsWith(".wasm"));
+    .find((entry) => entry.name.endsWith("_bg.wasm"));
   const mount = performance.getEntriesByName("payment-selector:mount", "measure")[0];
   return [wasm ? wasm.responseEnd : -1, mount ? mount.duration : -1];"#;
 
@@ -174,6 +184,7 @@ struct Loaded {
     choosable: f64,
     held: f64,
     working: f64,
+    drawn: f64,
     shift: f64,
     timings: Value,
 }
@@ -191,7 +202,10 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<Loaded, String> {
             .execute("return window.__ps ?? null;", vec![])
             .await
             .map_err(|e| e.to_string())?;
-        if seen["working"].is_f64() && seen["choosable"].is_f64() {
+        if ["working", "drawn", "choosable"]
+            .iter()
+            .all(|name| seen[name].is_f64())
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -214,6 +228,7 @@ async fn cold_load(driver: &Driver, url: &str) -> Result<Loaded, String> {
         choosable: time("choosable")?,
         held: time("held")?,
         working: time("working")?,
+        drawn: time("drawn")?,
         shift: settled["shift"].as_f64().unwrap_or_default(),
         timings: timings.map_err(|e| e.to_string())?,
     })

@@ -22,7 +22,7 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
     let floor = &usable.floor;
     out += "                            median      min      max   vs static (median)\n";
     let beside = |sample: &Sample| format!("{:+.0} ms", sample.median() - floor.median());
-    let rows: [(&str, Option<&Sample>, String); 8] = [
+    let rows: [(&str, Option<&Sample>, String); 9] = [
         ("static page, 3 radios", Some(floor), String::new()),
         (
             "<payment-selector>",
@@ -41,16 +41,21 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
             beside(&usable.first_held),
         ),
         (
-            "  working Pay (taken over)",
+            "  working Pay (part 1 in)",
             Some(&usable.first_working),
             format!("{}  target <= +450", beside(&usable.first_working)),
         ),
         (
-            "  its wasm arrived at",
+            "  checkout drawn over it",
+            Some(&usable.first_drawn),
+            beside(&usable.first_drawn),
+        ),
+        (
+            "  its part 1 arrived at",
             Some(&usable.wasm_arrived),
             String::new(),
         ),
-        ("  its mount took", Some(&usable.mount), String::new()),
+        ("  mount to drawn took", Some(&usable.mount), String::new()),
     ];
     for (name, sample, against) in rows {
         let Some(sample) = sample else {
