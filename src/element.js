@@ -241,7 +241,11 @@
       }
       // Not given a session yet (the page may still be fetching one).
       if (!created && !(attribute("session-id") && attribute("client-secret"))) return this.stop();
-      Promise.all([load(), this.styled])
+      // A first screen has its styles inline: Pay works once the wasm is in,
+      // and the checkout drawn over it waits for the package's styles.
+      // Without one, the checkout is drawn into the page: it waits for them
+      // before it is mounted.
+      Promise.all([load(), this.first ? null : this.styled])
         .then(([exports]) => {
           if (turn !== this.turn || !this.isConnected) return;
           this.stop();
@@ -266,20 +270,22 @@
               returningIntent: new URLSearchParams(location.search).get("payment_intent") || undefined,
             },
             (kind, intentId) => tell(this, kind, { intentId }),
-            () => {
-              if (turn !== this.turn) return;
-              if (this.first) {
-                this.first = null;
-                first.after(this.box);
-                this.takeOver(first, first.querySelector("input:checked"));
-              }
-              // Drawn: the room reserved for the first screen is released.
-              this.setAttribute("data-ps-ready", "");
-              performance.measure("payment-selector:mount", "payment-selector:mount");
-            },
+            () =>
+              this.styled.then(() => {
+                if (turn !== this.turn) return;
+                if (this.first) {
+                  this.first = null;
+                  first.after(this.box);
+                  this.takeOver(first, first.querySelector("input:checked"));
+                }
+                // Drawn: the room reserved for the first screen is released.
+                this.setAttribute("data-ps-working", "");
+                this.setAttribute("data-ps-ready", "");
+                performance.measure("payment-selector:mount", "payment-selector:mount");
+              }),
           );
-          // Pay works from here: a tap sends the payment.
-          this.setAttribute("data-ps-working", "");
+          // Pay on the first screen works from here: a tap sends the payment.
+          if (first) this.setAttribute("data-ps-working", "");
           this.send();
         })
         .catch((error) => {
