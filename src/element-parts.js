@@ -15,8 +15,10 @@
 // once; then the first part's `callback` (an entry in that table) is told
 // whether it worked. A failed file is forgotten, so the next ask fetches it
 // afresh; one that has not come in PATIENCE fails (a stalled line fails no
-// fetch).
-const require = () => {
+// fetch). `laterParts.prefetch(point)` fetches and compiles a split point's
+// files before the first part asks (the loader does for the view when no
+// first screen is on the page: nothing can be used before it anyway).
+const laterParts = (() => {
   const PATIENCE = 30000;
   const compiled = {};
   const instances = {};
@@ -54,5 +56,7 @@ const require = () => {
         .then((loaded) => wasm_bindgen.initSync().__indirect_function_table.get(callback)(data, loaded));
     };
   }
-  return loaders;
-};
+  const prefetch = (point) => (files.later[point] || []).forEach(compile);
+  return { loaders, prefetch };
+})();
+const require = () => laterParts.loaders;

@@ -241,6 +241,9 @@
       }
       // Not given a session yet (the page may still be fetching one).
       if (!created && !(attribute("session-id") && attribute("client-secret"))) return this.stop();
+      // Without a first screen the checkout's view is needed before anything
+      // shows: it comes beside the first part, not after it.
+      if (!this.first) laterParts.prefetch("view");
       // A first screen has its styles inline: Pay works once the wasm is in,
       // and the checkout drawn over it waits for the package's styles.
       // Without one, the checkout is drawn into the page: it waits for them
