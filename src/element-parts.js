@@ -30,11 +30,15 @@ const laterParts = (() => {
     if (compiled[file.url]) return compiled[file.url];
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), PATIENCE);
-    return (compiled[file.url] = WebAssembly.compileStreaming(
+    const compiling = (compiled[file.url] = WebAssembly.compileStreaming(
       fetch(new Request(file.url, { integrity: file.integrity, signal: stop.signal })),
     )
       .finally(() => clearTimeout(timer))
       .catch(forgetting(compiled, file.url)));
+    // Fetched ahead of its turn, its failure is reported when its turn
+    // comes (or is not, when one before it failed), not as the page's.
+    compiling.catch(() => {});
+    return compiling;
   };
   const instantiate = (file) => {
     if (instances[file.url]) return instances[file.url];

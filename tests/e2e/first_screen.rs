@@ -225,6 +225,11 @@ async fn a_pay_tapped_on_the_first_screen_goes_out_before_the_checkout_is_drawn(
         &page(&app.first_screen(DESKTOP, "zh-CN").await, true),
     );
     let browser = Browser::start("zh-CN").await;
+    browser
+        .on_every_page(
+            "window.__rejections = []; addEventListener('unhandledrejection', (e) => __rejections.push(String(e.reason)));",
+        )
+        .await;
     browser.devtools("Network.enable", json!({})).await;
     let block = |urls: Value| browser.devtools("Network.setBlockedURLs", json!({ "urls": urls }));
     block(json!(["*payment-selector_split_view*"])).await;
@@ -263,6 +268,11 @@ async fn a_pay_tapped_on_the_first_screen_goes_out_before_the_checkout_is_drawn(
         app.latest_intent().await["id"],
         intent["id"],
         "the code is the payment sent before, not a second one"
+    );
+    assert_eq!(
+        run(&browser, "return window.__rejections;").await,
+        json!([]),
+        "a part that failed to load is the loader's to report, not the page's"
     );
     browser.close().await;
 }
