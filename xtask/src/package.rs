@@ -273,7 +273,7 @@ mod manifest {
                 "part=\"",
             ));
         }
-        parts.extend(quoted_after(&source("src/element.rs"), "part=\""));
+        parts.extend(quoted_after(&source("src/element/drawn.rs"), "part=\""));
         parts.sort();
         parts.dedup();
         assert_eq!(names(&element()["cssParts"]), parts);
