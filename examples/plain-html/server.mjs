@@ -28,6 +28,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { pipeline } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { brotliCompress, constants as zlib } from "node:zlib";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const paymentServer = new URL(process.env.PAYMENT_SERVER || "http://127.0.0.1:8080");
@@ -110,6 +112,8 @@ async function firstScreen(request, order, signal) {
   return [await answer.text(), answer.headers.get("payment-selector-style-src") || ""];
 }
 
+const compress = promisify(brotliCompress);
+
 /** The page, with the checkout's first screen in it when the payment server answers in time. */
 async function renderPage(request, response, url) {
   const signal = AbortSignal.timeout(PATIENCE);
@@ -140,9 +144,17 @@ async function renderPage(request, response, url) {
     // where the checkout would be (shop.js).
     console.error("the page goes without a checkout session:", error.message);
   }
+  const html = page.replace(ELEMENT, () => element);
+  // Compressed on the fly, as a shop's server does: the first screen's
+  // markup and styles are most of the page, and a slow line pays for them
+  // before the shopper can choose.
+  const takesBrotli = /\bbr\b/.test(request.headers["accept-encoding"] || "");
+  const body = takesBrotli ? await compress(html, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }) : html;
   response.writeHead(200, {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
+    Vary: "Accept-Encoding",
+    ...(takesBrotli ? { "Content-Encoding": "br" } : {}),
     // The first screen's inline styles are allowed by the hash the payment
     // server names; nothing else inline. A shop adds `form-action 'self'`
     // and its providers' gateways (card pages take a POST form).
@@ -150,7 +162,7 @@ async function renderPage(request, response, url) {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     ...setCookie,
   });
-  response.end(page.replace(ELEMENT, () => element));
+  response.end(body);
 }
 
 function attribute(text) {

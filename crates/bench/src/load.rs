@@ -35,8 +35,9 @@ pub struct Level {
     pub clients: usize,
     /// Intents created per second, and each request's latency.
     pub served: (f64, Sample),
-    /// Creates per second of the same irreducible work, in-process.
-    pub ceiling: f64,
+    /// Creates per second of the same irreducible work, in-process, and
+    /// each create's latency there.
+    pub ceiling: (f64, Sample),
 }
 
 /// The creates through servers on PostgreSQL, at one level.
@@ -158,7 +159,7 @@ pub async fn create_intents(requests: usize) -> Result<Vec<Level>, String> {
         let ceiling = ceiling_level(&database, &sessions, clients, &keys).await?;
         println!(
             "    {clients} clients: {:.0} creates/s; the same work in-process {:.0}/s",
-            served.0, ceiling
+            served.0, ceiling.0
         );
         levels.push(Level {
             clients,
@@ -270,13 +271,14 @@ impl Keys {
 /// The ceiling: `sessions.len()` creates' irreducible work, by `tasks`
 /// tasks through a pool opened as the server opens its own: the claim
 /// (an intent row inserted, one transaction), the request signed, the
-/// answer signed and verified, the hand-off recorded (an update).
+/// answer signed and verified, the hand-off recorded (an update). Its
+/// rate, and each create's latency.
 async fn ceiling_level(
     database: &std::path::Path,
     sessions: &[Open],
     tasks: usize,
     keys: &Arc<Keys>,
-) -> Result<f64, String> {
+) -> Result<(f64, Sample), String> {
     let options = SqliteConnectOptions::new()
         .filename(database)
         .journal_mode(SqliteJournalMode::Wal)
@@ -293,11 +295,13 @@ async fn ceiling_level(
     for _ in 0..tasks {
         let (queue, pool, keys) = (queue.clone(), pool.clone(), keys.clone());
         workers.push(tokio::spawn(async move {
+            let mut latencies = vec![];
             loop {
                 // Popped apart from the loop's head, so the queue's lock is
                 // not held through the work.
                 let next = queue.lock().await.pop();
                 let Some(open) = next else { break };
+                let begun = Instant::now();
                 let id = format!("pi_ceiling_{}", open.id);
                 sqlx::query(
                     "INSERT INTO payment_intents (id, session_id, idempotency_key,
@@ -334,14 +338,21 @@ async fn ceiling_level(
                 .execute(&pool)
                 .await
                 .map_err(|e| e.to_string())?;
+                latencies.push(ms(begun.elapsed()));
             }
-            Ok::<(), String>(())
+            Ok::<_, String>(latencies)
         }));
     }
+    let mut sample = Sample::default();
     for worker in workers {
-        worker.await.map_err(|e| e.to_string())??;
+        for latency in worker.await.map_err(|e| e.to_string())?? {
+            sample.push(latency);
+        }
     }
-    Ok(sessions.len() as f64 / started.elapsed().as_secs_f64())
+    Ok((
+        sessions.len() as f64 / started.elapsed().as_secs_f64(),
+        sample,
+    ))
 }
 
 /// `message`'s RSA PKCS#1 v1.5 SHA-256 signature by `key`.

@@ -89,22 +89,29 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
 pub fn server(levels: &[Level], scaled: &[Scaled]) -> String {
     let mut out = String::new();
     out += "server           create-intent over HTTP beside the same work in-process (creates/s)\n";
-    out += "  clients    creates/s   p50 ms   p99 ms   ceiling/s   share (target >= 50%; p99 at 64 <= 60 ms)\n";
+    out += "  clients    creates/s   p50 ms   p99 ms   ceiling/s   its p50   its p99   share \
+            (target >= 50%; p99 at 64 <= 60 ms)\n";
     for level in levels {
         let (rate, latencies) = &level.served;
+        let (ceiling, its) = &level.ceiling;
         out += &format!(
-            "  {:>7} {:>12.0} {:>8.1} {:>8.1} {:>11.0} {:>7.0}%\n",
+            "  {:>7} {:>12.0} {:>8.1} {:>8.1} {:>11.0} {:>9.1} {:>9.1} {:>7.0}%\n",
             level.clients,
             rate,
             latencies.median(),
             latencies.percentile(99.0),
-            level.ceiling,
-            100.0 * rate / level.ceiling
+            ceiling,
+            its.median(),
+            its.percentile(99.0),
+            100.0 * rate / ceiling
         );
     }
     out += "  (the ceiling: each create's key claimed (an insert), its request signed, the \
             provider's answer signed and verified, its hand-off recorded (an update); RSA-2048, \
             the server's SQLite file, the same number of tasks)\n";
+    if let Some(busiest) = levels.iter().max_by_key(|level| level.clients) {
+        out += &little(busiest.clients, busiest.ceiling.0);
+    }
     if scaled.is_empty() {
         return out;
     }
@@ -134,6 +141,20 @@ pub fn server(levels: &[Level], scaled: &[Scaled]) -> String {
     out
 }
 
+/// What a closed loop of `clients` waits at the least, on average, when
+/// nothing can serve more than `ceiling` creates/s (Little's law: the
+/// clients waiting equal the rate times the wait), and the rate a 60 ms
+/// p99 would need.
+fn little(clients: usize, ceiling: f64) -> String {
+    format!(
+        "  (at {clients} clients each create waits on average at least {clients} / {ceiling:.0}/s \
+         = {:.0} ms, even at the ceiling (Little's law); a p99 of 60 ms needs over {:.0} \
+         creates/s on this machine)\n",
+        1000.0 * clients as f64 / ceiling,
+        1000.0 * clients as f64 / 60.0
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +169,12 @@ mod tests {
         assert_eq!(sample.percentile(95.0), 95.0);
         assert_eq!(sample.percentile(99.0), 99.0);
         assert_eq!((sample.min(), sample.max()), (1.0, 100.0));
+    }
+
+    #[test]
+    fn little_law_gives_the_least_wait_at_the_ceiling() {
+        let line = little(64, 579.0);
+        assert!(line.contains("64 / 579/s = 111 ms"), "{line}");
+        assert!(line.contains("over 1067 creates/s"), "{line}");
     }
 }

@@ -2,8 +2,10 @@
 //! in-process, sandbox) serving the package as a shop deploys it
 //! (precompressed, hashed names cached), a checkout page per run with the
 //! session written in by the "shop's server" (this bench), and a static
-//! page with three radio buttons as the floor.
+//! page with three radio buttons as the floor. Every page is served
+//! brotli, as a shop's server compresses the HTML it sends.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -36,13 +38,15 @@ impl Site {
             std::fs::copy(entry.path(), target.join(entry.file_name()))
                 .map_err(|e| e.to_string())?;
         }
-        let write = |name: &str, bytes: &[u8]| {
-            std::fs::write(folder.path().join(name), bytes).map_err(|e| e.to_string())
-        };
         // The server computes the pages' CSP from index.html.
-        write("index.html", b"<!DOCTYPE html><title>bench</title>")?;
-        write("static.html", STATIC_PAGE.as_bytes())?;
-        write("probe.bin", &vec![7u8; 200_000])?;
+        write_page(
+            folder.path(),
+            "index.html",
+            "<!DOCTYPE html><title>bench</title>",
+        )?;
+        write_page(folder.path(), "static.html", STATIC_PAGE)?;
+        std::fs::write(folder.path().join("probe.bin"), vec![7u8; 200_000])
+            .map_err(|e| e.to_string())?;
 
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -111,8 +115,11 @@ impl Site {
                 created.replace("</", "<\\/")
             )
         };
-        let page = CHECKOUT_PAGE.replace("{inside}", &inside);
-        std::fs::write(self.folder.path().join(&name), page).map_err(|e| e.to_string())?;
+        write_page(
+            self.folder.path(),
+            &name,
+            &CHECKOUT_PAGE.replace("{inside}", &inside),
+        )?;
         Ok(self.url(&name))
     }
 
@@ -142,6 +149,21 @@ impl Site {
         }
         answer.text().await.map_err(|e| e.to_string())
     }
+}
+
+/// Writes the page `name` in `folder`, and beside it the brotli the
+/// server sends a browser that takes it (quality 5, a shop's server's
+/// compression on the fly).
+fn write_page(folder: &Path, name: &str, page: &str) -> Result<(), String> {
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 1 << 16, 5, 22);
+        writer
+            .write_all(page.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    std::fs::write(folder.join(name), page).map_err(|e| e.to_string())?;
+    std::fs::write(folder.join(format!("{name}.br")), compressed).map_err(|e| e.to_string())
 }
 
 /// The provider sandbox (WeChat Pay's emulator), in-process on a free port.
