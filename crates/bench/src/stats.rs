@@ -23,6 +23,15 @@ impl Sample {
         sorted[rank.clamp(1, sorted.len()) - 1]
     }
 
+    /// Each measurement less the one `other` took in the same place (its
+    /// run), in the order they were taken.
+    pub fn minus(&self, other: &Sample) -> Sample {
+        let values = self.values.iter().zip(&other.values);
+        Sample {
+            values: values.map(|(mine, theirs)| mine - theirs).collect(),
+        }
+    }
+
     /// How many measurements there are.
     pub fn len(&self) -> usize {
         self.values.len()
