@@ -30,15 +30,11 @@ const laterParts = (() => {
     if (compiled[file.url]) return compiled[file.url];
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), PATIENCE);
-    const compiling = (compiled[file.url] = WebAssembly.compileStreaming(
+    return (compiled[file.url] = WebAssembly.compileStreaming(
       fetch(new Request(file.url, { integrity: file.integrity, signal: stop.signal })),
     )
       .finally(() => clearTimeout(timer))
       .catch(forgetting(compiled, file.url)));
-    // Fetched ahead of its turn, its failure is reported when its turn
-    // comes (or is not, when one before it failed), not as the page's.
-    compiling.catch(() => {});
-    return compiling;
   };
   const instantiate = (file) => {
     if (instances[file.url]) return instances[file.url];
@@ -46,12 +42,14 @@ const laterParts = (() => {
       .then((module) => WebAssembly.instantiate(module, { __wasm_split: wasm_bindgen.initSync() }))
       .catch(forgetting(instances, file.url)));
   };
+  // Fetched ahead of its turn, a file's failure is reported when its turn
+  // comes (or is not, when one before it failed), not as the page's.
+  const prefetch = (point) => files.later[point].forEach((file) => compile(file).catch(() => {}));
   const loaders = {};
   for (const point in files.later) {
     loaders["__wasm_split_load_" + point] = (callback, data) => {
-      const parts = files.later[point];
-      parts.forEach(compile);
-      parts
+      prefetch(point);
+      files.later[point]
         .reduce((before, file) => before.then(() => instantiate(file)), Promise.resolve())
         .then(
           () => true,
@@ -60,7 +58,6 @@ const laterParts = (() => {
         .then((loaded) => wasm_bindgen.initSync().__indirect_function_table.get(callback)(data, loaded));
     };
   }
-  const prefetch = (point) => (files.later[point] || []).forEach(compile);
   return { loaders, prefetch };
 })();
 const require = () => laterParts.loaders;
