@@ -16,7 +16,8 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
         throttles.fetch_ms
     );
     out += &format!(
-        "time to usable   cold, 4x CPU, 150 ms, 200,000/93,750 B/s, 412x823, {} runs\n",
+        "time to usable   cold (a fresh browser, left 1 s to settle), 4x CPU, 150 ms, \
+         200,000/93,750 B/s, 412x823, {} runs\n",
         usable.checkout.len()
     );
     let floor = &usable.floor;
