@@ -64,8 +64,12 @@ pub fn cut(tools: &Tools, built: &Path) -> Result<Parts> {
     println!("\n==> wasm-split: the element's wasm in two parts");
     let split =
         wasm_split_cli_support::transform(options).map_err(|e| format!("wasm-split: {e:#}"))?;
-    if split.prefetch_map.is_empty() {
-        return Err("wasm-split found no split point: was the element built with `split`?".into());
+    // `src/element.js` fetches this point's files ahead by name, and the
+    // loader looks it up without a fallback.
+    if !split.prefetch_map.contains_key(FETCHED_AHEAD) {
+        return Err(format!(
+            "wasm-split found no `{FETCHED_AHEAD}` split point: was the element built with `split`?"
+        ));
     }
 
     let bindgen = work.join("bindgen");
@@ -109,6 +113,9 @@ pub fn cut(tools: &Tools, built: &Path) -> Result<Parts> {
     }
     Ok(Parts { first, glue, later })
 }
+
+/// The split point the element's loader fetches before the first part asks.
+const FETCHED_AHEAD: &str = "view";
 
 /// `input` through wasm-opt, as trunk does the whole wasm, read back.
 fn optimised(tools: &Tools, input: &Path, output: &Path) -> Result<Vec<u8>> {

@@ -190,7 +190,7 @@ struct Loaded {
 }
 
 /// How long a fresh browser is left idle before a page is loaded in it.
-const SETTLE: Duration = Duration::from_secs(1);
+pub const SETTLE: Duration = Duration::from_secs(1);
 
 /// One cold load of `url` on a slowed phone: a fresh browser and profile,
 /// settled.

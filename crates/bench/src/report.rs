@@ -2,7 +2,7 @@
 //! server.
 
 use crate::load::{Level, Scaled};
-use crate::pages::{Throttles, Usable};
+use crate::pages::{self, Throttles, Usable};
 use crate::stats::Sample;
 
 /// The whole result, as one table.
@@ -16,8 +16,9 @@ pub fn table(throttles: &Throttles, usable: &Usable, pay: &Sample) -> String {
         throttles.fetch_ms
     );
     out += &format!(
-        "time to usable   cold (a fresh browser, left 1 s to settle), 4x CPU, 150 ms, \
+        "time to usable   cold (a fresh browser, left {} s to settle), 4x CPU, 150 ms, \
          200,000/93,750 B/s, 412x823, {} runs\n",
+        pages::SETTLE.as_secs(),
         usable.checkout.len()
     );
     let floor = &usable.floor;
